@@ -1,0 +1,200 @@
+//! The `portcullis` command line: `serve`, `check`, `demo-server`, `dev-cert`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::gateway::Gateway;
+
+#[derive(Parser)]
+#[command(
+    name = "portcullis",
+    version,
+    about = "A security gateway for the Model Context Protocol"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway. Without --config, runs the built-in quickstart (demo backend, loopback).
+    Serve {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Override `listen.address` (e.g. `127.0.0.1:0` for a free port).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Validate a config, connect to every backend once, and report problems and weak settings.
+    Check {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Run the built-in demo MCP server on stdio (the quickstart's backend).
+    DemoServer,
+    /// Write a self-signed development certificate and key (never for production).
+    DevCert {
+        #[arg(long, default_value = "certs")]
+        out: PathBuf,
+        /// DNS names / IPs for the certificate.
+        #[arg(long, default_values_t = vec!["localhost".to_string(), "127.0.0.1".to_string()])]
+        name: Vec<String>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    // rustls needs exactly one process-wide crypto provider; ours is aws-lc-rs.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async move {
+        match cli.command {
+            Command::Serve { config, listen } => serve(config, listen).await,
+            Command::Check { config } => check(config).await,
+            Command::DemoServer => crate::demo::run_stdio().await.map_err(|e| e.to_string()),
+            Command::DevCert { out, name } => dev_cert(&out, &name),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PORTCULLIS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Logs go to stderr: stdout belongs to the MCP stdio protocol in `demo-server`.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn load(config: Option<PathBuf>) -> Result<Config, String> {
+    match config {
+        Some(p) => Config::load(&p).map_err(|e| e.to_string()),
+        None => Config::quickstart().map_err(|e| e.to_string()),
+    }
+}
+
+async fn serve(config: Option<PathBuf>, listen: Option<String>) -> Result<(), String> {
+    let quickstart = config.is_none();
+    let mut cfg = load(config)?;
+    if let Some(addr) = listen {
+        let mut l = cfg.listen.get_ref().clone();
+        l.address = toml::Spanned::new(0..0, addr);
+        cfg.listen = toml::Spanned::new(cfg.listen.span(), l);
+    }
+    for w in cfg.warnings() {
+        tracing::warn!("{w}");
+    }
+    let gw = Gateway::new(cfg).map_err(|e| e.to_string())?;
+    gw.probe().await.map_err(|e| e.to_string())?;
+    let (listener, tls) = gw.bind().await.map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("portcullis listening on {scheme}://{addr}{}", gw.mcp_path);
+    if quickstart {
+        println!(
+            "quickstart: connect any MCP client (Streamable HTTP) to that URL; DEV ONLY, no authentication"
+        );
+    }
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        stop.cancel();
+    });
+    gw.run(listener, tls, shutdown).await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn check(config: Option<PathBuf>) -> Result<(), String> {
+    let cfg = load(config)?;
+    println!("config OK: {}", cfg.source_name);
+    for w in cfg.warnings() {
+        println!("warning: {w}");
+    }
+    let gw = Gateway::new(cfg).map_err(|e| e.to_string())?;
+    let reports = gw.probe().await.map_err(|e| e.to_string())?;
+    let mut failed = 0;
+    for r in reports {
+        match r.outcome {
+            Ok(info) => println!(
+                "backend `{}`: up ({}), {} tools, {} prompts",
+                r.backend,
+                info.server_info
+                    .get("name")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("?"),
+                info.tools.len(),
+                info.prompts.len()
+            ),
+            Err(e) => {
+                failed += 1;
+                println!("backend `{}`: DOWN: {e}", r.backend);
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(format!("{failed} backend(s) could not be reached"));
+    }
+    Ok(())
+}
+
+fn dev_cert(out: &std::path::Path, names: &[String]) -> Result<(), String> {
+    let (cert, key) = crate::edge::tls::dev_certificate(names).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
+    let cert_path = out.join("dev.crt");
+    let key_path = out.join("dev.key");
+    std::fs::write(&cert_path, cert).map_err(|e| e.to_string())?;
+    std::fs::write(&key_path, key).map_err(|e| e.to_string())?;
+    println!(
+        "wrote {} and {} (self-signed, DEV ONLY)",
+        cert_path.display(),
+        key_path.display()
+    );
+    Ok(())
+}

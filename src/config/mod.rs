@@ -1,0 +1,570 @@
+//! The TOML configuration: model, loading and validation.
+//!
+//! Errors name the file, the line and the key, and say how to fix it. Secrets appear only as
+//! references (`{ env = "NAME" }` or `{ file = "path" }`) and are resolved when used, never
+//! logged. Insecure choices exist only behind `dangerous_*` keys; [`Config::warnings`] lists each
+//! one for `portcullis check`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The quickstart configuration compiled into the binary (`portcullis serve` with no `--config`).
+pub const QUICKSTART: &str = include_str!("quickstart.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file `{path}`: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}: {message}")]
+    Parse {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{file}:{line}: key `{key}`: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        key: String,
+        message: String,
+    },
+    #[error("cannot resolve secret {what}: {message}")]
+    Secret { what: String, message: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub listen: Spanned<Listen>,
+    #[serde(default)]
+    pub http: HttpLimits,
+    pub auth: Option<Spanned<Auth>>,
+    #[serde(default)]
+    pub naming: Naming,
+    #[serde(default)]
+    pub session: SessionConfig,
+    #[serde(default, rename = "backend")]
+    pub backends: Vec<Spanned<Backend>>,
+    /// Where the config came from (a path, or `<quickstart>`), for error messages.
+    #[serde(skip)]
+    pub source_name: String,
+    /// Directory relative paths in the config are resolved against.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listen {
+    pub address: Spanned<String>,
+    /// Canonical URL of the MCP endpoint (later: the token audience).
+    pub public_url: Option<String>,
+    pub tls: Option<TlsFiles>,
+    /// Serve plain HTTP on a non-loopback address. Anyone on the path reads tokens and traffic.
+    #[serde(default)]
+    pub dangerous_plaintext: bool,
+    /// Hosts accepted in the `Host` header. Default: the public URL's host, plus loopback names
+    /// when the listener is on loopback.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Origins accepted in the `Origin` header (requests without `Origin` are not browser
+    /// requests and are accepted). Default: the public URL's origin, plus loopback origins when
+    /// the listener is on loopback.
+    pub allowed_origins: Option<Vec<String>>,
+    /// How often the TLS certificate files are checked for changes, in seconds.
+    #[serde(default = "default_cert_reload")]
+    pub cert_reload_secs: u64,
+}
+
+fn default_cert_reload() -> u64 {
+    5
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpLimits {
+    pub max_body_bytes: usize,
+    pub max_header_bytes: usize,
+    pub max_json_depth: usize,
+    /// Whole request (including a streamed response) limit, seconds.
+    pub request_timeout_secs: u64,
+    /// Time allowed to send request headers, seconds (slow-loris protection).
+    pub header_read_timeout_secs: u64,
+    /// Largest SSE event or JSON response accepted from a backend.
+    pub max_upstream_message_bytes: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 4 * 1024 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_json_depth: 64,
+            request_timeout_secs: 300,
+            header_read_timeout_secs: 10,
+            max_upstream_message_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    pub mode: AuthMode,
+    #[serde(default)]
+    pub dangerous_allow_anonymous: bool,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMode {
+    Anonymous,
+    Oidc,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// Sessions idle longer than this are ended (upstream sessions closed), seconds.
+    pub idle_timeout_secs: u64,
+    pub max_sessions: usize,
+    /// Items per page of merged lists returned to clients.
+    pub page_size: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout_secs: 1800,
+            max_sessions: 10_000,
+            page_size: 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    #[default]
+    Prefix,
+    Priority,
+    Manual,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Naming {
+    pub strategy: Strategy,
+    pub separator: String,
+    /// Backends in order of precedence for `priority` (unlisted ones follow in config order).
+    pub priority: Vec<String>,
+    /// `"backend/original" = "exposed"`, for tools and prompts.
+    pub rename: BTreeMap<String, String>,
+}
+
+impl Default for Naming {
+    fn default() -> Self {
+        Self {
+            strategy: Strategy::Prefix,
+            separator: "__".into(),
+            priority: Vec::new(),
+            rename: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backend {
+    pub name: String,
+    /// Streamable HTTP endpoint.
+    pub url: Option<String>,
+    /// PEM bundle of extra CA certificates trusted for this backend's TLS.
+    pub ca: Option<PathBuf>,
+    /// stdio: argv of the child (no shell).
+    pub command: Option<Vec<String>>,
+    /// stdio: the child's whole environment (nothing is inherited from the gateway).
+    #[serde(default)]
+    pub env: BTreeMap<String, SecretOrValue>,
+    /// stdio: working directory.
+    pub cwd: Option<PathBuf>,
+    /// Per-request timeout, seconds.
+    #[serde(default = "default_backend_timeout")]
+    pub timeout_secs: u64,
+    /// Connect + initialize timeout, seconds.
+    #[serde(default = "default_init_timeout")]
+    pub init_timeout_secs: u64,
+}
+
+fn default_backend_timeout() -> u64 {
+    120
+}
+fn default_init_timeout() -> u64 {
+    30
+}
+
+/// A literal value or a reference to a secret.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum SecretOrValue {
+    Value(String),
+    Ref(SecretRef),
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum SecretRef {
+    Env(String),
+    File(PathBuf),
+}
+
+impl SecretOrValue {
+    pub fn resolve(&self, base: &Path) -> Result<String, ConfigError> {
+        match self {
+            SecretOrValue::Value(v) => Ok(v.clone()),
+            SecretOrValue::Ref(SecretRef::Env(name)) => {
+                std::env::var(name).map_err(|_| ConfigError::Secret {
+                    what: format!("`{{ env = \"{name}\" }}`"),
+                    message: "the environment variable is not set".into(),
+                })
+            }
+            SecretOrValue::Ref(SecretRef::File(p)) => {
+                let path = base.join(p);
+                std::fs::read_to_string(&path)
+                    .map(|s| s.trim_end().to_owned())
+                    .map_err(|e| ConfigError::Secret {
+                        what: format!("`{{ file = \"{}\" }}`", p.display()),
+                        message: e.to_string(),
+                    })
+            }
+        }
+    }
+}
+
+impl Backend {
+    pub fn transport(&self) -> Transport<'_> {
+        match (&self.url, &self.command) {
+            (Some(u), _) => Transport::Http(u),
+            (None, Some(c)) => Transport::Stdio(c),
+            (None, None) => Transport::Http(""),
+        }
+    }
+}
+
+pub enum Transport<'a> {
+    Http(&'a str),
+    Stdio(&'a [String]),
+}
+
+/// Line number (1-based) of a byte offset in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map_or(1, |t| t.bytes().filter(|b| *b == b'\n').count() + 1)
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::parse(&text, &path.display().to_string(), &base)
+    }
+
+    pub fn quickstart() -> Result<Config, ConfigError> {
+        let base = std::env::current_dir().unwrap_or_default();
+        Self::parse(QUICKSTART, "<quickstart>", &base)
+    }
+
+    pub fn parse(text: &str, source_name: &str, base: &Path) -> Result<Config, ConfigError> {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            file: source_name.to_owned(),
+            line: e.span().map_or(1, |s| line_of(text, s.start)),
+            message: e.message().trim().to_owned(),
+        })?;
+        cfg.source_name = source_name.to_owned();
+        cfg.base_dir = base.to_path_buf();
+        cfg.validate(text)?;
+        Ok(cfg)
+    }
+
+    fn invalid(&self, text: &str, offset: usize, key: &str, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            file: self.source_name.clone(),
+            line: line_of(text, offset),
+            key: key.to_owned(),
+            message,
+        }
+    }
+
+    fn validate(&self, text: &str) -> Result<(), ConfigError> {
+        let listen = self.listen.get_ref();
+        let addr_span = self.listen.span().start;
+        let addr: SocketAddr = listen.address.get_ref().parse().map_err(|_| {
+            self.invalid(
+                text,
+                listen.address.span().start,
+                "listen.address",
+                format!(
+                    "`{}` is not an IP address and port, e.g. `127.0.0.1:8443`",
+                    listen.address.get_ref()
+                ),
+            )
+        })?;
+        if listen.tls.is_none() && !addr.ip().is_loopback() && !listen.dangerous_plaintext {
+            return Err(self.invalid(
+                text,
+                addr_span,
+                "listen.tls",
+                format!(
+                    "plain HTTP on non-loopback address `{addr}` exposes tokens and traffic; \
+                     configure `tls = {{ cert = …, key = … }}` or set `dangerous_plaintext = true`"
+                ),
+            ));
+        }
+        if let Some(u) = &listen.public_url {
+            url::Url::parse(u).map_err(|e| {
+                self.invalid(
+                    text,
+                    addr_span,
+                    "listen.public_url",
+                    format!("`{u}` is not a URL: {e}"),
+                )
+            })?;
+        }
+        match &self.auth {
+            None => {
+                return Err(self.invalid(
+                    text,
+                    0,
+                    "auth",
+                    "an `[auth]` section is required: authentication is on by default; for a \
+                     local test set `mode = \"anonymous\"` with `dangerous_allow_anonymous = true`"
+                        .into(),
+                ));
+            }
+            Some(a) => {
+                let auth = a.get_ref();
+                match auth.mode {
+                    AuthMode::Anonymous if !auth.dangerous_allow_anonymous => {
+                        return Err(self.invalid(
+                            text,
+                            a.span().start,
+                            "auth.mode",
+                            "`anonymous` lets anyone call every tool; it needs \
+                             `dangerous_allow_anonymous = true`"
+                                .into(),
+                        ));
+                    }
+                    AuthMode::Oidc => {
+                        return Err(self.invalid(
+                            text,
+                            a.span().start,
+                            "auth.mode",
+                            "`oidc` is not available in this build yet (tracked as the identity \
+                             issue); use `anonymous` with `dangerous_allow_anonymous = true` on \
+                             loopback"
+                                .into(),
+                        ));
+                    }
+                    AuthMode::Anonymous => {}
+                }
+            }
+        }
+        let naming = &self.naming;
+        // `[naming]` may be absent (defaults): point at it when present.
+        let naming_span = text.find("[naming]").unwrap_or(0);
+        if naming.strategy == Strategy::Prefix && naming.separator.is_empty() {
+            return Err(self.invalid(
+                text,
+                naming_span,
+                "naming.separator",
+                "the prefix strategy needs a non-empty separator, e.g. `__`".into(),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, b) in self.backends.iter().enumerate() {
+            let be = b.get_ref();
+            let at = b.span().start;
+            let key = |k: &str| format!("backend[{i}].{k}");
+            if be.name.is_empty()
+                || !be
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(self.invalid(
+                    text,
+                    at,
+                    &key("name"),
+                    format!(
+                        "`{}` must be non-empty ASCII letters, digits, `-` or `_`",
+                        be.name
+                    ),
+                ));
+            }
+            if !seen.insert(be.name.clone()) {
+                return Err(self.invalid(
+                    text,
+                    at,
+                    &key("name"),
+                    format!("duplicate backend name `{}`; names must be unique", be.name),
+                ));
+            }
+            match (&be.url, &be.command) {
+                (Some(_), Some(_)) => {
+                    return Err(self.invalid(
+                        text,
+                        at,
+                        &key("url"),
+                        format!(
+                            "backend `{}` has both `url` and `command`; choose one",
+                            be.name
+                        ),
+                    ));
+                }
+                (None, None) => {
+                    return Err(self.invalid(
+                        text,
+                        at,
+                        &key("url"),
+                        format!(
+                            "backend `{}` needs `url` (Streamable HTTP) or `command` (stdio)",
+                            be.name
+                        ),
+                    ));
+                }
+                (Some(u), None) => {
+                    let parsed = url::Url::parse(u).map_err(|e| {
+                        self.invalid(text, at, &key("url"), format!("`{u}` is not a URL: {e}"))
+                    })?;
+                    if parsed.scheme() != "http" && parsed.scheme() != "https" {
+                        return Err(self.invalid(
+                            text,
+                            at,
+                            &key("url"),
+                            format!("`{u}` must be an http or https URL"),
+                        ));
+                    }
+                }
+                (None, Some(cmd)) => {
+                    if cmd.first().is_none_or(String::is_empty) {
+                        return Err(self.invalid(
+                            text,
+                            at,
+                            &key("command"),
+                            "`command` must name a program, e.g. `[\"node\", \"server.js\"]`"
+                                .into(),
+                        ));
+                    }
+                }
+            }
+            if be.timeout_secs == 0 || be.init_timeout_secs == 0 {
+                return Err(self.invalid(
+                    text,
+                    at,
+                    &key("timeout_secs"),
+                    "timeouts must be at least 1 second".into(),
+                ));
+            }
+        }
+        for name in &naming.priority {
+            if !seen.contains(name) {
+                return Err(self.invalid(
+                    text,
+                    naming_span,
+                    "naming.priority",
+                    format!("unknown backend `{name}` in priority list"),
+                ));
+            }
+        }
+        for (from, to) in &naming.rename {
+            let Some((backend, tool)) = from.split_once('/') else {
+                return Err(self.invalid(
+                    text,
+                    naming_span,
+                    "naming.rename",
+                    format!("`{from}` must be `backend/name`"),
+                ));
+            };
+            if !seen.contains(backend) {
+                return Err(self.invalid(
+                    text,
+                    naming_span,
+                    "naming.rename",
+                    format!("unknown backend `{backend}` in rename rule `{from}`"),
+                ));
+            }
+            if tool.is_empty() || to.is_empty() {
+                return Err(self.invalid(
+                    text,
+                    naming_span,
+                    "naming.rename",
+                    format!("rename rule `{from}` = `{to}` needs both names"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> SocketAddr {
+        // INVARIANT: validate() checked that the address parses.
+        self.listen
+            .get_ref()
+            .address
+            .get_ref()
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn resolve_path(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+
+    /// Every weaker-than-default choice in this config, one line each, for `portcullis check`.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        let l = self.listen.get_ref();
+        if l.dangerous_plaintext {
+            w.push(
+                "listen.dangerous_plaintext = true: traffic and tokens travel unencrypted".into(),
+            );
+        }
+        if let Some(a) = &self.auth {
+            if a.get_ref().dangerous_allow_anonymous {
+                w.push(
+                    "auth.dangerous_allow_anonymous = true: callers are not authenticated".into(),
+                );
+            }
+        }
+        w
+    }
+
+    pub fn backend_names(&self) -> Vec<String> {
+        self.backends
+            .iter()
+            .map(|b| b.get_ref().name.clone())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,380 @@
+//! The public listener: TLS, HTTP/1.1 and HTTP/2, and the MCP Streamable HTTP endpoint.
+//!
+//! The request path reads top to bottom in [`handle`]: host and origin checks, then per method
+//! the transport rules of MCP 2025-11-25 (headers, session id, body limits, JSON decode), then
+//! the session. Every refusal goes through [`rescue::Rejection`].
+
+pub mod rescue;
+pub mod tls;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::gateway::Gateway;
+use crate::protocol::{self, Kind, sse};
+use crate::session::{Reply, Session, new_session_id};
+use rescue::Rejection;
+
+pub type Body = BoxBody<Bytes, Infallible>;
+
+pub fn full(b: impl Into<Bytes>) -> Body {
+    Full::new(b.into()).boxed()
+}
+
+const SESSION_HEADER: &str = "mcp-session-id";
+const VERSION_HEADER: &str = "mcp-protocol-version";
+const KEEPALIVE: Duration = Duration::from_secs(15);
+
+/// Accept connections until `shutdown` fires.
+pub async fn serve(
+    gw: Arc<Gateway>,
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: CancellationToken,
+) {
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(gw.cfg.http.header_read_timeout_secs))
+        .max_buf_size(gw.cfg.http.max_header_bytes.max(8192));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(gw.cfg.http.max_header_bytes).unwrap_or(u32::MAX))
+        .keep_alive_interval(Some(Duration::from_secs(30)));
+    let builder = Arc::new(builder);
+    let handshake_timeout = Duration::from_secs(gw.cfg.http.header_read_timeout_secs);
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            a = listener.accept() => a,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let gw = gw.clone();
+        let builder = builder.clone();
+        let tls = tls.clone();
+        let conn_shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let gw = gw.clone();
+                async move { Ok::<_, Infallible>(handle(gw, req, peer).await) }
+            });
+            let result =
+                match tls {
+                    Some(acceptor) => {
+                        let tls_stream =
+                            match tokio::time::timeout(handshake_timeout, acceptor.accept(stream))
+                                .await
+                            {
+                                Ok(Ok(s)) => s,
+                                Ok(Err(e)) => {
+                                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::debug!(%peer, "TLS handshake timed out");
+                                    return;
+                                }
+                            };
+                        let conn = builder.serve_connection(TokioIo::new(tls_stream), service);
+                        tokio::select! {
+                            r = conn => r,
+                            _ = conn_shutdown.cancelled() => Ok(()),
+                        }
+                    }
+                    None => {
+                        let conn = builder.serve_connection(TokioIo::new(stream), service);
+                        tokio::select! {
+                            r = conn => r,
+                            _ = conn_shutdown.cancelled() => Ok(()),
+                        }
+                    }
+                };
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+}
+
+/// The whole edge request path.
+pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    match route(&gw, req, peer).await {
+        Ok(resp) => resp,
+        Err(rejection) => {
+            tracing::info!(%peer, status = %rejection.status(), reason = %rejection, "request refused");
+            rejection.into_response()
+        }
+    }
+}
+
+async fn route(
+    gw: &Arc<Gateway>,
+    req: Request<Incoming>,
+    _peer: SocketAddr,
+) -> Result<Response<Body>, Rejection> {
+    check_host(gw, &req)?;
+    check_origin(gw, req.headers())?;
+    if req.uri().path() != gw.mcp_path {
+        return Err(Rejection::NotFound(gw.mcp_path.clone()));
+    }
+    match *req.method() {
+        Method::POST => post(gw, req).await,
+        Method::GET => get(gw, req),
+        Method::DELETE => delete(gw, req).await,
+        ref m => Err(Rejection::MethodNotAllowed(m.to_string())),
+    }
+}
+
+fn check_host(gw: &Gateway, req: &Request<Incoming>) -> Result<(), Rejection> {
+    let host = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            req.headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    if gw.host_allowed(&host) {
+        Ok(())
+    } else {
+        Err(Rejection::HostNotAllowed(host))
+    }
+}
+
+fn check_origin(gw: &Gateway, headers: &HeaderMap) -> Result<(), Rejection> {
+    // No Origin: not a browser request, so DNS rebinding does not apply.
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or("<non-ascii>");
+    if gw.origin_allowed(origin) {
+        Ok(())
+    } else {
+        Err(Rejection::OriginNotAllowed(origin.to_owned()))
+    }
+}
+
+fn accepts(headers: &HeaderMap, media: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',').any(|part| {
+                let t = part
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                t == media
+                    || t == "*/*"
+                    || (t.ends_with("/*") && media.starts_with(t.trim_end_matches('*')))
+            })
+        })
+}
+
+fn check_version_header(headers: &HeaderMap) -> Result<(), Rejection> {
+    if let Some(v) = headers.get(VERSION_HEADER) {
+        let v = v.to_str().unwrap_or("");
+        if !protocol::is_supported_version(v) {
+            return Err(Rejection::UnsupportedVersion(
+                v.to_owned(),
+                protocol::SUPPORTED_VERSIONS.join(", "),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn session_of(gw: &Gateway, headers: &HeaderMap) -> Result<Arc<Session>, Rejection> {
+    let id = headers
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(Rejection::MissingSession)?;
+    gw.sessions.get(id).ok_or(Rejection::UnknownSession)
+}
+
+async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Rejection> {
+    let limited = http_body_util::Limited::new(body, limit);
+    match limited.collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                Err(Rejection::PayloadTooLarge(limit))
+            } else {
+                Err(Rejection::BodyRead(e.to_string()))
+            }
+        }
+    }
+}
+
+async fn post(gw: &Arc<Gateway>, req: Request<Incoming>) -> Result<Response<Body>, Rejection> {
+    let headers = req.headers().clone();
+    if !(accepts(&headers, "application/json") && accepts(&headers, "text/event-stream")) {
+        return Err(Rejection::NotAcceptable(
+            "both `application/json` and `text/event-stream`",
+        ));
+    }
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ctype.split(';').next().map(str::trim) != Some("application/json") {
+        return Err(Rejection::UnsupportedMediaType);
+    }
+    check_version_header(&headers)?;
+    let limit = gw.cfg.http.max_body_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(Rejection::PayloadTooLarge(limit));
+    }
+    let bytes = read_body(req.into_body(), limit).await?;
+    let (msg, kind) = protocol::decode(&bytes, gw.cfg.http.max_json_depth)?;
+
+    if kind == Kind::Request
+        && protocol::method(&msg) == Some("initialize")
+        && !headers.contains_key(SESSION_HEADER)
+    {
+        return initialize(gw, msg).await;
+    }
+    let session = session_of(gw, &headers)?;
+    match kind {
+        Kind::Request => Ok(match session.handle_request(msg).await {
+            Reply::Json(v) => json_response(StatusCode::OK, &v),
+            Reply::Stream(rx) => sse_response(rx, false),
+        }),
+        Kind::Notification => {
+            session.handle_notification(msg).await;
+            Ok(accepted())
+        }
+        Kind::Response => {
+            session.handle_response(msg).await;
+            Ok(accepted())
+        }
+    }
+}
+
+async fn initialize(gw: &Arc<Gateway>, msg: Value) -> Result<Response<Body>, Rejection> {
+    let max = gw.cfg.session.max_sessions;
+    if gw.sessions.len() >= max {
+        return Err(Rejection::TooManySessions(max));
+    }
+    let id = msg.get("id").cloned().unwrap_or(Value::Null);
+    let params = msg
+        .get("params")
+        .cloned()
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    let session = Session::start(gw.shared.clone(), new_session_id(), params).await;
+    let result = session.initialize_result();
+    let sid = session.id.clone();
+    gw.sessions.insert(session);
+    tracing::info!(session = %sid, "session started");
+    let mut resp = json_response(StatusCode::OK, &protocol::result_response(id, result));
+    if let Ok(v) = HeaderValue::from_str(&sid) {
+        resp.headers_mut().insert(SESSION_HEADER, v);
+    }
+    Ok(resp)
+}
+
+fn get(gw: &Arc<Gateway>, req: Request<Incoming>) -> Result<Response<Body>, Rejection> {
+    if !accepts(req.headers(), "text/event-stream") {
+        return Err(Rejection::NotAcceptable("`text/event-stream`"));
+    }
+    check_version_header(req.headers())?;
+    let session = session_of(gw, req.headers())?;
+    session.touch();
+    let rx = session.open_get_stream();
+    Ok(sse_response(rx, true))
+}
+
+async fn delete(gw: &Arc<Gateway>, req: Request<Incoming>) -> Result<Response<Body>, Rejection> {
+    check_version_header(req.headers())?;
+    let session = session_of(gw, req.headers())?;
+    gw.sessions.remove(&session.id);
+    session.close().await;
+    tracing::info!(session = %session.id, "session ended by client");
+    let mut resp = Response::new(full(Bytes::new()));
+    *resp.status_mut() = StatusCode::OK;
+    Ok(resp)
+}
+
+fn accepted() -> Response<Body> {
+    let mut resp = Response::new(full(Bytes::new()));
+    *resp.status_mut() = StatusCode::ACCEPTED;
+    resp
+}
+
+fn json_response(status: StatusCode, v: &Value) -> Response<Body> {
+    let mut resp = Response::new(full(Bytes::from(v.to_string())));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// An SSE response fed by `rx`. With `keepalive`, a comment line every few seconds lets both
+/// sides notice a dead peer on otherwise idle standalone streams.
+fn sse_response(mut rx: mpsc::Receiver<Value>, keepalive: bool) -> Response<Body> {
+    let (tx, body_rx) = mpsc::channel::<Bytes>(16);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(KEEPALIVE);
+        tick.tick().await;
+        loop {
+            let frame = tokio::select! {
+                m = rx.recv() => match m {
+                    Some(v) => Bytes::from(sse::encode_message(&v.to_string(), None)),
+                    None => return,
+                },
+                _ = tick.tick(), if keepalive => Bytes::from_static(b": keepalive\n\n"),
+            };
+            if tx.send(frame).await.is_err() {
+                return;
+            }
+        }
+    });
+    let stream = tokio_stream::wrappers::ReceiverStream::new(body_rx)
+        .map(|b| Ok::<_, Infallible>(Frame::data(b)));
+    let mut resp = Response::new(BodyExt::boxed(StreamBody::new(stream)));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp
+}

@@ -1,0 +1,83 @@
+//! The one mapping from edge errors to HTTP responses. Every refusal at the HTTP layer is a
+//! specific status with a JSON-RPC error body saying what was wrong and how to fix it.
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode, header};
+use serde_json::Value;
+
+use super::{Body, full};
+use crate::protocol::{self, DecodeError, code};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Rejection {
+    #[error("host `{0}` is not allowed; add it to `listen.allowed_hosts`")]
+    HostNotAllowed(String),
+    #[error("origin `{0}` is not allowed; add it to `listen.allowed_origins`")]
+    OriginNotAllowed(String),
+    #[error("not acceptable: the `Accept` header must list {0}")]
+    NotAcceptable(&'static str),
+    #[error("unsupported media type: `Content-Type` must be `application/json`")]
+    UnsupportedMediaType,
+    #[error("request body exceeds the limit of {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    Decode(#[from] DecodeError),
+    #[error("bad request: the `Mcp-Session-Id` header is required (initialize first)")]
+    MissingSession,
+    #[error("session not found: it expired or was ended; initialize a new session")]
+    UnknownSession,
+    #[error("unsupported protocol version `{0}`; supported: {1}")]
+    UnsupportedVersion(String, String),
+    #[error("method {0} is not allowed on this endpoint; use POST, GET or DELETE")]
+    MethodNotAllowed(String),
+    #[error("not found: the MCP endpoint is `{0}`")]
+    NotFound(String),
+    #[error("too many sessions ({0}); try again later")]
+    TooManySessions(usize),
+    #[error("could not read the request body: {0}")]
+    BodyRead(String),
+}
+
+impl Rejection {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Rejection::HostNotAllowed(_) | Rejection::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
+            Rejection::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            Rejection::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Rejection::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Rejection::Decode(_)
+            | Rejection::MissingSession
+            | Rejection::UnsupportedVersion(..)
+            | Rejection::BodyRead(_) => StatusCode::BAD_REQUEST,
+            Rejection::UnknownSession | Rejection::NotFound(_) => StatusCode::NOT_FOUND,
+            Rejection::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Rejection::TooManySessions(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn rpc_code(&self) -> i64 {
+        match self {
+            Rejection::Decode(DecodeError::Json(_) | DecodeError::TooDeep(_)) => code::PARSE_ERROR,
+            Rejection::Decode(_) | Rejection::UnknownSession | Rejection::MissingSession => {
+                code::INVALID_REQUEST
+            }
+            _ => code::INVALID_REQUEST,
+        }
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let status = self.status();
+        let body = protocol::error_response(Value::Null, self.rpc_code(), self.to_string(), None);
+        let mut resp = Response::new(full(Bytes::from(body.to_string())));
+        *resp.status_mut() = status;
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+        }
+        resp
+    }
+}

@@ -1,0 +1,314 @@
+//! Assembling a running gateway from a validated config: backends, naming, sessions, the
+//! listener, and the start-up probe that fails a `manual` naming setup with unresolved
+//! collisions before any client connects.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::catalog::{Collision, Namer};
+use crate::config::{Config, ConfigError, Strategy};
+use crate::edge::{self, tls};
+use crate::protocol;
+use crate::session::{Shared, Store};
+use crate::upstream::{BackendSpec, Conn};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("cannot listen on `{addr}`: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(
+        "unresolved name collisions under `naming.strategy = \"manual\"`:\n{}\nadd `naming.rename` rules such as `\"backend/name\" = \"new_name\"`",
+        .0.iter().map(|c| format!("  - {c}")).collect::<Vec<_>>().join("\n")
+    )]
+    Collisions(Vec<Collision>),
+}
+
+pub struct Gateway {
+    pub cfg: Arc<Config>,
+    pub shared: Arc<Shared>,
+    pub sessions: Store,
+    pub mcp_path: String,
+    allowed_hosts: Vec<String>,
+    allowed_origins: Vec<String>,
+}
+
+/// What the start-up probe learned about one backend.
+#[derive(Debug, Clone)]
+pub struct ProbeReport {
+    pub backend: String,
+    pub outcome: Result<ProbeInfo, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProbeInfo {
+    pub server_info: Value,
+    pub capabilities: Value,
+    pub tools: Vec<Value>,
+    pub prompts: Vec<Value>,
+}
+
+impl Gateway {
+    pub fn new(cfg: Config) -> Result<Arc<Gateway>, StartError> {
+        let mut backends = Vec::new();
+        for b in &cfg.backends {
+            backends.push(Arc::new(BackendSpec::from_config(&cfg, b.get_ref())?));
+        }
+        let namer = Namer::new(cfg.naming.clone(), &cfg.backend_names());
+        let shared = Arc::new(Shared {
+            backends,
+            namer,
+            page_size: cfg.session.page_size,
+            known_caps: Mutex::new(Default::default()),
+        });
+        let listen = cfg.listen.get_ref();
+        let addr = cfg.listen_addr();
+        let public = listen
+            .public_url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok());
+        let mcp_path = public
+            .as_ref()
+            .map(|u| u.path().to_owned())
+            .filter(|p| p != "/")
+            .unwrap_or_else(|| "/mcp".to_owned());
+        let allowed_hosts = listen.allowed_hosts.clone().unwrap_or_else(|| {
+            let mut v = Vec::new();
+            if let Some(h) = public.as_ref().and_then(|u| u.host_str()) {
+                v.push(h.trim_matches(['[', ']']).to_ascii_lowercase());
+            }
+            if addr.ip().is_loopback() {
+                v.extend(["localhost", "127.0.0.1", "::1"].map(String::from));
+            }
+            if v.is_empty() {
+                v.push(addr.ip().to_string());
+            }
+            v
+        });
+        let allowed_origins = listen.allowed_origins.clone().unwrap_or_default();
+        Ok(Arc::new(Gateway {
+            cfg: Arc::new(cfg),
+            shared,
+            sessions: Store::default(),
+            mcp_path,
+            allowed_hosts,
+            allowed_origins,
+        }))
+    }
+
+    /// `Host` must name this gateway: the defence against DNS rebinding for clients that do not
+    /// send `Origin`.
+    pub fn host_allowed(&self, host: &str) -> bool {
+        let name = host_without_port(host).to_ascii_lowercase();
+        self.allowed_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(&name))
+    }
+
+    /// A browser `Origin` must be configured, or be an origin whose host is an allowed host.
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        if self
+            .allowed_origins
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(origin))
+        {
+            return true;
+        }
+        match url::Url::parse(origin) {
+            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
+                u.host_str().is_some_and(|h| self.host_allowed(h))
+            }
+            _ => false,
+        }
+    }
+
+    /// Connect to every backend once with the gateway's own session, read its catalog, then
+    /// close it. Under `manual` naming, unresolved collisions are an error.
+    pub async fn probe(&self) -> Result<Vec<ProbeReport>, StartError> {
+        let probes = self
+            .shared
+            .backends
+            .iter()
+            .map(|spec| probe_backend(spec.clone()));
+        let reports = futures::future::join_all(probes).await;
+        let mut tools = Vec::new();
+        let mut prompts = Vec::new();
+        for r in &reports {
+            match &r.outcome {
+                Ok(info) => {
+                    if let Ok(mut caps) = self.shared.known_caps.lock() {
+                        caps.insert(r.backend.clone(), info.capabilities.clone());
+                    }
+                    tools.push((r.backend.clone(), Arc::new(info.tools.clone())));
+                    prompts.push((r.backend.clone(), Arc::new(info.prompts.clone())));
+                }
+                Err(e) => {
+                    tracing::warn!(backend = %r.backend, error = %e, "backend probe failed; it will be retried per session")
+                }
+            }
+        }
+        let namer = &self.shared.namer;
+        let (tm, mut collisions) = namer.merge(&tools);
+        let (pm, pc) = namer.merge(&prompts);
+        collisions.extend(pc);
+        for h in tm.hidden.iter().chain(pm.hidden.iter()) {
+            tracing::warn!(backend = %h.backend, name = %h.original, exposed = %h.exposed, winner = %h.winner, "hidden by a name collision");
+        }
+        if namer.strategy() == Strategy::Manual && !collisions.is_empty() {
+            return Err(StartError::Collisions(collisions));
+        }
+        Ok(reports)
+    }
+
+    /// Bind the public listener (TLS when configured).
+    pub async fn bind(
+        &self,
+    ) -> Result<(TcpListener, Option<tokio_rustls::TlsAcceptor>), StartError> {
+        let addr = self.cfg.listen_addr();
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let listen = self.cfg.listen.get_ref();
+        let acceptor = match &listen.tls {
+            Some(files) => {
+                let resolver = tls::ReloadingCert::new(
+                    self.cfg.resolve_path(&files.cert),
+                    self.cfg.resolve_path(&files.key),
+                )?;
+                resolver.spawn_watcher(Duration::from_secs(listen.cert_reload_secs));
+                let sc = tls::server_config(resolver)?;
+                Some(tokio_rustls::TlsAcceptor::from(Arc::new(sc)))
+            }
+            None => None,
+        };
+        Ok((listener, acceptor))
+    }
+
+    /// Serve until `shutdown`; then end every session (closing upstream sessions).
+    pub async fn run(
+        self: Arc<Self>,
+        listener: TcpListener,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        shutdown: CancellationToken,
+    ) {
+        let reaper = {
+            let gw = self.clone();
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let idle = Duration::from_secs(gw.cfg.session.idle_timeout_secs);
+                let mut tick = tokio::time::interval(
+                    Duration::from_secs(10).min(idle.max(Duration::from_secs(1))),
+                );
+                loop {
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tick.tick() => {}
+                    }
+                    for s in gw.sessions.expire(idle) {
+                        tracing::info!(session = %s.id, "session expired after idling");
+                        s.close().await;
+                    }
+                }
+            })
+        };
+        edge::serve(self.clone(), listener, tls, shutdown).await;
+        reaper.abort();
+        let sessions = self.sessions.drain();
+        futures::future::join_all(sessions.iter().map(|s| s.close())).await;
+    }
+}
+
+fn host_without_port(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or("");
+    }
+    match host.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') => h,
+        _ => host,
+    }
+}
+
+async fn probe_backend(spec: Arc<BackendSpec>) -> ProbeReport {
+    let backend = spec.name.clone();
+    let (tx, mut rx) = mpsc::channel(64);
+    // Drain whatever the backend sends on its own; the probe only reads lists.
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let params = json!({
+        "protocolVersion": protocol::LATEST_VERSION,
+        "capabilities": {},
+        "clientInfo": { "name": "portcullis-probe", "version": env!("CARGO_PKG_VERSION") },
+    });
+    let outcome = async {
+        let (conn, init) = Conn::connect(spec.clone(), params, tx)
+            .await
+            .map_err(|e| e.to_string())?;
+        let caps = init.get("capabilities").cloned().unwrap_or(Value::Null);
+        let tools = if caps.get("tools").is_some() {
+            list_all(&conn, "tools/list", "tools").await
+        } else {
+            Vec::new()
+        };
+        let prompts = if caps.get("prompts").is_some() {
+            list_all(&conn, "prompts/list", "prompts").await
+        } else {
+            Vec::new()
+        };
+        conn.close().await;
+        Ok(ProbeInfo {
+            server_info: init.get("serverInfo").cloned().unwrap_or(Value::Null),
+            capabilities: caps,
+            tools,
+            prompts,
+        })
+    }
+    .await;
+    drain.abort();
+    ProbeReport { backend, outcome }
+}
+
+async fn list_all(conn: &Conn, method: &str, field: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor: Option<Value> = None;
+    for _ in 0..100 {
+        let params = cursor.take().map(|c| json!({ "cursor": c }));
+        let Ok(resp) = conn.call(method, params).await else {
+            break;
+        };
+        let Some(result) = resp.get("result") else {
+            break;
+        };
+        if let Some(items) = result.get(field).and_then(Value::as_array) {
+            out.extend(items.iter().cloned());
+        }
+        match result.get("nextCursor") {
+            Some(c) if !c.is_null() => cursor = Some(c.clone()),
+            _ => break,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_without_port;
+
+    #[test]
+    fn strips_ports_from_hosts() {
+        assert_eq!(host_without_port("localhost:8080"), "localhost");
+        assert_eq!(host_without_port("[::1]:8080"), "::1");
+        assert_eq!(host_without_port("example.com"), "example.com");
+        assert_eq!(host_without_port("[::1]"), "::1");
+    }
+}

@@ -1,0 +1,17 @@
+//! Portcullis: a security gateway for the Model Context Protocol.
+//!
+//! One request path, top to bottom: [`edge`] (TLS, HTTP, Streamable HTTP rules) → [`session`]
+//! (client sessions, routing, upstream sessions) → [`upstream`] (HTTP and stdio backends), with
+//! [`catalog`] merging what backends offer and [`protocol`] owning the message formats. See
+//! `ARCHITECTURE.md` at the repository root.
+#![forbid(unsafe_code)]
+
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod edge;
+pub mod gateway;
+pub mod protocol;
+pub mod session;
+pub mod upstream;

@@ -1,0 +1,208 @@
+//! JSON-RPC envelopes and MCP protocol facts the gateway needs to route messages.
+//!
+//! Messages stay `serde_json::Value` end to end so that fields the gateway does not read pass
+//! through untouched; this module only classifies them and reads the few fields routing needs.
+//! It also owns the decoder for untrusted bytes (size and nesting limits) and the SSE codec.
+
+pub mod sse;
+
+use serde_json::{Map, Value, json};
+
+/// Protocol versions a client may speak to us, newest first.
+pub const SUPPORTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26"];
+/// The version we answer with when a client asks for one we do not know.
+pub const LATEST_VERSION: &str = "2025-11-25";
+/// The version assumed when a client sends no `MCP-Protocol-Version` header (transport spec).
+pub const DEFAULT_HEADER_VERSION: &str = "2025-03-26";
+
+/// JSON-RPC and MCP error codes.
+pub mod code {
+    pub const PARSE_ERROR: i64 = -32700;
+    pub const INVALID_REQUEST: i64 = -32600;
+    pub const METHOD_NOT_FOUND: i64 = -32601;
+    pub const INVALID_PARAMS: i64 = -32602;
+    pub const INTERNAL_ERROR: i64 = -32603;
+    /// MCP: resource not found.
+    pub const RESOURCE_NOT_FOUND: i64 = -32002;
+    /// Gateway-specific: the backend that owns this name is unavailable.
+    pub const BACKEND_UNAVAILABLE: i64 = -32010;
+    /// Gateway-specific: the backend answered with something that is not MCP.
+    pub const BACKEND_PROTOCOL: i64 = -32011;
+    /// Gateway-specific: the backend did not answer in time.
+    pub const BACKEND_TIMEOUT: i64 = -32012;
+}
+
+/// What a decoded JSON-RPC message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Request,
+    Notification,
+    Response,
+}
+
+/// Why bytes from a peer are not a JSON-RPC message.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error("body is not valid JSON: {0}")]
+    Json(String),
+    #[error("JSON nesting exceeds the limit of {0} levels")]
+    TooDeep(usize),
+    #[error("JSON-RPC batches (arrays) are not supported; send one message per request")]
+    Batch,
+    #[error("message is not a JSON-RPC 2.0 object: {0}")]
+    NotJsonRpc(&'static str),
+}
+
+/// Classify a JSON-RPC 2.0 message. Only the envelope is checked; params are the peer's business.
+pub fn classify(msg: &Value) -> Result<Kind, DecodeError> {
+    let obj = msg
+        .as_object()
+        .ok_or(DecodeError::NotJsonRpc("not an object"))?;
+    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return Err(DecodeError::NotJsonRpc("`jsonrpc` must be \"2.0\""));
+    }
+    let id = obj.get("id");
+    if let Some(id) = id {
+        if !(id.is_string() || id.is_number() || id.is_null()) {
+            return Err(DecodeError::NotJsonRpc("`id` must be a string or a number"));
+        }
+    }
+    match obj.get("method") {
+        Some(Value::String(_)) => {
+            if obj
+                .get("params")
+                .is_some_and(|p| !(p.is_object() || p.is_array()))
+            {
+                return Err(DecodeError::NotJsonRpc("`params` must be an object"));
+            }
+            match id {
+                Some(Value::Null) => Err(DecodeError::NotJsonRpc("request `id` must not be null")),
+                Some(_) => Ok(Kind::Request),
+                None => Ok(Kind::Notification),
+            }
+        }
+        Some(_) => Err(DecodeError::NotJsonRpc("`method` must be a string")),
+        None => {
+            if id.is_none() {
+                return Err(DecodeError::NotJsonRpc("missing `method` or `id`"));
+            }
+            let has_result = obj.contains_key("result");
+            let has_error = obj.contains_key("error");
+            if has_result == has_error {
+                return Err(DecodeError::NotJsonRpc(
+                    "a response needs exactly one of `result` or `error`",
+                ));
+            }
+            Ok(Kind::Response)
+        }
+    }
+}
+
+/// Decode one untrusted JSON-RPC message with a nesting limit checked *before* parsing, so a
+/// deeply nested body cannot exhaust the stack of the recursive parser.
+pub fn decode(bytes: &[u8], max_depth: usize) -> Result<(Value, Kind), DecodeError> {
+    check_depth(bytes, max_depth)?;
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| DecodeError::Json(e.to_string()))?;
+    if value.is_array() {
+        return Err(DecodeError::Batch);
+    }
+    let kind = classify(&value)?;
+    Ok((value, kind))
+}
+
+/// Scan raw JSON text for bracket nesting deeper than `max`, skipping string contents.
+/// Linear, allocation-free, and safe on invalid input (the parser reports that afterwards).
+pub fn check_depth(bytes: &[u8], max: usize) -> Result<(), DecodeError> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return Err(DecodeError::TooDeep(max));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+pub fn method(msg: &Value) -> Option<&str> {
+    msg.get("method").and_then(Value::as_str)
+}
+
+pub fn id(msg: &Value) -> Option<&Value> {
+    msg.get("id")
+}
+
+pub fn params(msg: &Value) -> Option<&Map<String, Value>> {
+    msg.get("params").and_then(Value::as_object)
+}
+
+pub fn params_mut(msg: &mut Value) -> Option<&mut Map<String, Value>> {
+    msg.get_mut("params").and_then(Value::as_object_mut)
+}
+
+/// A JSON-RPC error response.
+pub fn error_response(
+    id: Value,
+    code: i64,
+    message: impl Into<String>,
+    data: Option<Value>,
+) -> Value {
+    let mut err = json!({ "code": code, "message": message.into() });
+    if let (Some(data), Some(obj)) = (data, err.as_object_mut()) {
+        obj.insert("data".into(), data);
+    }
+    json!({ "jsonrpc": "2.0", "id": id, "error": err })
+}
+
+pub fn result_response(id: Value, result: Value) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "result": result })
+}
+
+pub fn notification(method: &str, params: Option<Value>) -> Value {
+    match params {
+        Some(p) => json!({ "jsonrpc": "2.0", "method": method, "params": p }),
+        None => json!({ "jsonrpc": "2.0", "method": method }),
+    }
+}
+
+/// The version we answer an `initialize` with: the client's if we speak it, else our latest.
+pub fn negotiate_version(requested: Option<&str>) -> &'static str {
+    requested
+        .and_then(|r| SUPPORTED_VERSIONS.iter().find(|v| **v == r))
+        .copied()
+        .unwrap_or(LATEST_VERSION)
+}
+
+pub fn is_supported_version(v: &str) -> bool {
+    SUPPORTED_VERSIONS.contains(&v)
+}
+
+/// A key usable in maps for a JSON-RPC id (ids are strings or numbers).
+pub fn id_key(id: &Value) -> String {
+    match id {
+        Value::String(s) => format!("s:{s}"),
+        other => format!("n:{other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,471 @@
+//! JSON-RPC dispatch for one session: which backend each client message goes to, and how lists
+//! from many backends become one.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+
+use super::{Session, lock};
+use crate::catalog::{Merged, Route, template_matches};
+use crate::protocol::{self, code, id_key};
+use crate::upstream::UpstreamError;
+
+/// How the edge should answer a client request.
+pub enum Reply {
+    /// One JSON response.
+    Json(Value),
+    /// An SSE stream: related messages, then the response; closes after the response.
+    Stream(mpsc::Receiver<Value>),
+}
+
+/// Most pages we follow when listing one backend (guards against a cursor loop).
+const MAX_UPSTREAM_PAGES: usize = 100;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ListKind {
+    Tools,
+    Prompts,
+    Resources,
+    Templates,
+}
+
+impl ListKind {
+    fn method(self) -> &'static str {
+        match self {
+            ListKind::Tools => "tools/list",
+            ListKind::Prompts => "prompts/list",
+            ListKind::Resources => "resources/list",
+            ListKind::Templates => "resources/templates/list",
+        }
+    }
+    fn field(self) -> &'static str {
+        match self {
+            ListKind::Tools => "tools",
+            ListKind::Prompts => "prompts",
+            ListKind::Resources => "resources",
+            ListKind::Templates => "resourceTemplates",
+        }
+    }
+    fn capability(self) -> &'static str {
+        match self {
+            ListKind::Tools => "tools",
+            ListKind::Prompts => "prompts",
+            ListKind::Resources | ListKind::Templates => "resources",
+        }
+    }
+    fn tag(self) -> &'static str {
+        match self {
+            ListKind::Tools => "t",
+            ListKind::Prompts => "p",
+            ListKind::Resources => "r",
+            ListKind::Templates => "rt",
+        }
+    }
+}
+
+impl Session {
+    /// Handle one client request (not `initialize`, which the edge handles by creating the
+    /// session).
+    pub async fn handle_request(self: &Arc<Self>, msg: Value) -> Reply {
+        self.touch();
+        let id = msg.get("id").cloned().unwrap_or(Value::Null);
+        let method = protocol::method(&msg).unwrap_or("").to_owned();
+        match method.as_str() {
+            "ping" => Reply::Json(protocol::result_response(id, json!({}))),
+            "initialize" => Reply::Json(protocol::error_response(
+                id,
+                code::INVALID_REQUEST,
+                "this session is already initialized; start a new session without `Mcp-Session-Id`",
+                None,
+            )),
+            "tools/list" => Reply::Json(self.list(ListKind::Tools, &msg).await),
+            "prompts/list" => Reply::Json(self.list(ListKind::Prompts, &msg).await),
+            "resources/list" => Reply::Json(self.list(ListKind::Resources, &msg).await),
+            "resources/templates/list" => Reply::Json(self.list(ListKind::Templates, &msg).await),
+            "tools/call" => self.named_call(ListKind::Tools, msg).await,
+            "prompts/get" => self.named_call(ListKind::Prompts, msg).await,
+            "resources/read" => self.uri_call(msg, true).await,
+            "resources/subscribe" | "resources/unsubscribe" => self.uri_call(msg, false).await,
+            "completion/complete" => self.complete(msg).await,
+            "logging/setLevel" => Reply::Json(self.set_level(msg).await),
+            _ => Reply::Json(protocol::error_response(
+                id,
+                code::METHOD_NOT_FOUND,
+                format!("method `{method}` is not supported by this gateway"),
+                None,
+            )),
+        }
+    }
+
+    /// Handle a client notification.
+    pub async fn handle_notification(self: &Arc<Self>, msg: Value) {
+        self.touch();
+        match protocol::method(&msg).unwrap_or("") {
+            "notifications/initialized" => {}
+            "notifications/cancelled" => self.cancel_request(protocol::params(&msg)).await,
+            "notifications/roots/list_changed" => {
+                for (_, conn) in self.up_links() {
+                    let _ = conn.send(msg.clone()).await;
+                }
+            }
+            other => {
+                tracing::debug!(session = %self.id, method = other, "client notification not forwarded")
+            }
+        }
+    }
+
+    /// Handle a client response (to a request a backend sent the client).
+    pub async fn handle_response(self: &Arc<Self>, msg: Value) {
+        self.touch();
+        self.answer_server_request(msg).await;
+    }
+
+    // ----- lists -----
+
+    async fn merged(self: &Arc<Self>, kind: ListKind) -> Arc<Merged> {
+        let cached = {
+            let c = lock(&self.cache);
+            match kind {
+                ListKind::Tools => c.tools.clone(),
+                ListKind::Prompts => c.prompts.clone(),
+                ListKind::Resources => c.resources.clone(),
+                ListKind::Templates => c.templates.clone(),
+            }
+        };
+        if let Some(m) = cached {
+            return m;
+        }
+        let fetches = self.up_links().into_iter().filter(|(l, _)| {
+            l.init().and_then(|i| i.get("capabilities").and_then(|c| c.get(kind.capability())).cloned()).is_some()
+        }).map(|(link, conn)| async move {
+            let mut items = Vec::new();
+            let mut cursor: Option<Value> = None;
+            for _ in 0..MAX_UPSTREAM_PAGES {
+                let params = cursor.take().map(|c| json!({ "cursor": c }));
+                match conn.call(kind.method(), params).await {
+                    Ok(resp) => {
+                        let Some(result) = resp.get("result") else {
+                            let error = resp.get("error").cloned().unwrap_or(Value::Null);
+                            tracing::warn!(backend = %link.spec.name, method = kind.method(), %error, "list failed");
+                            break;
+                        };
+                        if let Some(arr) = result.get(kind.field()).and_then(Value::as_array) {
+                            items.extend(arr.iter().cloned());
+                        }
+                        match result.get("nextCursor") {
+                            Some(c) if !c.is_null() => cursor = Some(c.clone()),
+                            _ => break,
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(backend = %link.spec.name, error = %e, "list failed");
+                        if !conn.is_alive() {
+                            return (link, None);
+                        }
+                        break;
+                    }
+                }
+            }
+            (link, Some(Arc::new(items)))
+        });
+        let results = futures::future::join_all(fetches).await;
+        let mut lists = Vec::new();
+        for (link, items) in results {
+            match items {
+                Some(items) => lists.push((link.spec.name.clone(), items)),
+                None => self.backend_down(&link, "it failed while listing".into()),
+            }
+        }
+        let merged = match kind {
+            ListKind::Tools | ListKind::Prompts => {
+                let (m, collisions) = self.shared.namer.merge(&lists);
+                for c in collisions {
+                    tracing::error!(session = %self.id, "unresolved name collision: {c}; add a rename rule");
+                }
+                m
+            }
+            ListKind::Resources => self.shared.namer.merge_resources(&lists, "uri"),
+            ListKind::Templates => self.shared.namer.merge_resources(&lists, "uriTemplate"),
+        };
+        for h in &merged.hidden {
+            tracing::info!(session = %self.id, backend = %h.backend, name = %h.original, exposed = %h.exposed, winner = %h.winner, "hidden by a name collision");
+        }
+        let merged = Arc::new(merged);
+        let mut c = lock(&self.cache);
+        let slot = match kind {
+            ListKind::Tools => &mut c.tools,
+            ListKind::Prompts => &mut c.prompts,
+            ListKind::Resources => &mut c.resources,
+            ListKind::Templates => &mut c.templates,
+        };
+        *slot = Some(merged.clone());
+        merged
+    }
+
+    async fn list(self: &Arc<Self>, kind: ListKind, msg: &Value) -> Value {
+        let id = msg.get("id").cloned().unwrap_or(Value::Null);
+        let offset = match protocol::params(msg).and_then(|p| p.get("cursor")) {
+            None | Some(Value::Null) => 0,
+            Some(c) => match decode_cursor(c, kind) {
+                Some(o) => o,
+                None => {
+                    return protocol::error_response(
+                        id,
+                        code::INVALID_PARAMS,
+                        "invalid or expired `cursor`",
+                        None,
+                    );
+                }
+            },
+        };
+        let merged = self.merged(kind).await;
+        let page = self.shared.page_size.max(1);
+        let items: Vec<Value> = merged
+            .items
+            .iter()
+            .skip(offset)
+            .take(page)
+            .cloned()
+            .collect();
+        let mut result = Map::new();
+        result.insert(kind.field().into(), Value::Array(items));
+        if offset.saturating_add(page) < merged.items.len() {
+            result.insert(
+                "nextCursor".into(),
+                Value::String(encode_cursor(kind, offset + page)),
+            );
+        }
+        protocol::result_response(id, Value::Object(result))
+    }
+
+    // ----- routed calls -----
+
+    async fn route_name(self: &Arc<Self>, kind: ListKind, name: &str) -> Option<Route> {
+        if let Some(r) = self.merged(kind).await.routes.get(name) {
+            return Some(r.clone());
+        }
+        // The client may hold a name from before a backend reconnected: refresh once.
+        {
+            let mut c = lock(&self.cache);
+            match kind {
+                ListKind::Tools => c.tools = None,
+                _ => c.prompts = None,
+            }
+        }
+        self.merged(kind).await.routes.get(name).cloned()
+    }
+
+    async fn named_call(self: &Arc<Self>, kind: ListKind, mut msg: Value) -> Reply {
+        let id = msg.get("id").cloned().unwrap_or(Value::Null);
+        let Some(name) = protocol::params(&msg)
+            .and_then(|p| p.get("name"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            return Reply::Json(protocol::error_response(
+                id,
+                code::INVALID_PARAMS,
+                "missing `name`",
+                None,
+            ));
+        };
+        let what = if kind == ListKind::Tools {
+            "tool"
+        } else {
+            "prompt"
+        };
+        let Some(route) = self.route_name(kind, &name).await else {
+            return Reply::Json(protocol::error_response(
+                id,
+                code::INVALID_PARAMS,
+                format!("unknown {what} `{name}`"),
+                None,
+            ));
+        };
+        if let Some(p) = protocol::params_mut(&mut msg) {
+            p.insert("name".into(), Value::String(route.original.clone()));
+        }
+        self.stream_forward(route.backend, msg)
+    }
+
+    /// Forward on an SSE stream so the backend's related requests (sampling, elicitation) and
+    /// notifications (progress, logging) reach the client while the call runs.
+    fn stream_forward(self: &Arc<Self>, backend: String, msg: Value) -> Reply {
+        let key = id_key(msg.get("id").unwrap_or(&Value::Null));
+        let rx = self.open_request_stream(&key);
+        let session = self.clone();
+        tokio::spawn(async move {
+            let resp = session.forward(&backend, msg).await;
+            if let Some(tx) = session.close_request_stream(&key) {
+                let _ = tx.send(resp).await;
+            }
+        });
+        Reply::Stream(rx)
+    }
+
+    async fn route_uri(self: &Arc<Self>, uri: &str) -> Result<String, UpstreamError> {
+        if let Some(r) = self.merged(ListKind::Resources).await.routes.get(uri) {
+            return Ok(r.backend.clone());
+        }
+        let templates = self.merged(ListKind::Templates).await;
+        for t in &templates.items {
+            if let Some(tpl) = t.get("uriTemplate").and_then(Value::as_str) {
+                if template_matches(tpl, uri) {
+                    if let Some(r) = templates.routes.get(tpl) {
+                        return Ok(r.backend.clone());
+                    }
+                }
+            }
+        }
+        // A resource neither listed nor templated: only unambiguous with one resource backend.
+        let with_resources: Vec<String> = self
+            .up_links()
+            .into_iter()
+            .filter(|(l, _)| {
+                l.init().is_some_and(|i| {
+                    i.get("capabilities")
+                        .and_then(|c| c.get("resources"))
+                        .is_some()
+                })
+            })
+            .map(|(l, _)| l.spec.name.clone())
+            .collect();
+        match with_resources.as_slice() {
+            [only] => Ok(only.clone()),
+            _ => Err(UpstreamError::Unavailable {
+                backend: String::new(),
+                reason: format!("no backend offers resource `{uri}`"),
+            }),
+        }
+    }
+
+    async fn uri_call(self: &Arc<Self>, msg: Value, stream: bool) -> Reply {
+        let id = msg.get("id").cloned().unwrap_or(Value::Null);
+        let Some(uri) = protocol::params(&msg)
+            .and_then(|p| p.get("uri"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            return Reply::Json(protocol::error_response(
+                id,
+                code::INVALID_PARAMS,
+                "missing `uri`",
+                None,
+            ));
+        };
+        match self.route_uri(&uri).await {
+            Ok(backend) if stream => self.stream_forward(backend, msg),
+            Ok(backend) => Reply::Json(self.forward(&backend, msg).await),
+            Err(_) => Reply::Json(protocol::error_response(
+                id,
+                code::RESOURCE_NOT_FOUND,
+                format!("resource not found: `{uri}`"),
+                Some(json!({ "uri": uri })),
+            )),
+        }
+    }
+
+    async fn complete(self: &Arc<Self>, mut msg: Value) -> Reply {
+        let id = msg.get("id").cloned().unwrap_or(Value::Null);
+        let reference = protocol::params(&msg)
+            .and_then(|p| p.get("ref"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let rtype = reference.get("type").and_then(Value::as_str).unwrap_or("");
+        let backend = match rtype {
+            "ref/prompt" => {
+                let name = reference.get("name").and_then(Value::as_str).unwrap_or("");
+                match self.route_name(ListKind::Prompts, name).await {
+                    Some(route) => {
+                        if let Some(r) = protocol::params_mut(&mut msg)
+                            .and_then(|p| p.get_mut("ref"))
+                            .and_then(Value::as_object_mut)
+                        {
+                            r.insert("name".into(), Value::String(route.original.clone()));
+                        }
+                        route.backend
+                    }
+                    None => {
+                        return Reply::Json(protocol::error_response(
+                            id,
+                            code::INVALID_PARAMS,
+                            format!("unknown prompt `{name}`"),
+                            None,
+                        ));
+                    }
+                }
+            }
+            "ref/resource" => {
+                let uri = reference
+                    .get("uri")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                match self.route_uri(&uri).await {
+                    Ok(b) => b,
+                    Err(_) => {
+                        return Reply::Json(protocol::error_response(
+                            id,
+                            code::INVALID_PARAMS,
+                            format!("unknown resource `{uri}`"),
+                            None,
+                        ));
+                    }
+                }
+            }
+            _ => {
+                return Reply::Json(protocol::error_response(
+                    id,
+                    code::INVALID_PARAMS,
+                    "`ref.type` must be `ref/prompt` or `ref/resource`",
+                    None,
+                ));
+            }
+        };
+        Reply::Json(self.forward(&backend, msg).await)
+    }
+
+    async fn set_level(self: &Arc<Self>, msg: Value) -> Value {
+        let id = msg.get("id").cloned().unwrap_or(Value::Null);
+        let targets: Vec<_> = self
+            .up_links()
+            .into_iter()
+            .filter(|(l, _)| {
+                l.init().is_some_and(|i| {
+                    i.get("capabilities")
+                        .and_then(|c| c.get("logging"))
+                        .is_some()
+                })
+            })
+            .collect();
+        let params = msg.get("params").cloned();
+        let calls = targets
+            .iter()
+            .map(|(_, conn)| conn.call("logging/setLevel", params.clone()));
+        for (r, (l, _)) in futures::future::join_all(calls)
+            .await
+            .into_iter()
+            .zip(targets.iter())
+        {
+            if let Err(e) = r {
+                tracing::warn!(backend = %l.spec.name, error = %e, "logging/setLevel failed");
+            }
+        }
+        protocol::result_response(id, json!({}))
+    }
+}
+
+fn encode_cursor(kind: ListKind, offset: usize) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}:{offset}", kind.tag()))
+}
+
+fn decode_cursor(c: &Value, kind: ListKind) -> Option<usize> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c.as_str()?)
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (tag, off) = text.split_once(':')?;
+    (tag == kind.tag()).then(|| off.parse().ok()).flatten()
+}

@@ -1,0 +1,367 @@
+//! Connections from the gateway to backends: Streamable HTTP and stdio children.
+//!
+//! A [`Conn`] is one MCP session with one backend. It assigns its own request ids (so ids from
+//! different clients never collide upstream), matches responses to pending requests, and hands
+//! every other message the backend sends (server-to-client requests and notifications) to the
+//! `inbound` channel given at connect time, tagged with the upstream request whose response
+//! stream carried it when the transport tells us (HTTP SSE), so the session can send it on the
+//! right client stream. When the connection dies, pending requests fail and the inbound channel
+//! closes: that is how the owner learns the backend went down.
+
+pub mod http;
+pub mod stdio;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::{self, ConfigError};
+use crate::protocol;
+
+/// A message the backend sent us that is not a response to one of our requests.
+#[derive(Debug)]
+pub struct Inbound {
+    pub msg: Value,
+    /// Upstream request id whose response stream carried this message, if known.
+    pub related: Option<u64>,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("backend `{backend}` is unavailable: {reason}")]
+    Unavailable { backend: String, reason: String },
+    #[error("backend `{backend}` did not answer within {secs} s")]
+    Timeout { backend: String, secs: u64 },
+    #[error("backend `{backend}` sent an invalid response: {reason}")]
+    Protocol { backend: String, reason: String },
+    #[error("backend `{backend}` ended the upstream session")]
+    SessionExpired { backend: String },
+}
+
+impl UpstreamError {
+    pub fn code(&self) -> i64 {
+        match self {
+            UpstreamError::Unavailable { .. } | UpstreamError::SessionExpired { .. } => {
+                protocol::code::BACKEND_UNAVAILABLE
+            }
+            UpstreamError::Timeout { .. } => protocol::code::BACKEND_TIMEOUT,
+            UpstreamError::Protocol { .. } => protocol::code::BACKEND_PROTOCOL,
+        }
+    }
+    pub fn backend(&self) -> &str {
+        match self {
+            UpstreamError::Unavailable { backend, .. }
+            | UpstreamError::Timeout { backend, .. }
+            | UpstreamError::Protocol { backend, .. }
+            | UpstreamError::SessionExpired { backend } => backend,
+        }
+    }
+}
+
+/// Everything needed to open a connection to one backend; built once from config.
+#[derive(Debug, Clone)]
+pub struct BackendSpec {
+    pub name: String,
+    pub kind: SpecKind,
+    pub timeout: Duration,
+    pub init_timeout: Duration,
+    pub max_message_bytes: usize,
+    pub max_json_depth: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum SpecKind {
+    Http {
+        url: String,
+        client: reqwest::Client,
+    },
+    Stdio {
+        argv: Vec<String>,
+        env: Vec<(String, String)>,
+        cwd: Option<PathBuf>,
+    },
+}
+
+impl BackendSpec {
+    pub fn from_config(cfg: &config::Config, b: &config::Backend) -> Result<Self, ConfigError> {
+        let limits = &cfg.http;
+        let kind = match (&b.url, &b.command) {
+            (Some(url), _) => SpecKind::Http {
+                url: url.clone(),
+                client: http::build_client(cfg, b)?,
+            },
+            (None, Some(argv)) => {
+                let mut argv = argv.clone();
+                if let Some(first) = argv.first_mut() {
+                    if first == "$PORTCULLIS" {
+                        *first = std::env::current_exe()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_else(|_| "portcullis".into());
+                    }
+                }
+                let mut env = Vec::new();
+                for (k, v) in &b.env {
+                    env.push((k.clone(), v.resolve(&cfg.base_dir)?));
+                }
+                SpecKind::Stdio {
+                    argv,
+                    env,
+                    cwd: b.cwd.as_ref().map(|c| cfg.resolve_path(c)),
+                }
+            }
+            (None, None) => {
+                return Err(ConfigError::Secret {
+                    what: format!("backend `{}`", b.name),
+                    message: "needs `url` or `command`".into(),
+                });
+            }
+        };
+        Ok(Self {
+            name: b.name.clone(),
+            kind,
+            timeout: Duration::from_secs(b.timeout_secs),
+            init_timeout: Duration::from_secs(b.init_timeout_secs),
+            max_message_bytes: limits.max_upstream_message_bytes,
+            max_json_depth: limits.max_json_depth.max(128),
+        })
+    }
+
+    pub fn is_stdio(&self) -> bool {
+        matches!(self.kind, SpecKind::Stdio { .. })
+    }
+}
+
+/// Responses we are waiting for, by upstream id.
+#[derive(Default)]
+pub(crate) struct Pending {
+    map: std::sync::Mutex<HashMap<u64, oneshot::Sender<Result<Value, UpstreamError>>>>,
+}
+
+impl Pending {
+    pub(crate) fn insert(&self, id: u64) -> oneshot::Receiver<Result<Value, UpstreamError>> {
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut m) = self.map.lock() {
+            m.insert(id, tx);
+        }
+        rx
+    }
+    pub(crate) fn remove(&self, id: u64) {
+        if let Ok(mut m) = self.map.lock() {
+            m.remove(&id);
+        }
+    }
+    /// Deliver a response; returns it back if nobody waits for that id.
+    pub(crate) fn complete(&self, msg: Value) -> Option<Value> {
+        let Some(id) = msg.get("id").and_then(Value::as_u64) else {
+            return Some(msg);
+        };
+        let tx = self.map.lock().ok().and_then(|mut m| m.remove(&id));
+        match tx {
+            Some(tx) => {
+                let _ = tx.send(Ok(msg));
+                None
+            }
+            None => Some(msg),
+        }
+    }
+    pub(crate) fn fail_all(&self, err: &UpstreamError) {
+        let drained: Vec<_> = self
+            .map
+            .lock()
+            .map(|mut m| m.drain().collect())
+            .unwrap_or_default();
+        for (_, tx) in drained {
+            let _ = tx.send(Err(err.clone()));
+        }
+    }
+}
+
+/// One MCP session with one backend.
+pub struct Conn {
+    pub spec: Arc<BackendSpec>,
+    next_id: AtomicU64,
+    inner: Inner,
+}
+
+enum Inner {
+    Stdio(stdio::StdioConn),
+    Http(http::HttpConn),
+}
+
+impl Conn {
+    /// Open the transport and run the MCP handshake with the client's own `initialize` params
+    /// (forwarded untouched). Returns the connection and the backend's `initialize` result.
+    pub async fn connect(
+        spec: Arc<BackendSpec>,
+        init_params: Value,
+        inbound: mpsc::Sender<Inbound>,
+    ) -> Result<(Arc<Conn>, Value), UpstreamError> {
+        let secs = spec.init_timeout.as_secs();
+        let name = spec.name.clone();
+        let fut = Self::connect_inner(spec, init_params, inbound);
+        match tokio::time::timeout(spec_timeout(secs), fut).await {
+            Ok(r) => r,
+            Err(_) => Err(UpstreamError::Timeout {
+                backend: name,
+                secs,
+            }),
+        }
+    }
+
+    async fn connect_inner(
+        spec: Arc<BackendSpec>,
+        init_params: Value,
+        inbound: mpsc::Sender<Inbound>,
+    ) -> Result<(Arc<Conn>, Value), UpstreamError> {
+        let inner = match &spec.kind {
+            SpecKind::Stdio { .. } => Inner::Stdio(stdio::StdioConn::spawn(&spec, inbound)?),
+            SpecKind::Http { .. } => Inner::Http(http::HttpConn::new(&spec, inbound)),
+        };
+        let conn = Arc::new(Conn {
+            spec: spec.clone(),
+            next_id: AtomicU64::new(1),
+            inner,
+        });
+        let req = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init_params});
+        let resp = conn.request_raw(req, spec.init_timeout).await?;
+        let result = match (resp.get("result"), resp.get("error")) {
+            (Some(r), _) if r.is_object() => r.clone(),
+            (_, Some(e)) => {
+                return Err(UpstreamError::Unavailable {
+                    backend: spec.name.clone(),
+                    reason: format!("initialize was refused: {e}"),
+                });
+            }
+            _ => {
+                return Err(UpstreamError::Protocol {
+                    backend: spec.name.clone(),
+                    reason: "initialize result is not an object".into(),
+                });
+            }
+        };
+        if let Inner::Http(h) = &conn.inner {
+            let version = result
+                .get("protocolVersion")
+                .and_then(Value::as_str)
+                .unwrap_or(protocol::LATEST_VERSION);
+            h.set_protocol_version(version);
+        }
+        conn.send(protocol::notification("notifications/initialized", None))
+            .await?;
+        if let Inner::Http(h) = &conn.inner {
+            h.start_get_stream(Arc::downgrade(&conn));
+        }
+        Ok((conn, result))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// Reserve an upstream request id (so the caller can map cancellations before sending).
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Send a request under upstream id `id`, replacing whatever id `msg` carries, and wait for
+    /// the response (whose `id` is our upstream id: the caller restores the client's id).
+    pub async fn request_with_id(&self, id: u64, mut msg: Value) -> Result<Value, UpstreamError> {
+        if let Some(obj) = msg.as_object_mut() {
+            obj.insert("id".into(), Value::from(id));
+        }
+        self.request_raw(msg, self.spec.timeout).await
+    }
+
+    /// Convenience: a gateway-originated request.
+    pub async fn call(&self, method: &str, params: Option<Value>) -> Result<Value, UpstreamError> {
+        let mut msg = json!({"jsonrpc": "2.0", "id": 0, "method": method});
+        if let (Some(p), Some(obj)) = (params, msg.as_object_mut()) {
+            obj.insert("params".into(), p);
+        }
+        let id = self.next_id();
+        self.request_with_id(id, msg).await
+    }
+
+    async fn request_raw(&self, msg: Value, timeout: Duration) -> Result<Value, UpstreamError> {
+        let id = msg.get("id").and_then(Value::as_u64).unwrap_or(0);
+        let fut = async {
+            match &self.inner {
+                Inner::Stdio(s) => s.request(id, msg).await,
+                Inner::Http(h) => h.request(id, msg).await,
+            }
+        };
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => {
+                self.pending().remove(id);
+                Err(UpstreamError::Timeout {
+                    backend: self.spec.name.clone(),
+                    secs: timeout.as_secs(),
+                })
+            }
+        }
+    }
+
+    /// Send a notification or a response (to a server-to-client request) to the backend.
+    pub async fn send(&self, msg: Value) -> Result<(), UpstreamError> {
+        match &self.inner {
+            Inner::Stdio(s) => s.send(msg).await,
+            Inner::Http(h) => h.send(msg).await,
+        }
+    }
+
+    fn pending(&self) -> &Pending {
+        match &self.inner {
+            Inner::Stdio(s) => &s.pending,
+            Inner::Http(h) => &h.pending,
+        }
+    }
+
+    /// Whether the transport is still up (a stdio child that exited is not).
+    pub fn is_alive(&self) -> bool {
+        match &self.inner {
+            Inner::Stdio(s) => s.is_alive(),
+            Inner::Http(h) => h.is_alive(),
+        }
+    }
+
+    /// End the upstream session: DELETE for HTTP, terminate the child for stdio.
+    pub async fn close(&self) {
+        match &self.inner {
+            Inner::Stdio(s) => s.close().await,
+            Inner::Http(h) => h.close().await,
+        }
+    }
+}
+
+fn spec_timeout(secs: u64) -> Duration {
+    // The per-phase timeouts inside are authoritative; this outer bound only guards against
+    // a transport that never resolves at all.
+    Duration::from_secs(secs.saturating_add(1))
+}
+
+/// Parse one message from a backend, enforcing the depth limit.
+pub(crate) fn parse_message(
+    backend: &str,
+    bytes: &[u8],
+    max_depth: usize,
+) -> Result<Value, UpstreamError> {
+    protocol::check_depth(bytes, max_depth).map_err(|e| UpstreamError::Protocol {
+        backend: backend.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let v: Value = serde_json::from_slice(bytes).map_err(|e| UpstreamError::Protocol {
+        backend: backend.to_owned(),
+        reason: format!("not JSON ({e})"),
+    })?;
+    protocol::classify(&v).map_err(|e| UpstreamError::Protocol {
+        backend: backend.to_owned(),
+        reason: e.to_string(),
+    })?;
+    Ok(v)
+}
