@@ -272,8 +272,14 @@ async fn post(gw: &Arc<Gateway>, req: Request<Incoming>) -> Result<Response<Body
     }
     let session = session_of(gw, &headers)?;
     match kind {
+        // Every response after initialize is an SSE stream, as the backends we front most often
+        // answer: clients then see one behaviour whatever the method.
         Kind::Request => Ok(match session.handle_request(msg).await {
-            Reply::Json(v) => json_response(StatusCode::OK, &v),
+            Reply::Json(v) => {
+                let (tx, rx) = mpsc::channel(1);
+                let _ = tx.try_send(v);
+                sse_response(rx, false)
+            }
             Reply::Stream(rx) => sse_response(rx, false),
         }),
         Kind::Notification => {

@@ -1,0 +1,292 @@
+//! Shared harness for integration tests: real processes (the gateway binary, npm MCP servers,
+//! the rmcp conformance fixture, the Python `mcp` SDK client), each stopped when dropped.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Paths of the test dependencies installed by `scripts/install-test-deps.sh`.
+pub struct Deps {
+    pub root: PathBuf,
+    pub node22: PathBuf,
+    pub conformance_0_1_16: PathBuf,
+    pub conformance_0_2_0: PathBuf,
+    pub server_everything: PathBuf,
+    pub server_memory: PathBuf,
+    pub server_filesystem: PathBuf,
+    pub node_modules: PathBuf,
+    pub python: PathBuf,
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The installed test dependencies. Fails loudly (never skips) when they are missing: a test
+/// that silently passes without its real components proves nothing.
+pub fn deps() -> Deps {
+    let root = repo_root();
+    let env_file = root.join(".deps/env.sh");
+    let text = std::fs::read_to_string(&env_file).unwrap_or_else(|_| {
+        panic!(
+            "test dependencies are missing ({}): run `scripts/install-test-deps.sh` or `make test`",
+            env_file.display()
+        )
+    });
+    let get = |key: &str| -> PathBuf {
+        let prefix = format!("export {key}=");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("{key} missing from {}", env_file.display()));
+        let p = PathBuf::from(line.trim_start_matches(&prefix).trim_matches('"'));
+        assert!(
+            p.exists(),
+            "{key} points at {} which does not exist: rerun scripts/install-test-deps.sh",
+            p.display()
+        );
+        p
+    };
+    Deps {
+        node22: get("PORTCULLIS_NODE22"),
+        conformance_0_1_16: get("PORTCULLIS_CONFORMANCE_0_1_16"),
+        conformance_0_2_0: get("PORTCULLIS_CONFORMANCE_0_2_0_ALPHA_12"),
+        server_everything: get("PORTCULLIS_SERVER_EVERYTHING"),
+        server_memory: get("PORTCULLIS_SERVER_MEMORY"),
+        server_filesystem: get("PORTCULLIS_SERVER_FILESYSTEM"),
+        node_modules: get("PORTCULLIS_NODE_MODULES"),
+        python: get("PORTCULLIS_VENV_PYTHON"),
+        root,
+    }
+}
+
+/// A child process killed (and reaped) on drop, with its output collected.
+pub struct Proc {
+    pub child: Child,
+    pub stdout_lines: Arc<Mutex<Vec<String>>>,
+    pub stderr_lines: Arc<Mutex<Vec<String>>>,
+    first_lines: mpsc::Receiver<String>,
+}
+
+impl Proc {
+    pub fn spawn(mut cmd: Command) -> Proc {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot spawn {cmd:?}: {e}"));
+        let stdout_lines = Arc::new(Mutex::new(Vec::new()));
+        let stderr_lines = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        let lines = stdout_lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line.clone());
+                lines.lock().unwrap().push(line);
+            }
+        });
+        let err = child.stderr.take().unwrap();
+        let lines = stderr_lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                lines.lock().unwrap().push(line);
+            }
+        });
+        Proc {
+            child,
+            stdout_lines,
+            stderr_lines,
+            first_lines: rx,
+        }
+    }
+
+    /// Wait for a stdout line containing `needle`; returns it.
+    pub fn wait_for_line(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.first_lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => continue,
+                Err(_) => panic!(
+                    "no stdout line containing {needle:?} within {timeout:?}; stderr:\n{}",
+                    self.stderr()
+                ),
+            }
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr_lines.lock().unwrap().join("\n")
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn portcullis_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_portcullis"))
+}
+
+/// A running gateway on a free loopback port.
+pub struct Gateway {
+    pub proc: Proc,
+    pub url: String,
+    pub addr: String,
+    pub dir: tempfile::TempDir,
+    pub config_path: PathBuf,
+}
+
+/// Start `portcullis serve` with `config` (TOML; its `[listen] address` is replaced by a free
+/// port). The config file lives in a temp dir, which relative paths resolve against.
+pub fn start_gateway(config: &str) -> Gateway {
+    let dir = tempfile::tempdir().unwrap();
+    start_gateway_in(config, dir)
+}
+
+pub fn start_gateway_in(config: &str, dir: tempfile::TempDir) -> Gateway {
+    let config_path = dir.path().join("portcullis.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let mut cmd = Command::new(portcullis_bin());
+    cmd.arg("serve")
+        .arg("--config")
+        .arg(&config_path)
+        .arg("--listen")
+        .arg("127.0.0.1:0");
+    cmd.env("PORTCULLIS_LOG", "info,portcullis=debug");
+    let proc = Proc::spawn(cmd);
+    let line = proc.wait_for_line("listening on", Duration::from_secs(60));
+    let url = line.rsplit(' ').next().unwrap().to_owned();
+    let addr = url
+        .split("//")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    Gateway {
+        proc,
+        url,
+        addr,
+        dir,
+        config_path,
+    }
+}
+
+/// Build (if needed) and return the rmcp conformance fixture binary.
+pub fn conformance_server_bin() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--quiet", "-p", "conformance-server"])
+        .current_dir(repo_root())
+        .status()
+        .expect("cargo build -p conformance-server");
+    assert!(status.success(), "building the conformance fixture failed");
+    // Same target dir as this test binary: target/<profile>/deps/<test> → target/<profile>/.
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let candidate = dir.join("conformance-server");
+    if candidate.exists() {
+        return candidate;
+    }
+    repo_root().join("target/debug/conformance-server")
+}
+
+/// Start the rmcp conformance fixture on a free port; returns it and its MCP URL.
+pub fn start_conformance_server() -> (Proc, String) {
+    let mut cmd = Command::new(conformance_server_bin());
+    cmd.args(["--port", "0"]);
+    let proc = Proc::spawn(cmd);
+    let line = proc.wait_for_line("listening on", Duration::from_secs(30));
+    let url = line.rsplit(' ').next().unwrap().to_owned();
+    (proc, url)
+}
+
+/// Run the Python `mcp` SDK client driver (`tests/py/mcp_client.py`) with a script of steps.
+pub fn python_client(url: &str, steps: &Value, extra: &[&str]) -> Value {
+    let d = deps();
+    let out = Command::new(&d.python)
+        .arg(d.root.join("tests/py/mcp_client.py"))
+        .arg("--url")
+        .arg(url)
+        .args(extra)
+        .arg(steps.to_string())
+        .output()
+        .expect("run python client");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "python client printed no JSON ({e}); status {:?}\nstdout:\n{stdout}\nstderr:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Find the step results of a python client run, asserting none is fatal.
+pub fn steps(run: &Value) -> &Vec<Value> {
+    assert!(run.get("fatal").is_none(), "client failed: {run}");
+    run["steps"].as_array().expect("steps")
+}
+
+/// A minimal HTTP/1.1 client for raw edge tests (so tests control every header and byte).
+pub fn raw_http(addr: &str, request: &[u8]) -> (u16, Vec<(String, String)>, String) {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(request).unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    parse_http_response(&buf)
+}
+
+pub fn parse_http_response(buf: &[u8]) -> (u16, Vec<(String, String)>, String) {
+    let text = String::from_utf8_lossy(buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+pub fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+/// A config prelude for tests: anonymous on loopback (identity is tested separately).
+pub const ANON: &str = r#"
+[listen]
+address = "127.0.0.1:0"
+
+[auth]
+mode = "anonymous"
+dangerous_allow_anonymous = true
+"#;

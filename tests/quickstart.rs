@@ -1,0 +1,53 @@
+//! The newcomer path: `portcullis serve` with no config serves the built-in quickstart, and a
+//! plain MCP client (the Python SDK) can use the demo backend through it.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+
+#[test]
+fn quickstart_serves_the_demo_backend_to_a_real_client() {
+    let mut cmd = Command::new(portcullis_bin());
+    cmd.args(["serve", "--listen", "127.0.0.1:0"]);
+    let gw = Proc::spawn(cmd);
+    let line = gw.wait_for_line("listening on", Duration::from_secs(60));
+    let url = line.rsplit(' ').next().unwrap();
+    let run = python_client(
+        url,
+        &json!([
+            {"op": "list_tools"},
+            {"op": "call_tool", "name": "demo__add", "arguments": {"a": 2, "b": 40}},
+            {"op": "call_tool", "name": "demo__whoami", "arguments": {}},
+        ]),
+        &[],
+    );
+    let steps = steps(&run);
+    let names: Vec<&str> = steps[0]["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"demo__echo") && names.contains(&"demo__add"),
+        "{names:?}"
+    );
+    assert_eq!(
+        steps[1]["result"]["structuredContent"]["sum"],
+        json!(42),
+        "{}",
+        steps[1]
+    );
+    // The stdio child sees none of the gateway's environment.
+    assert_eq!(
+        steps[2]["result"]["structuredContent"]["env_names"],
+        json!([]),
+        "{}",
+        steps[2]
+    );
+    assert_eq!(run["server_info"]["name"], "portcullis");
+}
