@@ -121,7 +121,14 @@ pub async fn serve(
 
 /// The whole edge request path.
 pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
-    match route(&gw, req, peer).await {
+    // Bounds reading the body and dispatching; a streamed response body is bounded by the
+    // backend's own timeout instead.
+    let limit = Duration::from_secs(gw.cfg.http.request_timeout_secs);
+    let outcome = match tokio::time::timeout(limit, route(&gw, req, peer)).await {
+        Ok(r) => r,
+        Err(_) => Err(Rejection::Timeout(limit.as_secs())),
+    };
+    match outcome {
         Ok(resp) => resp,
         Err(rejection) => {
             tracing::info!(%peer, status = %rejection.status(), reason = %rejection, "request refused");

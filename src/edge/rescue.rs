@@ -36,6 +36,8 @@ pub enum Rejection {
     TooManySessions(usize),
     #[error("could not read the request body: {0}")]
     BodyRead(String),
+    #[error("request not completed within {0} s")]
+    Timeout(u64),
 }
 
 impl Rejection {
@@ -52,6 +54,7 @@ impl Rejection {
             Rejection::UnknownSession | Rejection::NotFound(_) => StatusCode::NOT_FOUND,
             Rejection::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Rejection::TooManySessions(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Rejection::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
         }
     }
 

@@ -210,9 +210,19 @@ async fn read_bounded_line<R: AsyncBufReadExt + Unpin>(
 }
 
 async fn log_stderr(name: String, stderr: impl AsyncRead + Unpin) {
-    let mut lines = BufReader::new(stderr).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        let line: String = line.chars().take(2000).collect();
-        tracing::info!(backend = %name, "stderr: {line}");
+    let mut reader = BufReader::new(stderr);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match read_bounded_line(&mut reader, &mut line, 64 * 1024).await {
+            Ok(0) => return,
+            Ok(_) => {
+                let text = String::from_utf8_lossy(line.trim_ascii_end());
+                let text: String = text.chars().take(2000).collect();
+                tracing::info!(backend = %name, "stderr: {text}");
+            }
+            // An over-long line is logged in part and skipped, never buffered whole.
+            Err(_) => tracing::warn!(backend = %name, "stderr: line over 64 KiB skipped"),
+        }
     }
 }

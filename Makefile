@@ -1,0 +1,11 @@
+# Two commands matter (see README): `cargo run -- serve` and `make test`.
+
+.PHONY: test deps fuzz-smoke
+
+# Install the pinned test dependencies (Node 22, npm MCP servers, the conformance suite, the
+# Python mcp SDK) into .deps/, then run every test in the workspace.
+test: deps
+	cargo test --workspace
+
+deps:
+	scripts/install-test-deps.sh
