@@ -37,6 +37,11 @@ enum Command {
     },
     /// Run the built-in demo MCP server on stdio (the quickstart's backend).
     DemoServer,
+    /// Tokens (DEV ONLY): `token mint` signs a short-lived token with the quickstart's dev key.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Write a self-signed development certificate and key (never for production).
     DevCert {
         #[arg(long, default_value = "certs")]
@@ -44,6 +49,26 @@ enum Command {
         /// DNS names / IPs for the certificate.
         #[arg(long, default_values_t = vec!["localhost".to_string(), "127.0.0.1".to_string()])]
         name: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Sign a token with the dev key of the first issuer that has `dev_key_file` (DEV ONLY).
+    Mint {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        sub: String,
+        /// Group names (repeat, or comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        groups: Vec<String>,
+        /// Scopes (repeat, or comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        scope: Vec<String>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
     },
 }
 
@@ -68,6 +93,16 @@ pub fn main() -> ExitCode {
             Command::Check { config } => check(config).await,
             Command::DemoServer => crate::demo::run_stdio().await.map_err(|e| e.to_string()),
             Command::DevCert { out, name } => dev_cert(&out, &name),
+            Command::Token {
+                command:
+                    TokenCommand::Mint {
+                        config,
+                        sub,
+                        groups,
+                        scope,
+                        ttl,
+                    },
+            } => mint(config, &sub, &groups, &scope, ttl),
         }
     });
     match result {
@@ -196,5 +231,41 @@ fn dev_cert(out: &std::path::Path, names: &[String]) -> Result<(), String> {
         cert_path.display(),
         key_path.display()
     );
+    Ok(())
+}
+
+fn mint(
+    config: Option<PathBuf>,
+    sub: &str,
+    groups: &[String],
+    scopes: &[String],
+    ttl: u64,
+) -> Result<(), String> {
+    let cfg = load(config)?;
+    let auth = cfg
+        .auth
+        .as_ref()
+        .map(|a| a.get_ref().clone())
+        .ok_or("the config has no [auth]")?;
+    let issuer = auth
+        .issuers
+        .iter()
+        .find(|i| i.dev_key_file.is_some())
+        .ok_or("no `[[auth.issuers]]` with `dev_key_file` in this config: minting is for dev setups only")?;
+    let key_path = issuer
+        .dev_key_file
+        .as_ref()
+        .map(|p| cfg.resolve_path(p))
+        .ok_or("no dev key")?;
+    let key = crate::identity::dev::DevKey::load_or_create(&key_path)?;
+    let audience = issuer
+        .audiences
+        .as_ref()
+        .and_then(|a| a.first().cloned())
+        .or_else(|| cfg.listen.get_ref().public_url.clone())
+        .ok_or("no audience: set listen.public_url")?;
+    let claims = crate::identity::dev::claims(&issuer.issuer, &audience, sub, groups, scopes, ttl);
+    println!("{}", key.sign(&claims)?);
+    eprintln!("DEV ONLY token for `{sub}` (audience {audience}, valid {ttl} s)");
     Ok(())
 }

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::catalog::{Collision, Namer};
 use crate::config::{Config, ConfigError, Strategy};
 use crate::edge::{self, tls};
+use crate::identity::Authenticator;
 use crate::protocol;
 use crate::session::{Shared, Store};
 use crate::upstream::{BackendSpec, Conn};
@@ -38,6 +39,7 @@ pub enum StartError {
 
 pub struct Gateway {
     pub cfg: Arc<Config>,
+    pub auth: Arc<Authenticator>,
     pub shared: Arc<Shared>,
     pub sessions: Store,
     pub mcp_path: String,
@@ -98,7 +100,9 @@ impl Gateway {
             v
         });
         let allowed_origins = listen.allowed_origins.clone().unwrap_or_default();
+        let auth = Arc::new(Authenticator::new(&cfg)?);
         Ok(Arc::new(Gateway {
+            auth,
             cfg: Arc::new(cfg),
             shared,
             sessions: Store::default(),
@@ -251,7 +255,18 @@ async fn probe_backend(spec: Arc<BackendSpec>) -> ProbeReport {
         "clientInfo": { "name": "portcullis-probe", "version": env!("CARGO_PKG_VERSION") },
     });
     let outcome = async {
-        let (conn, init) = Conn::connect(spec.clone(), params, tx)
+        if matches!(
+            *spec.credentials,
+            crate::credentials::Source::Exchange(_) | crate::credentials::Source::Passthrough
+        ) {
+            return Err("not probed: this backend only accepts per-caller tokens".to_owned());
+        }
+        let binding = crate::credentials::Binding {
+            source: spec.credentials.clone(),
+            caller: String::new(),
+            subject: Arc::new(Mutex::new(None)),
+        };
+        let (conn, init) = Conn::connect(spec.clone(), params, tx, Some(binding))
             .await
             .map_err(|e| e.to_string())?;
         let caps = init.get("capabilities").cloned().unwrap_or(Value::Null);

@@ -9,9 +9,11 @@
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod credentials;
 pub mod demo;
 pub mod edge;
 pub mod gateway;
+pub mod identity;
 pub mod protocol;
 pub mod session;
 pub mod upstream;

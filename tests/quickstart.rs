@@ -1,6 +1,8 @@
 //! The newcomer path: `portcullis serve` with no config serves the built-in quickstart, and a
 //! plain MCP client (the Python SDK) can use the demo backend through it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use std::process::Command;
@@ -16,6 +18,21 @@ fn quickstart_serves_the_demo_backend_to_a_real_client() {
     let gw = Proc::spawn(cmd);
     let line = gw.wait_for_line("listening on", Duration::from_secs(60));
     let url = line.rsplit(' ').next().unwrap();
+    // Without a token the gateway refuses, pointing at its RFC 9728 metadata.
+    let refused = python_client(url, &json!([{"op": "list_tools"}]), &[]);
+    assert!(refused.get("fatal").is_some(), "{refused}");
+    // `portcullis token mint` signs with the dev key the quickstart trusts.
+    let out = Command::new(portcullis_bin())
+        .args(["token", "mint", "--sub", "alice", "--groups", "eng"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let auth = format!("Authorization: Bearer {token}");
     let run = python_client(
         url,
         &json!([
@@ -23,7 +40,7 @@ fn quickstart_serves_the_demo_backend_to_a_real_client() {
             {"op": "call_tool", "name": "demo__add", "arguments": {"a": 2, "b": 40}},
             {"op": "call_tool", "name": "demo__whoami", "arguments": {}},
         ]),
-        &[],
+        &["--header", &auth],
     );
     let steps = steps(&run);
     let names: Vec<&str> = steps[0]["result"]["tools"]

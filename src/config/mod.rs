@@ -124,8 +124,21 @@ impl Default for HttpLimits {
 #[serde(deny_unknown_fields)]
 pub struct Auth {
     pub mode: AuthMode,
+    /// Accept requests without a token. Anyone reaching the listener can call every tool.
     #[serde(default)]
     pub dangerous_allow_anonymous: bool,
+    /// Scopes every token must carry (403 `insufficient_scope` otherwise).
+    #[serde(default)]
+    pub required_scopes: Vec<String>,
+    /// Tokens longer than this are refused before any parsing.
+    #[serde(default = "default_max_token")]
+    pub max_token_bytes: usize,
+    #[serde(default)]
+    pub issuers: Vec<Issuer>,
+}
+
+fn default_max_token() -> usize {
+    8192
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -133,6 +146,57 @@ pub struct Auth {
 pub enum AuthMode {
     Anonymous,
     Oidc,
+}
+
+/// One trusted token issuer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Issuer {
+    /// Must equal the tokens' `iss` exactly.
+    pub issuer: String,
+    /// Accepted `aud` values; default: `[listen.public_url]` (RFC 8707 audience binding).
+    pub audiences: Option<Vec<String>>,
+    /// Explicit JWKS URL; default: from OIDC discovery / RFC 8414 metadata of `issuer`.
+    pub jwks_url: Option<String>,
+    /// Keys from a local JWKS file instead of the network.
+    pub jwks_file: Option<PathBuf>,
+    /// DEV ONLY: a local signing key (created if missing) that `portcullis token mint` uses.
+    pub dev_key_file: Option<PathBuf>,
+    /// Allowed signing algorithms (asymmetric only).
+    #[serde(default = "default_algorithms")]
+    pub algorithms: Vec<String>,
+    /// Dotted path of the groups/roles claim, e.g. `groups` or `realm_access.roles`.
+    #[serde(default = "default_groups_claim")]
+    pub groups_claim: String,
+    /// Clock skew allowed for `exp`, `nbf` and `iat`, seconds.
+    #[serde(default = "default_leeway")]
+    pub leeway_secs: u64,
+    /// How often keys are refetched in the background, seconds.
+    #[serde(default = "default_jwks_refresh")]
+    pub jwks_refresh_secs: u64,
+    /// Least time between two fetches caused by unknown `kid`s, seconds.
+    #[serde(default = "default_jwks_min_refetch")]
+    pub jwks_min_refetch_secs: u64,
+}
+
+fn default_algorithms() -> Vec<String> {
+    [
+        "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+fn default_groups_claim() -> String {
+    "groups".into()
+}
+fn default_leeway() -> u64 {
+    30
+}
+fn default_jwks_refresh() -> u64 {
+    300
+}
+fn default_jwks_min_refetch() -> u64 {
+    10
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -207,6 +271,57 @@ pub struct Backend {
     /// Connect + initialize timeout, seconds.
     #[serde(default = "default_init_timeout")]
     pub init_timeout_secs: u64,
+    /// What credential this (HTTP) backend receives.
+    #[serde(default)]
+    pub auth: BackendAuth,
+    /// Forward the caller's own token to this backend. The backend can then act as the caller
+    /// anywhere that token is accepted (token passthrough, a confused-deputy risk).
+    #[serde(default)]
+    pub dangerous_passthrough: bool,
+}
+
+/// The credential a backend gets. Never the caller's own token (see `dangerous_passthrough`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BackendAuth {
+    #[default]
+    None,
+    /// A fixed header from a secret reference.
+    Static {
+        #[serde(default = "default_auth_header")]
+        header: String,
+        value: SecretOrValue,
+    },
+    /// RFC 8693: the caller's token exchanged for one meant for this backend.
+    TokenExchange(TokenClientConfig),
+    /// The gateway's own identity for this backend (OAuth client credentials).
+    ClientCredentials(TokenClientConfig),
+}
+
+fn default_auth_header() -> String {
+    "Authorization".into()
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TokenClientConfig {
+    pub token_endpoint: String,
+    pub client_id: String,
+    pub client_secret: SecretOrValue,
+    #[serde(default)]
+    pub client_auth: ClientAuth,
+    pub audience: Option<String>,
+    pub resource: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    #[default]
+    Basic,
+    Post,
 }
 
 fn default_backend_timeout() -> u64 {
@@ -352,38 +467,13 @@ impl Config {
                     text,
                     0,
                     "auth",
-                    "an `[auth]` section is required: authentication is on by default; for a \
-                     local test set `mode = \"anonymous\"` with `dangerous_allow_anonymous = true`"
+                    "an `[auth]` section is required: authentication is on by default; use \
+                     `mode = \"oidc\"` with `[[auth.issuers]]`, or for a local test \
+                     `mode = \"anonymous\"` with `dangerous_allow_anonymous = true`"
                         .into(),
                 ));
             }
-            Some(a) => {
-                let auth = a.get_ref();
-                match auth.mode {
-                    AuthMode::Anonymous if !auth.dangerous_allow_anonymous => {
-                        return Err(self.invalid(
-                            text,
-                            a.span().start,
-                            "auth.mode",
-                            "`anonymous` lets anyone call every tool; it needs \
-                             `dangerous_allow_anonymous = true`"
-                                .into(),
-                        ));
-                    }
-                    AuthMode::Oidc => {
-                        return Err(self.invalid(
-                            text,
-                            a.span().start,
-                            "auth.mode",
-                            "`oidc` is not available in this build yet (tracked as the identity \
-                             issue); use `anonymous` with `dangerous_allow_anonymous = true` on \
-                             loopback"
-                                .into(),
-                        ));
-                    }
-                    AuthMode::Anonymous => {}
-                }
-            }
+            Some(a) => self.validate_auth(text, a.span().start, a.get_ref())?,
         }
         let naming = &self.naming;
         // `[naming]` may be absent (defaults): point at it when present.
@@ -473,6 +563,38 @@ impl Config {
                     }
                 }
             }
+            if be.command.is_some() && (be.auth != BackendAuth::None || be.dangerous_passthrough) {
+                return Err(self.invalid(
+                    text,
+                    at,
+                    &key("auth"),
+                    format!(
+                        "stdio backend `{}` gets credentials only through `env` (e.g. `env = {{ TOKEN = {{ env = \"X\" }} }}`)",
+                        be.name
+                    ),
+                ));
+            }
+            if be.dangerous_passthrough && be.auth != BackendAuth::None {
+                return Err(self.invalid(
+                    text,
+                    at,
+                    &key("auth"),
+                    format!(
+                        "backend `{}` sets both `auth` and `dangerous_passthrough`; choose one",
+                        be.name
+                    ),
+                ));
+            }
+            if let BackendAuth::TokenExchange(c) | BackendAuth::ClientCredentials(c) = &be.auth {
+                url::Url::parse(&c.token_endpoint).map_err(|e| {
+                    self.invalid(
+                        text,
+                        at,
+                        &key("auth.token_endpoint"),
+                        format!("`{}` is not a URL: {e}", c.token_endpoint),
+                    )
+                })?;
+            }
             if be.timeout_secs == 0 || be.init_timeout_secs == 0 {
                 return Err(self.invalid(
                     text,
@@ -521,6 +643,87 @@ impl Config {
         Ok(())
     }
 
+    fn validate_auth(&self, text: &str, at: usize, auth: &Auth) -> Result<(), ConfigError> {
+        match auth.mode {
+            AuthMode::Anonymous => {
+                if !auth.dangerous_allow_anonymous {
+                    return Err(self.invalid(
+                        text,
+                        at,
+                        "auth.mode",
+                        "`anonymous` lets anyone call every tool; it needs \
+                         `dangerous_allow_anonymous = true`"
+                            .into(),
+                    ));
+                }
+            }
+            AuthMode::Oidc => {
+                if auth.issuers.is_empty() {
+                    return Err(self.invalid(
+                        text,
+                        at,
+                        "auth.issuers",
+                        "`oidc` needs at least one `[[auth.issuers]]` with an `issuer`".into(),
+                    ));
+                }
+                let listen = self.listen.get_ref();
+                for (i, iss) in auth.issuers.iter().enumerate() {
+                    let key = |k: &str| format!("auth.issuers[{i}].{k}");
+                    if iss.issuer.is_empty() {
+                        return Err(self.invalid(
+                            text,
+                            at,
+                            &key("issuer"),
+                            "must not be empty".into(),
+                        ));
+                    }
+                    if iss.audiences.as_ref().is_none_or(Vec::is_empty)
+                        && listen.public_url.is_none()
+                    {
+                        return Err(self.invalid(
+                            text,
+                            at,
+                            &key("audiences"),
+                            "no audience: set `listen.public_url` (the canonical resource URI \
+                             tokens must be issued for) or `audiences`"
+                                .into(),
+                        ));
+                    }
+                    let sources = [
+                        iss.jwks_url.is_some(),
+                        iss.jwks_file.is_some(),
+                        iss.dev_key_file.is_some(),
+                    ]
+                    .iter()
+                    .filter(|b| **b)
+                    .count();
+                    if sources > 1 {
+                        return Err(self.invalid(
+                            text,
+                            at,
+                            &key("jwks_url"),
+                            "set at most one of `jwks_url`, `jwks_file`, `dev_key_file`".into(),
+                        ));
+                    }
+                    for alg in &iss.algorithms {
+                        if !crate::identity::ALLOWED_ALGORITHMS.contains(&alg.as_str()) {
+                            return Err(self.invalid(
+                                text,
+                                at,
+                                &key("algorithms"),
+                                format!(
+                                    "`{alg}` is not allowed; choose from {} (symmetric and `none` never are)",
+                                    crate::identity::ALLOWED_ALGORITHMS.join(", ")
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn listen_addr(&self) -> SocketAddr {
         // INVARIANT: validate() checked that the address parses.
         self.listen
@@ -549,10 +752,28 @@ impl Config {
             );
         }
         if let Some(a) = &self.auth {
-            if a.get_ref().dangerous_allow_anonymous {
+            let a = a.get_ref();
+            if a.dangerous_allow_anonymous {
                 w.push(
                     "auth.dangerous_allow_anonymous = true: callers are not authenticated".into(),
                 );
+            }
+            for i in &a.issuers {
+                if i.dev_key_file.is_some() {
+                    w.push(format!(
+                        "auth issuer `{}` uses `dev_key_file`: tokens minted locally by `portcullis token mint` are trusted (DEV ONLY)",
+                        i.issuer
+                    ));
+                }
+            }
+        }
+        for b in &self.backends {
+            let b = b.get_ref();
+            if b.dangerous_passthrough {
+                w.push(format!(
+                    "backend `{}` has dangerous_passthrough = true: it receives callers' own tokens",
+                    b.name
+                ));
             }
         }
         w

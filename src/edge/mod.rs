@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::gateway::Gateway;
+use crate::identity::Principal;
 use crate::protocol::{self, Kind, sse};
 use crate::session::{Reply, Session, new_session_id};
 use rescue::Rejection;
@@ -144,16 +145,39 @@ async fn route(
 ) -> Result<Response<Body>, Rejection> {
     check_host(gw, &req)?;
     check_origin(gw, req.headers())?;
-    if req.uri().path() != gw.mcp_path {
+    let path = req.uri().path();
+    if path == WELL_KNOWN_PRM || path.strip_prefix(WELL_KNOWN_PRM) == Some(gw.mcp_path.as_str()) {
+        if req.method() != Method::GET {
+            return Err(Rejection::MethodNotAllowed(req.method().to_string()));
+        }
+        return Ok(json_response(StatusCode::OK, &gw.auth.resource_metadata()));
+    }
+    if path != gw.mcp_path {
         return Err(Rejection::NotFound(gw.mcp_path.clone()));
     }
+    // Identity before anything else on the endpoint: no session lookup, no body read.
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("<non-ascii>"));
+    let caller = match gw.auth.authenticate(authorization, req.uri().query()).await {
+        Ok(c) => c,
+        Err(e) => {
+            let challenge = gw.auth.challenge(&e);
+            return Err(Rejection::Auth(e, challenge));
+        }
+    };
     match *req.method() {
-        Method::POST => post(gw, req).await,
-        Method::GET => get(gw, req),
-        Method::DELETE => delete(gw, req).await,
+        Method::POST => post(gw, req, caller).await,
+        Method::GET => get(gw, req, &caller.0),
+        Method::DELETE => delete(gw, req, &caller.0).await,
         ref m => Err(Rejection::MethodNotAllowed(m.to_string())),
     }
 }
+
+const WELL_KNOWN_PRM: &str = "/.well-known/oauth-protected-resource";
+
+type Caller = (Principal, Option<String>);
 
 fn check_host(gw: &Gateway, req: &Request<Incoming>) -> Result<(), Rejection> {
     let host = req
@@ -220,12 +244,22 @@ fn check_version_header(headers: &HeaderMap) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn session_of(gw: &Gateway, headers: &HeaderMap) -> Result<Arc<Session>, Rejection> {
+/// The session named by the request, which must belong to the caller.
+fn session_of(
+    gw: &Gateway,
+    headers: &HeaderMap,
+    principal: &Principal,
+) -> Result<Arc<Session>, Rejection> {
     let id = headers
         .get(SESSION_HEADER)
         .and_then(|v| v.to_str().ok())
         .ok_or(Rejection::MissingSession)?;
-    gw.sessions.get(id).ok_or(Rejection::UnknownSession)
+    let session = gw.sessions.get(id).ok_or(Rejection::UnknownSession)?;
+    if session.principal.key() != principal.key() {
+        tracing::warn!(session = %session.id, owner = %session.principal.key(), caller = %principal.key(), "session used by another principal");
+        return Err(Rejection::SessionOfAnother);
+    }
+    Ok(session)
 }
 
 async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Rejection> {
@@ -244,7 +278,11 @@ async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Rejection> {
     }
 }
 
-async fn post(gw: &Arc<Gateway>, req: Request<Incoming>) -> Result<Response<Body>, Rejection> {
+async fn post(
+    gw: &Arc<Gateway>,
+    req: Request<Incoming>,
+    caller: Caller,
+) -> Result<Response<Body>, Rejection> {
     let headers = req.headers().clone();
     if !(accepts(&headers, "application/json") && accepts(&headers, "text/event-stream")) {
         return Err(Rejection::NotAcceptable(
@@ -275,9 +313,10 @@ async fn post(gw: &Arc<Gateway>, req: Request<Incoming>) -> Result<Response<Body
         && protocol::method(&msg) == Some("initialize")
         && !headers.contains_key(SESSION_HEADER)
     {
-        return initialize(gw, msg).await;
+        return initialize(gw, msg, caller).await;
     }
-    let session = session_of(gw, &headers)?;
+    let session = session_of(gw, &headers, &caller.0)?;
+    session.set_token(caller.1);
     match kind {
         // Every response after initialize is an SSE stream, as the backends we front most often
         // answer: clients then see one behaviour whatever the method.
@@ -300,7 +339,11 @@ async fn post(gw: &Arc<Gateway>, req: Request<Incoming>) -> Result<Response<Body
     }
 }
 
-async fn initialize(gw: &Arc<Gateway>, msg: Value) -> Result<Response<Body>, Rejection> {
+async fn initialize(
+    gw: &Arc<Gateway>,
+    msg: Value,
+    caller: Caller,
+) -> Result<Response<Body>, Rejection> {
     let max = gw.cfg.session.max_sessions;
     if gw.sessions.len() >= max {
         return Err(Rejection::TooManySessions(max));
@@ -310,11 +353,20 @@ async fn initialize(gw: &Arc<Gateway>, msg: Value) -> Result<Response<Body>, Rej
         .get("params")
         .cloned()
         .unwrap_or_else(|| Value::Object(Default::default()));
-    let session = Session::start(gw.shared.clone(), new_session_id(), params).await;
+    let (principal, token) = caller;
+    let session = Session::start(
+        gw.shared.clone(),
+        new_session_id(),
+        params,
+        principal,
+        token,
+    )
+    .await;
+    let who = session.principal.key();
     let result = session.initialize_result();
     let sid = session.id.clone();
     gw.sessions.insert(session);
-    tracing::info!(session = %sid, "session started");
+    tracing::info!(session = %sid, principal = %who, "session started");
     let mut resp = json_response(StatusCode::OK, &protocol::result_response(id, result));
     if let Ok(v) = HeaderValue::from_str(&sid) {
         resp.headers_mut().insert(SESSION_HEADER, v);
@@ -322,20 +374,28 @@ async fn initialize(gw: &Arc<Gateway>, msg: Value) -> Result<Response<Body>, Rej
     Ok(resp)
 }
 
-fn get(gw: &Arc<Gateway>, req: Request<Incoming>) -> Result<Response<Body>, Rejection> {
+fn get(
+    gw: &Arc<Gateway>,
+    req: Request<Incoming>,
+    principal: &Principal,
+) -> Result<Response<Body>, Rejection> {
     if !accepts(req.headers(), "text/event-stream") {
         return Err(Rejection::NotAcceptable("`text/event-stream`"));
     }
     check_version_header(req.headers())?;
-    let session = session_of(gw, req.headers())?;
+    let session = session_of(gw, req.headers(), principal)?;
     session.touch();
     let rx = session.open_get_stream();
     Ok(sse_response(rx, true))
 }
 
-async fn delete(gw: &Arc<Gateway>, req: Request<Incoming>) -> Result<Response<Body>, Rejection> {
+async fn delete(
+    gw: &Arc<Gateway>,
+    req: Request<Incoming>,
+    principal: &Principal,
+) -> Result<Response<Body>, Rejection> {
     check_version_header(req.headers())?;
-    let session = session_of(gw, req.headers())?;
+    let session = session_of(gw, req.headers(), principal)?;
     gw.sessions.remove(&session.id);
     session.close().await;
     tracing::info!(session = %session.id, "session ended by client");

@@ -6,6 +6,7 @@ use http::{HeaderValue, Response, StatusCode, header};
 use serde_json::Value;
 
 use super::{Body, full};
+use crate::identity::AuthError;
 use crate::protocol::{self, DecodeError, code};
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +39,10 @@ pub enum Rejection {
     BodyRead(String),
     #[error("request not completed within {0} s")]
     Timeout(u64),
+    #[error("{0}")]
+    Auth(AuthError, String),
+    #[error("this session belongs to another principal")]
+    SessionOfAnother,
 }
 
 impl Rejection {
@@ -55,6 +60,9 @@ impl Rejection {
             Rejection::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Rejection::TooManySessions(_) => StatusCode::SERVICE_UNAVAILABLE,
             Rejection::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Rejection::Auth(e, _) if e.is_forbidden() => StatusCode::FORBIDDEN,
+            Rejection::Auth(..) => StatusCode::UNAUTHORIZED,
+            Rejection::SessionOfAnother => StatusCode::FORBIDDEN,
         }
     }
 
@@ -77,6 +85,11 @@ impl Rejection {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if let Rejection::Auth(_, challenge) = &self {
+            if let Ok(v) = HeaderValue::from_str(challenge) {
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+            }
+        }
         if status == StatusCode::METHOD_NOT_ALLOWED {
             resp.headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));

@@ -30,6 +30,8 @@ pub mod code {
     pub const BACKEND_PROTOCOL: i64 = -32011;
     /// Gateway-specific: the backend did not answer in time.
     pub const BACKEND_TIMEOUT: i64 = -32012;
+    /// Gateway-specific: no credential could be obtained for the backend (e.g. token exchange).
+    pub const BACKEND_CREDENTIALS: i64 = -32013;
 }
 
 /// What a decoded JSON-RPC message is.

@@ -21,6 +21,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::catalog::{Merged, Namer};
+use crate::credentials::Binding;
+use crate::identity::Principal;
 use crate::protocol::{self, id_key};
 use crate::upstream::{BackendSpec, Conn, Inbound, UpstreamError};
 
@@ -44,6 +46,10 @@ pub struct Shared {
 pub struct Session {
     pub id: String,
     pub protocol_version: String,
+    /// Who created the session; every later request must be by the same principal.
+    pub principal: Arc<Principal>,
+    /// The principal's latest token, for token exchange.
+    subject: Arc<Mutex<Option<String>>>,
     init_params: Value,
     shared: Arc<Shared>,
     links: Vec<Arc<Link>>,
@@ -142,7 +148,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Session {
     /// Create a session and connect every backend in parallel with the client's `initialize`
     /// params. Backends that fail stay down and are retried in the background.
-    pub async fn start(shared: Arc<Shared>, id: String, init_params: Value) -> Arc<Session> {
+    pub async fn start(
+        shared: Arc<Shared>,
+        id: String,
+        init_params: Value,
+        principal: Principal,
+        token: Option<String>,
+    ) -> Arc<Session> {
         let requested = init_params.get("protocolVersion").and_then(Value::as_str);
         let protocol_version = protocol::negotiate_version(requested).to_owned();
         let links = shared
@@ -158,6 +170,8 @@ impl Session {
         let session = Arc::new(Session {
             id,
             protocol_version,
+            principal: Arc::new(principal),
+            subject: Arc::new(Mutex::new(token)),
             init_params,
             shared,
             links,
@@ -189,7 +203,18 @@ impl Session {
 
     async fn connect_link(self: &Arc<Self>, link: &Arc<Link>) -> Result<(), UpstreamError> {
         let (tx, rx) = mpsc::channel(256);
-        let (conn, init) = Conn::connect(link.spec.clone(), self.init_params.clone(), tx).await?;
+        let binding = Binding {
+            source: link.spec.credentials.clone(),
+            caller: self.principal.key(),
+            subject: self.subject.clone(),
+        };
+        let (conn, init) = Conn::connect(
+            link.spec.clone(),
+            self.init_params.clone(),
+            tx,
+            Some(binding),
+        )
+        .await?;
         if let Some(caps) = init.get("capabilities") {
             lock(&self.shared.known_caps).insert(link.spec.name.clone(), caps.clone());
         }
@@ -221,6 +246,9 @@ impl Session {
                 tokio::select! {
                     _ = cancel.cancelled() => return,
                     m = rx.recv() => match m {
+                        Some(Inbound { flushed: Some(done), .. }) => {
+                            let _ = done.send(());
+                        }
                         Some(inb) => {
                             let Some(s) = weak.upgrade() else { return };
                             s.on_backend_message(&link.spec.name, inb).await;
@@ -300,6 +328,13 @@ impl Session {
 
     pub fn touch(&self) {
         *lock(&self.last_seen) = Instant::now();
+    }
+
+    /// Remember the caller's latest (validated) token: exchanges use the freshest one.
+    pub fn set_token(&self, token: Option<String>) {
+        if token.is_some() {
+            *lock(&self.subject) = token;
+        }
     }
 
     pub fn idle_for(&self) -> Duration {
@@ -427,7 +462,9 @@ impl Session {
     // ----- messages from backends -----
 
     async fn on_backend_message(self: &Arc<Self>, backend: &str, inb: Inbound) {
-        let Inbound { mut msg, related } = inb;
+        let Inbound {
+            mut msg, related, ..
+        } = inb;
         let related_key = related.and_then(|u| {
             lock(&self.by_upstream)
                 .get(&(backend.to_owned(), u))
@@ -553,6 +590,10 @@ impl Session {
         lock(&self.inflight).insert(key.clone(), (backend.to_owned(), uid));
         lock(&self.by_upstream).insert((backend.to_owned(), uid), key.clone());
         let result = conn.request_with_id(uid, msg).await;
+        // The backend's messages sent before its response (progress, logging) may still be
+        // queued for the supervisor: deliver them while the mappings and the client's stream
+        // they need are still in place.
+        conn.flush_inbound().await;
         lock(&self.inflight).remove(&key);
         lock(&self.by_upstream).remove(&(backend.to_owned(), uid));
         if let Some(g) = gateway_token {

@@ -52,16 +52,21 @@ pub(crate) struct HttpConn {
     url: String,
     client: reqwest::Client,
     pub(crate) pending: Arc<Pending>,
-    inbound: mpsc::Sender<Inbound>,
+    pub(crate) inbound: mpsc::Sender<Inbound>,
     session_id: Mutex<Option<String>>,
     protocol_version: Mutex<Option<String>>,
     alive: Arc<AtomicBool>,
     max: usize,
     depth: usize,
+    binding: Option<crate::credentials::Binding>,
 }
 
 impl HttpConn {
-    pub(crate) fn new(spec: &BackendSpec, inbound: mpsc::Sender<Inbound>) -> Self {
+    pub(crate) fn new(
+        spec: &BackendSpec,
+        inbound: mpsc::Sender<Inbound>,
+        binding: Option<crate::credentials::Binding>,
+    ) -> Self {
         let (url, client) = match &spec.kind {
             SpecKind::Http { url, client } => (url.clone(), client.clone()),
             SpecKind::Stdio { .. } => (String::new(), reqwest::Client::new()),
@@ -77,6 +82,7 @@ impl HttpConn {
             alive: Arc::new(AtomicBool::new(true)),
             max: spec.max_message_bytes,
             depth: spec.max_json_depth,
+            binding,
         }
     }
 
@@ -86,15 +92,32 @@ impl HttpConn {
         }
     }
 
-    fn headers(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    /// Session headers plus this backend's credential. A credential that cannot be obtained
+    /// fails the request before anything is sent.
+    async fn headers(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, UpstreamError> {
         let mut b = builder;
+        if let Some(binding) = &self.binding {
+            match binding.header().await {
+                Ok(Some((name, value))) => b = b.header(name, value),
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(UpstreamError::Credentials {
+                        backend: self.name.clone(),
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
         if let Some(sid) = self.session_id.lock().ok().and_then(|g| g.clone()) {
             b = b.header("mcp-session-id", sid);
         }
         if let Some(v) = self.protocol_version.lock().ok().and_then(|g| g.clone()) {
             b = b.header("mcp-protocol-version", v);
         }
-        b
+        Ok(b)
     }
 
     fn unavailable(&self, reason: String) -> UpstreamError {
@@ -116,6 +139,7 @@ impl HttpConn {
             .map_err(|e| self.unavailable(format!("cannot encode message: {e}")))?;
         let req = self
             .headers(self.client.post(&self.url))
+            .await?
             .header("accept", "application/json, text/event-stream")
             .header("content-type", "application/json")
             .body(body);
@@ -245,6 +269,7 @@ impl HttpConn {
                         .send(Inbound {
                             msg: other,
                             related: Some(id),
+                            flushed: None,
                         })
                         .await;
                 }
@@ -287,9 +312,10 @@ impl HttpConn {
     }
 
     async fn get_stream_once(&self) -> GetOutcome {
-        let req = self
-            .headers(self.client.get(&self.url))
-            .header("accept", "text/event-stream");
+        let Ok(req) = self.headers(self.client.get(&self.url)).await else {
+            return GetOutcome::Failed;
+        };
+        let req = req.header("accept", "text/event-stream");
         let Ok(resp) = req.send().await else {
             return GetOutcome::Failed;
         };
@@ -326,6 +352,7 @@ impl HttpConn {
                                 .send(Inbound {
                                     msg: other,
                                     related: None,
+                                    flushed: None,
                                 })
                                 .await
                                 .is_err()
@@ -356,8 +383,9 @@ impl HttpConn {
             .and_then(|g| g.clone())
             .is_some()
         {
-            let req = self.headers(self.client.delete(&self.url));
-            let _ = tokio::time::timeout(Duration::from_secs(2), req.send()).await;
+            if let Ok(req) = self.headers(self.client.delete(&self.url)).await {
+                let _ = tokio::time::timeout(Duration::from_secs(2), req.send()).await;
+            }
         }
         self.pending
             .fail_all(&self.unavailable("session closed".into()));

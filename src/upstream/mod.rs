@@ -29,6 +29,9 @@ pub struct Inbound {
     pub msg: Value,
     /// Upstream request id whose response stream carried this message, if known.
     pub related: Option<u64>,
+    /// A flush marker (`msg` is null): the owner answers it once every message queued before it
+    /// has been handled. See [`Conn::flush_inbound`].
+    pub flushed: Option<oneshot::Sender<()>>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -41,6 +44,8 @@ pub enum UpstreamError {
     Protocol { backend: String, reason: String },
     #[error("backend `{backend}` ended the upstream session")]
     SessionExpired { backend: String },
+    #[error("no credential for backend `{backend}`: {reason}; nothing was sent to it")]
+    Credentials { backend: String, reason: String },
 }
 
 impl UpstreamError {
@@ -49,6 +54,7 @@ impl UpstreamError {
             UpstreamError::Unavailable { .. } | UpstreamError::SessionExpired { .. } => {
                 protocol::code::BACKEND_UNAVAILABLE
             }
+            UpstreamError::Credentials { .. } => protocol::code::BACKEND_CREDENTIALS,
             UpstreamError::Timeout { .. } => protocol::code::BACKEND_TIMEOUT,
             UpstreamError::Protocol { .. } => protocol::code::BACKEND_PROTOCOL,
         }
@@ -58,7 +64,8 @@ impl UpstreamError {
             UpstreamError::Unavailable { backend, .. }
             | UpstreamError::Timeout { backend, .. }
             | UpstreamError::Protocol { backend, .. }
-            | UpstreamError::SessionExpired { backend } => backend,
+            | UpstreamError::SessionExpired { backend }
+            | UpstreamError::Credentials { backend, .. } => backend,
         }
     }
 }
@@ -72,6 +79,8 @@ pub struct BackendSpec {
     pub init_timeout: Duration,
     pub max_message_bytes: usize,
     pub max_json_depth: usize,
+    /// What this backend is given to authenticate each request (HTTP only).
+    pub credentials: Arc<crate::credentials::Source>,
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +137,7 @@ impl BackendSpec {
             init_timeout: Duration::from_secs(b.init_timeout_secs),
             max_message_bytes: limits.max_upstream_message_bytes,
             max_json_depth: limits.max_json_depth.max(128),
+            credentials: Arc::new(crate::credentials::Source::from_config(cfg, b)?),
         })
     }
 
@@ -200,10 +210,11 @@ impl Conn {
         spec: Arc<BackendSpec>,
         init_params: Value,
         inbound: mpsc::Sender<Inbound>,
+        binding: Option<crate::credentials::Binding>,
     ) -> Result<(Arc<Conn>, Value), UpstreamError> {
         let secs = spec.init_timeout.as_secs();
         let name = spec.name.clone();
-        let fut = Self::connect_inner(spec, init_params, inbound);
+        let fut = Self::connect_inner(spec, init_params, inbound, binding);
         match tokio::time::timeout(spec_timeout(secs), fut).await {
             Ok(r) => r,
             Err(_) => Err(UpstreamError::Timeout {
@@ -217,10 +228,11 @@ impl Conn {
         spec: Arc<BackendSpec>,
         init_params: Value,
         inbound: mpsc::Sender<Inbound>,
+        binding: Option<crate::credentials::Binding>,
     ) -> Result<(Arc<Conn>, Value), UpstreamError> {
         let inner = match &spec.kind {
             SpecKind::Stdio { .. } => Inner::Stdio(stdio::StdioConn::spawn(&spec, inbound)?),
-            SpecKind::Http { .. } => Inner::Http(http::HttpConn::new(&spec, inbound)),
+            SpecKind::Http { .. } => Inner::Http(http::HttpConn::new(&spec, inbound, binding)),
         };
         let conn = Arc::new(Conn {
             spec: spec.clone(),
@@ -304,6 +316,28 @@ impl Conn {
                     secs: timeout.as_secs(),
                 })
             }
+        }
+    }
+
+    /// Wait until the owner has handled every inbound message queued so far. A response comes
+    /// back to the caller directly while the backend's earlier messages for the same request
+    /// (progress, logging) wait in the inbound queue: without this, the caller could answer the
+    /// client and close its stream before they are delivered, and they would be lost.
+    pub async fn flush_inbound(&self) {
+        let tx = match &self.inner {
+            Inner::Stdio(s) => s.inbound.upgrade(),
+            Inner::Http(h) => Some(h.inbound.clone()),
+        };
+        let Some(tx) = tx else { return };
+        let (done, flushed) = oneshot::channel();
+        let marker = Inbound {
+            msg: Value::Null,
+            related: None,
+            flushed: Some(done),
+        };
+        if tx.send(marker).await.is_ok() {
+            // An owner that is gone drops the marker, which ends this wait too.
+            let _ = flushed.await;
         }
     }
 

@@ -19,6 +19,8 @@ use super::{BackendSpec, Inbound, Pending, SpecKind, UpstreamError, parse_messag
 pub(crate) struct StdioConn {
     name: String,
     pub(crate) pending: Arc<Pending>,
+    /// Weak, so that the reader task dropping its sender still tells the owner we are gone.
+    pub(crate) inbound: mpsc::WeakSender<Inbound>,
     writer: mpsc::Sender<Vec<u8>>,
     alive: Arc<AtomicBool>,
     child: Arc<Mutex<Option<Child>>>,
@@ -71,6 +73,7 @@ impl StdioConn {
         let name = spec.name.clone();
         tokio::spawn(log_stderr(name.clone(), stderr));
 
+        let weak_inbound = inbound.downgrade();
         let reader_pending = pending.clone();
         let reader_alive = alive.clone();
         let max = spec.max_message_bytes;
@@ -85,6 +88,7 @@ impl StdioConn {
         Ok(Self {
             name: spec.name.clone(),
             pending,
+            inbound: weak_inbound,
             writer,
             alive,
             child: Arc::new(Mutex::new(Some(child))),
@@ -164,6 +168,7 @@ async fn read_loop(
                         .send(Inbound {
                             msg: other,
                             related: None,
+                            flushed: None,
                         })
                         .await
                         .is_err()

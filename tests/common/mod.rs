@@ -1,6 +1,8 @@
 //! Shared harness for integration tests: real processes (the gateway binary, npm MCP servers,
 //! the rmcp conformance fixture, the Python `mcp` SDK client), each stopped when dropped.
 #![allow(dead_code)]
+// Test harness code: a failed expectation should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,296 @@
+//! What each backend receives: a token exchanged for it (RFC 8693), the gateway's own client
+//! credentials, a static secret, or nothing — never the caller's own token unless the backend
+//! is configured `dangerous_passthrough`.
+//!
+//! Issued tokens are cached per (caller, backend) until shortly before they expire. Each cache
+//! entry has its own async lock, so a burst of calls for one caller makes one request to the
+//! token endpoint (single-flight) while other callers proceed in parallel.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::Value;
+
+use crate::config::{self, BackendAuth, ClientAuth, ConfigError, TokenClientConfig};
+
+const SUBJECT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+const EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// Refresh this long before a token's expiry.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
+/// Cache entries beyond which expired ones are pruned on insert.
+const PRUNE_AT: usize = 10_000;
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum CredentialError {
+    #[error("token exchange failed: {0}")]
+    Exchange(String),
+    #[error("client credentials grant failed: {0}")]
+    ClientCredentials(String),
+    #[error("no caller token to exchange (anonymous caller)")]
+    NoSubjectToken,
+    #[error("no caller token to pass through")]
+    NoPassthroughToken,
+}
+
+/// A backend's credential source, built once from config.
+#[derive(Debug)]
+pub enum Source {
+    None,
+    Static {
+        header: http::HeaderName,
+        value: http::HeaderValue,
+    },
+    Exchange(TokenClient),
+    ClientCredentials(TokenClient),
+    Passthrough,
+}
+
+impl Source {
+    pub fn from_config(cfg: &config::Config, b: &config::Backend) -> Result<Source, ConfigError> {
+        if b.dangerous_passthrough {
+            return Ok(Source::Passthrough);
+        }
+        let bad = |m: String| ConfigError::Secret {
+            what: format!("credentials of backend `{}`", b.name),
+            message: m,
+        };
+        Ok(match &b.auth {
+            BackendAuth::None => Source::None,
+            BackendAuth::Static { header, value } => {
+                let v = value.resolve(&cfg.base_dir)?;
+                let mut value = http::HeaderValue::from_str(&v).map_err(|e| bad(e.to_string()))?;
+                // Keeps it out of Debug output and HTTP/2 header compression tables.
+                value.set_sensitive(true);
+                Source::Static {
+                    header: http::HeaderName::from_bytes(header.as_bytes())
+                        .map_err(|e| bad(e.to_string()))?,
+                    value,
+                }
+            }
+            BackendAuth::TokenExchange(c) => Source::Exchange(TokenClient::new(cfg, c, &b.name)?),
+            BackendAuth::ClientCredentials(c) => {
+                Source::ClientCredentials(TokenClient::new(cfg, c, &b.name)?)
+            }
+        })
+    }
+
+    /// The header for one upstream HTTP request made for `caller` (principal key) whose current
+    /// token is `subject`.
+    pub async fn header(
+        &self,
+        caller: &str,
+        subject: Option<&str>,
+    ) -> Result<Option<(http::HeaderName, http::HeaderValue)>, CredentialError> {
+        let bearer = |t: &str| {
+            http::HeaderValue::from_str(&format!("Bearer {t}"))
+                .map(|v| Some((http::header::AUTHORIZATION, v)))
+                .map_err(|e| CredentialError::Exchange(format!("unusable token: {e}")))
+        };
+        match self {
+            Source::None => Ok(None),
+            Source::Static { header, value } => Ok(Some((header.clone(), value.clone()))),
+            Source::Passthrough => bearer(subject.ok_or(CredentialError::NoPassthroughToken)?),
+            Source::Exchange(c) => {
+                let subject = subject.ok_or(CredentialError::NoSubjectToken)?;
+                bearer(&c.token(caller, Some(subject)).await?)
+            }
+            Source::ClientCredentials(c) => bearer(&c.token("", None).await?),
+        }
+    }
+}
+
+/// An OAuth token endpoint client with a per-key cache and single-flight.
+pub struct TokenClient {
+    cfg: TokenClientConfig,
+    secret: String,
+    http: reqwest::Client,
+    cache: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Cached>>>>>,
+    /// Requests made to the token endpoint (for metrics and tests).
+    pub fetches: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for TokenClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the client secret or cached tokens.
+        f.debug_struct("TokenClient")
+            .field("token_endpoint", &self.cfg.token_endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
+struct Cached {
+    token: String,
+    valid_until: Instant,
+}
+
+impl TokenClient {
+    fn new(
+        cfg: &config::Config,
+        c: &TokenClientConfig,
+        backend: &str,
+    ) -> Result<Self, ConfigError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(15))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ConfigError::Secret {
+                what: format!("token client of `{backend}`"),
+                message: e.to_string(),
+            })?;
+        Ok(Self {
+            cfg: c.clone(),
+            secret: c.client_secret.resolve(&cfg.base_dir)?,
+            http,
+            cache: Mutex::new(HashMap::new()),
+            fetches: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+
+    async fn token(&self, key: &str, subject: Option<&str>) -> Result<String, CredentialError> {
+        let slot = {
+            let mut cache = self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if cache.len() >= PRUNE_AT {
+                cache.retain(|_, v| {
+                    v.try_lock()
+                        .map(|g| g.as_ref().is_some_and(|c| c.valid_until > Instant::now()))
+                        .unwrap_or(true)
+                });
+            }
+            cache.entry(key.to_owned()).or_default().clone()
+        };
+        let mut guard = slot.lock().await;
+        if let Some(c) = guard.as_ref() {
+            if c.valid_until > Instant::now() {
+                return Ok(c.token.clone());
+            }
+        }
+        let (token, expires_in) = self.fetch(subject).await?;
+        let lifetime = Duration::from_secs(expires_in.unwrap_or(60)).saturating_sub(EXPIRY_MARGIN);
+        *guard = Some(Cached {
+            token: token.clone(),
+            valid_until: Instant::now() + lifetime,
+        });
+        Ok(token)
+    }
+
+    async fn fetch(&self, subject: Option<&str>) -> Result<(String, Option<u64>), CredentialError> {
+        self.fetches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let exchange = subject.is_some();
+        let err = |m: String| {
+            if exchange {
+                CredentialError::Exchange(m)
+            } else {
+                CredentialError::ClientCredentials(m)
+            }
+        };
+        let mut form: Vec<(&str, String)> = Vec::new();
+        match subject {
+            Some(s) => {
+                form.push(("grant_type", EXCHANGE_GRANT.into()));
+                form.push(("subject_token", s.into()));
+                form.push(("subject_token_type", SUBJECT_TOKEN_TYPE.into()));
+                form.push(("requested_token_type", SUBJECT_TOKEN_TYPE.into()));
+            }
+            None => form.push(("grant_type", "client_credentials".into())),
+        }
+        if let Some(a) = &self.cfg.audience {
+            form.push(("audience", a.clone()));
+        }
+        if let Some(r) = &self.cfg.resource {
+            form.push(("resource", r.clone()));
+        }
+        if !self.cfg.scopes.is_empty() {
+            form.push(("scope", self.cfg.scopes.join(" ")));
+        }
+        let mut req = self.http.post(&self.cfg.token_endpoint);
+        match self.cfg.client_auth {
+            ClientAuth::Basic => {
+                // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
+                let id = form_encode(&self.cfg.client_id);
+                let secret = form_encode(&self.secret);
+                let creds =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+                req = req.header(http::header::AUTHORIZATION, format!("Basic {creds}"));
+            }
+            ClientAuth::Post => {
+                form.push(("client_id", self.cfg.client_id.clone()));
+                form.push(("client_secret", self.secret.clone()));
+            }
+        }
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let resp = req
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(http::header::ACCEPT, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| err(format!("`{}` unreachable: {e}", self.cfg.token_endpoint)))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| err(e.to_string()))?;
+        let doc: Value =
+            serde_json::from_slice(bytes.get(..bytes.len().min(64 * 1024)).unwrap_or_default())
+                .map_err(|_| err(format!("HTTP {status} with a non-JSON body")))?;
+        if !status.is_success() {
+            let code = doc
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown_error");
+            let desc = doc
+                .get("error_description")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            return Err(err(format!("HTTP {status}: {code} {desc}")
+                .trim()
+                .to_owned()));
+        }
+        let token = doc
+            .get("access_token")
+            .and_then(Value::as_str)
+            .ok_or_else(|| err("response has no `access_token`".into()))?;
+        Ok((
+            token.to_owned(),
+            doc.get("expires_in").and_then(Value::as_u64),
+        ))
+    }
+}
+
+fn form_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// What one upstream session presents: the backend's source, for one caller.
+#[derive(Clone)]
+pub struct Binding {
+    pub source: Arc<Source>,
+    pub caller: String,
+    /// The caller's latest token (updated on every request of the session).
+    pub subject: Arc<Mutex<Option<String>>>,
+}
+
+impl Binding {
+    pub async fn header(
+        &self,
+    ) -> Result<Option<(http::HeaderName, http::HeaderValue)>, CredentialError> {
+        let subject = self
+            .subject
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        self.source.header(&self.caller, subject.as_deref()).await
+    }
+}

@@ -1,0 +1,612 @@
+//! Who is calling: OIDC access-token validation into a [`Principal`], and RFC 9728 metadata.
+//!
+//! Tokens come only from `Authorization: Bearer`. Validation: size bound, header decode, an
+//! allowlist of asymmetric algorithms (never `none`, never HMAC — so a public key can never be
+//! used as an HMAC secret), the issuer picked from configuration by the unverified `iss` (only to
+//! choose which keys to try), the key by `kid` from a cached JWKS, then signature, `iss`, `aud`
+//! (this gateway's canonical resource URI, RFC 8707), `exp`, `nbf` and `iat` with a small leeway.
+//! The JWKS is refreshed on a timer and on an unknown `kid` (at most once per
+//! `jwks_min_refetch_secs`, so a flood of bogus kids cannot hammer the IdP); on fetch failure the
+//! cached keys keep serving.
+
+pub mod dev;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{Value, json};
+
+use crate::config::{self, AuthMode, Config};
+
+/// Algorithms a configuration may allow. Symmetric algorithms are absent on purpose.
+pub const ALLOWED_ALGORITHMS: &[&str] = &[
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+];
+
+/// The authenticated caller, as later stages (policy, credentials, audit) read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub issuer: String,
+    pub subject: String,
+    pub groups: Vec<String>,
+    pub scopes: Vec<String>,
+    /// All claims of the token, verified.
+    pub claims: Value,
+    pub anonymous: bool,
+}
+
+impl Principal {
+    pub fn anonymous() -> Self {
+        Principal {
+            issuer: String::new(),
+            subject: "anonymous".into(),
+            groups: Vec::new(),
+            scopes: Vec::new(),
+            claims: Value::Null,
+            anonymous: true,
+        }
+    }
+
+    /// Stable identity key: `<iss>|<sub>`.
+    pub fn key(&self) -> String {
+        format!("{}|{}", self.issuer, self.subject)
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("missing bearer token: send `Authorization: Bearer <token>`")]
+    Missing,
+    #[error("tokens are accepted only in the `Authorization` header, never in the URL")]
+    TokenInQuery,
+    #[error("the Authorization header must use the Bearer scheme")]
+    NotBearer,
+    #[error("token is longer than {0} bytes")]
+    TooLong(usize),
+    #[error("malformed token: {0}")]
+    Malformed(String),
+    #[error("algorithm `{0}` is not allowed")]
+    Algorithm(String),
+    #[error("issuer `{0}` is not trusted")]
+    UnknownIssuer(String),
+    #[error("no key `{0}` in the issuer's key set")]
+    UnknownKey(String),
+    #[error("invalid token: {0}")]
+    Invalid(String),
+    #[error("token lacks required scope(s): {}", .0.join(" "))]
+    InsufficientScope(Vec<String>),
+    #[error("keys of issuer `{0}` are unavailable: {1}")]
+    KeysUnavailable(String, String),
+}
+
+impl AuthError {
+    /// 403 for a valid token that lacks scope; 401 (with a challenge) for everything else.
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, AuthError::InsufficientScope(_))
+    }
+
+    /// The RFC 6750 `error` code for the `WWW-Authenticate` challenge.
+    pub fn challenge_error(&self) -> Option<&'static str> {
+        match self {
+            AuthError::Missing => None,
+            AuthError::TokenInQuery | AuthError::NotBearer => Some("invalid_request"),
+            AuthError::InsufficientScope(_) => Some("insufficient_scope"),
+            _ => Some("invalid_token"),
+        }
+    }
+}
+
+/// Validates tokens for one gateway.
+pub struct Authenticator {
+    mode: AuthMode,
+    required_scopes: Vec<String>,
+    max_token_bytes: usize,
+    issuers: Vec<Arc<IssuerState>>,
+    http: reqwest::Client,
+    /// Canonical resource URI and metadata URL, for RFC 9728 and challenges.
+    pub resource: Option<String>,
+    pub metadata_url: Option<String>,
+}
+
+struct IssuerState {
+    cfg: config::Issuer,
+    audiences: Vec<String>,
+    algorithms: Vec<Algorithm>,
+    source: KeySource,
+    keys: RwLock<Keys>,
+    /// Serializes fetches (single-flight) and rate-limits unknown-kid refetches.
+    fetch: tokio::sync::Mutex<Option<Instant>>,
+}
+
+enum KeySource {
+    Url(Option<String>),
+    Discover,
+    Static,
+}
+
+#[derive(Default)]
+struct Keys {
+    by_kid: HashMap<String, Jwk>,
+    without_kid: Vec<Jwk>,
+}
+
+impl Keys {
+    fn from_set(set: JwkSet) -> Self {
+        let mut k = Keys::default();
+        for jwk in set.keys {
+            match jwk.common.key_id.clone() {
+                Some(kid) => {
+                    k.by_kid.insert(kid, jwk);
+                }
+                None => k.without_kid.push(jwk),
+            }
+        }
+        k
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn parse_alg(s: &str) -> Option<Algorithm> {
+    s.parse().ok()
+}
+
+/// Read an unverified JSON segment of a JWT (used only to pick the issuer).
+fn peek_claims(token: &str) -> Result<Value, AuthError> {
+    let payload = token
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| AuthError::Malformed("not a JWT".into()))?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| AuthError::Malformed("payload is not base64url".into()))?;
+    crate::protocol::check_depth(&bytes, 32).map_err(|e| AuthError::Malformed(e.to_string()))?;
+    serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed("payload is not JSON".into()))
+}
+
+fn claim_path<'a>(claims: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(claims, |v, k| v.get(k))
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        Some(Value::String(s)) => s
+            .split([' ', ','])
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl Authenticator {
+    pub fn new(cfg: &Config) -> Result<Self, config::ConfigError> {
+        let auth = cfg.auth.as_ref().map(|a| a.get_ref().clone());
+        let listen = cfg.listen.get_ref();
+        let resource = listen.public_url.clone();
+        let metadata_url = resource.as_deref().and_then(metadata_url_for);
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| config::ConfigError::Secret {
+                what: "OIDC HTTP client".into(),
+                message: e.to_string(),
+            })?;
+        let Some(auth) = auth else {
+            return Ok(Self {
+                mode: AuthMode::Anonymous,
+                required_scopes: Vec::new(),
+                max_token_bytes: 8192,
+                issuers: Vec::new(),
+                http,
+                resource,
+                metadata_url,
+            });
+        };
+        let mut issuers = Vec::new();
+        for i in &auth.issuers {
+            let audiences = i
+                .audiences
+                .clone()
+                .filter(|a| !a.is_empty())
+                .or_else(|| resource.clone().map(|r| vec![r]))
+                .unwrap_or_default();
+            let algorithms = i.algorithms.iter().filter_map(|a| parse_alg(a)).collect();
+            let (source, keys) = if let Some(path) = &i.dev_key_file {
+                let key = dev::DevKey::load_or_create(&cfg.resolve_path(path)).map_err(|e| {
+                    config::ConfigError::Secret {
+                        what: format!("dev key `{}`", path.display()),
+                        message: e,
+                    }
+                })?;
+                (KeySource::Static, Keys::from_set(key.jwks()))
+            } else if let Some(path) = &i.jwks_file {
+                let text = std::fs::read_to_string(cfg.resolve_path(path)).map_err(|e| {
+                    config::ConfigError::Secret {
+                        what: format!("JWKS file `{}`", path.display()),
+                        message: e.to_string(),
+                    }
+                })?;
+                let set: JwkSet =
+                    serde_json::from_str(&text).map_err(|e| config::ConfigError::Secret {
+                        what: format!("JWKS file `{}`", path.display()),
+                        message: e.to_string(),
+                    })?;
+                (KeySource::Static, Keys::from_set(set))
+            } else if let Some(url) = &i.jwks_url {
+                (KeySource::Url(Some(url.clone())), Keys::default())
+            } else {
+                (KeySource::Discover, Keys::default())
+            };
+            issuers.push(Arc::new(IssuerState {
+                cfg: i.clone(),
+                audiences,
+                algorithms,
+                source,
+                keys: RwLock::new(keys),
+                fetch: tokio::sync::Mutex::new(None),
+            }));
+        }
+        Ok(Self {
+            mode: auth.mode,
+            required_scopes: auth.required_scopes.clone(),
+            max_token_bytes: auth.max_token_bytes,
+            issuers,
+            http,
+            resource,
+            metadata_url,
+        })
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.mode == AuthMode::Anonymous
+    }
+
+    pub fn required_scopes(&self) -> &[String] {
+        &self.required_scopes
+    }
+
+    pub fn issuer_names(&self) -> Vec<String> {
+        self.issuers.iter().map(|i| i.cfg.issuer.clone()).collect()
+    }
+
+    /// Fetch keys of every networked issuer now (start-up), and keep them fresh in the
+    /// background. Failures are logged; validation fetches again on demand.
+    pub async fn start(self: &Arc<Self>) {
+        for iss in &self.issuers {
+            if matches!(iss.source, KeySource::Static) {
+                continue;
+            }
+            if let Err(e) = self.refresh(iss, true).await {
+                tracing::warn!(issuer = %iss.cfg.issuer, error = %e, "initial JWKS fetch failed; will retry");
+            }
+            let this = Arc::downgrade(self);
+            let iss = iss.clone();
+            tokio::spawn(async move {
+                let every = Duration::from_secs(iss.cfg.jwks_refresh_secs.max(5));
+                loop {
+                    tokio::time::sleep(every).await;
+                    let Some(this) = this.upgrade() else { return };
+                    if let Err(e) = this.refresh(&iss, true).await {
+                        tracing::warn!(issuer = %iss.cfg.issuer, error = %e, "JWKS refresh failed; keeping cached keys");
+                    }
+                }
+            });
+        }
+    }
+
+    /// Authenticate a request from its headers and query string.
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&str>,
+        query: Option<&str>,
+    ) -> Result<(Principal, Option<String>), AuthError> {
+        if query.is_some_and(query_has_token) {
+            return Err(AuthError::TokenInQuery);
+        }
+        if self.mode == AuthMode::Anonymous {
+            return Ok((Principal::anonymous(), None));
+        }
+        let header = authorization.ok_or(AuthError::Missing)?;
+        let (scheme, token) = header.trim().split_once(' ').ok_or(AuthError::NotBearer)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(AuthError::NotBearer);
+        }
+        let token = token.trim();
+        if token.len() > self.max_token_bytes {
+            return Err(AuthError::TooLong(self.max_token_bytes));
+        }
+        let principal = self.validate(token).await?;
+        let missing: Vec<String> = self
+            .required_scopes
+            .iter()
+            .filter(|s| !principal.scopes.contains(s))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Err(AuthError::InsufficientScope(missing));
+        }
+        Ok((principal, Some(token.to_owned())))
+    }
+
+    /// Validate one JWT access token.
+    pub async fn validate(&self, token: &str) -> Result<Principal, AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| {
+            // `alg: none` and HMAC/unknown algorithms fail here or below with a clear reason.
+            let alg = token
+                .split('.')
+                .next()
+                .and_then(|h| {
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .decode(h)
+                        .ok()
+                })
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .and_then(|v| v.get("alg").and_then(Value::as_str).map(str::to_owned));
+            match alg {
+                Some(a) if !ALLOWED_ALGORITHMS.contains(&a.as_str()) => AuthError::Algorithm(a),
+                _ => AuthError::Malformed(e.to_string()),
+            }
+        })?;
+        let alg_name = format!("{:?}", header.alg);
+        let claims = peek_claims(token)?;
+        let iss = claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .ok_or_else(|| AuthError::Invalid("missing `iss`".into()))?;
+        let issuer = self
+            .issuers
+            .iter()
+            .find(|i| i.cfg.issuer == iss)
+            .ok_or_else(|| AuthError::UnknownIssuer(iss.to_owned()))?;
+        if !issuer.algorithms.contains(&header.alg) {
+            return Err(AuthError::Algorithm(alg_name));
+        }
+        let jwk = self.key_for(issuer, header.kid.as_deref()).await?;
+        if let Some(key_alg) = jwk.common.key_algorithm {
+            if format!("{key_alg:?}") != alg_name {
+                return Err(AuthError::Algorithm(format!(
+                    "{alg_name} (the key is for {key_alg:?})"
+                )));
+            }
+        }
+        let key = DecodingKey::from_jwk(&jwk)
+            .map_err(|e| AuthError::Invalid(format!("unusable key: {e}")))?;
+        let mut v = Validation::new(header.alg);
+        v.algorithms = vec![header.alg];
+        v.set_issuer(&[issuer.cfg.issuer.as_str()]);
+        v.set_audience(&issuer.audiences);
+        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        v.validate_exp = true;
+        v.validate_nbf = true;
+        v.validate_aud = true;
+        v.leeway = issuer.cfg.leeway_secs;
+        let data = jsonwebtoken::decode::<Value>(token, &key, &v)
+            .map_err(|e| AuthError::Invalid(describe_jwt_error(&e)))?;
+        let claims = data.claims;
+        if let Some(iat) = claims.get("iat").and_then(Value::as_u64) {
+            if iat > now_secs().saturating_add(issuer.cfg.leeway_secs) {
+                return Err(AuthError::Invalid("`iat` is in the future".into()));
+            }
+        }
+        let subject = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| AuthError::Invalid("missing `sub`".into()))?
+            .to_owned();
+        let groups = strings(claim_path(&claims, &issuer.cfg.groups_claim));
+        let mut scopes = strings(claims.get("scope"));
+        scopes.extend(strings(claims.get("scp")));
+        Ok(Principal {
+            issuer: issuer.cfg.issuer.clone(),
+            subject,
+            groups,
+            scopes,
+            claims,
+            anonymous: false,
+        })
+    }
+
+    async fn key_for(
+        &self,
+        issuer: &Arc<IssuerState>,
+        kid: Option<&str>,
+    ) -> Result<Jwk, AuthError> {
+        if let Some(k) = lookup(issuer, kid) {
+            return Ok(k);
+        }
+        if matches!(issuer.source, KeySource::Static) {
+            return Err(AuthError::UnknownKey(kid.unwrap_or("<none>").into()));
+        }
+        // Unknown kid: maybe the IdP rotated keys. Refetch, rate-limited.
+        match self.refresh(issuer, false).await {
+            Ok(()) => {}
+            Err(e) => {
+                tracing::warn!(issuer = %issuer.cfg.issuer, error = %e, "JWKS refetch failed")
+            }
+        }
+        lookup(issuer, kid).ok_or_else(|| AuthError::UnknownKey(kid.unwrap_or("<none>").into()))
+    }
+
+    /// Fetch the issuer's JWKS. `force` ignores the unknown-kid rate limit (timer refreshes).
+    async fn refresh(&self, issuer: &IssuerState, force: bool) -> Result<(), AuthError> {
+        let mut last = issuer.fetch.lock().await;
+        let min = Duration::from_secs(issuer.cfg.jwks_min_refetch_secs);
+        if !force && last.is_some_and(|t| t.elapsed() < min) {
+            return Ok(());
+        }
+        *last = Some(Instant::now());
+        let url = match &issuer.source {
+            KeySource::Url(Some(u)) => u.clone(),
+            KeySource::Discover => self.discover_jwks_uri(&issuer.cfg.issuer).await?,
+            KeySource::Url(None) | KeySource::Static => return Ok(()),
+        };
+        let fail = |m: String| AuthError::KeysUnavailable(issuer.cfg.issuer.clone(), m);
+        let resp = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        if !resp.status().is_success() {
+            return Err(fail(format!("HTTP {} from `{url}`", resp.status())));
+        }
+        let body = resp.bytes().await.map_err(|e| fail(e.to_string()))?;
+        if body.len() > 1024 * 1024 {
+            return Err(fail("JWKS larger than 1 MiB".into()));
+        }
+        let set: JwkSet =
+            serde_json::from_slice(&body).map_err(|e| fail(format!("invalid JWKS: {e}")))?;
+        let keys = Keys::from_set(set);
+        tracing::info!(issuer = %issuer.cfg.issuer, keys = keys.by_kid.len() + keys.without_kid.len(), "JWKS loaded");
+        if let Ok(mut g) = issuer.keys.write() {
+            *g = keys;
+        }
+        Ok(())
+    }
+
+    /// OIDC discovery, then RFC 8414 metadata; the document's `issuer` must match.
+    async fn discover_jwks_uri(&self, issuer: &str) -> Result<String, AuthError> {
+        let fail = |m: String| AuthError::KeysUnavailable(issuer.to_owned(), m);
+        let base = issuer.trim_end_matches('/');
+        let mut candidates = vec![format!("{base}/.well-known/openid-configuration")];
+        if let Ok(u) = url::Url::parse(issuer) {
+            let path = u.path().trim_end_matches('/');
+            let origin = u.origin().ascii_serialization();
+            candidates.push(format!(
+                "{origin}/.well-known/oauth-authorization-server{path}"
+            ));
+        }
+        let mut last_err = String::from("no metadata found");
+        for c in candidates {
+            match self.http.get(&c).send().await {
+                Ok(r) if r.status().is_success() => {
+                    let doc: Value = match r
+                        .bytes()
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+                    {
+                        Ok(d) => d,
+                        Err(e) => {
+                            last_err = format!("`{c}`: {e}");
+                            continue;
+                        }
+                    };
+                    if doc.get("issuer").and_then(Value::as_str) != Some(issuer) {
+                        return Err(fail(format!("`{c}` names a different issuer")));
+                    }
+                    return doc
+                        .get("jwks_uri")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                        .ok_or_else(|| fail(format!("`{c}` has no `jwks_uri`")));
+                }
+                Ok(r) => last_err = format!("`{c}`: HTTP {}", r.status()),
+                Err(e) => last_err = format!("`{c}`: {e}"),
+            }
+        }
+        Err(fail(last_err))
+    }
+
+    /// RFC 9728 protected resource metadata.
+    pub fn resource_metadata(&self) -> Value {
+        let mut doc = json!({
+            "resource": self.resource,
+            "authorization_servers": self.issuer_names(),
+            "bearer_methods_supported": ["header"],
+            "resource_name": "Portcullis MCP gateway",
+        });
+        if !self.required_scopes.is_empty() {
+            if let Some(o) = doc.as_object_mut() {
+                o.insert("scopes_supported".into(), json!(self.required_scopes));
+            }
+        }
+        doc
+    }
+
+    /// The `WWW-Authenticate` value for a refusal.
+    pub fn challenge(&self, err: &AuthError) -> String {
+        let mut parts = Vec::new();
+        if let Some(code) = err.challenge_error() {
+            parts.push(format!("error=\"{code}\""));
+            let desc = err.to_string().replace(['"', '\\'], "'");
+            parts.push(format!("error_description=\"{desc}\""));
+        }
+        if let AuthError::InsufficientScope(scopes) = err {
+            parts.push(format!("scope=\"{}\"", scopes.join(" ")));
+        }
+        if let Some(m) = &self.metadata_url {
+            parts.push(format!("resource_metadata=\"{m}\""));
+        }
+        if parts.is_empty() {
+            "Bearer".into()
+        } else {
+            format!("Bearer {}", parts.join(", "))
+        }
+    }
+}
+
+fn lookup(issuer: &IssuerState, kid: Option<&str>) -> Option<Jwk> {
+    let keys = issuer.keys.read().ok()?;
+    match kid {
+        Some(k) => keys.by_kid.get(k).cloned(),
+        // A token without `kid` is accepted only when the issuer has exactly one key.
+        None => match (keys.by_kid.len(), keys.without_kid.as_slice()) {
+            (0, [only]) => Some(only.clone()),
+            (1, []) => keys.by_kid.values().next().cloned(),
+            _ => None,
+        },
+    }
+}
+
+fn describe_jwt_error(e: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match e.kind() {
+        K::ExpiredSignature => "token has expired".into(),
+        K::ImmatureSignature => "token is not valid yet (`nbf`)".into(),
+        K::InvalidAudience => "audience does not include this gateway".into(),
+        K::InvalidIssuer => "wrong issuer".into(),
+        K::InvalidSignature => "signature does not verify".into(),
+        K::InvalidAlgorithm => "algorithm does not match the key".into(),
+        K::MissingRequiredClaim(c) => format!("missing `{c}`"),
+        _ => e.to_string(),
+    }
+}
+
+/// The RFC 9728 well-known URL for a resource: the path is appended after the well-known part.
+pub fn metadata_url_for(resource: &str) -> Option<String> {
+    let u = url::Url::parse(resource).ok()?;
+    let path = u.path().trim_end_matches('/');
+    Some(format!(
+        "{}/.well-known/oauth-protected-resource{path}",
+        u.origin().ascii_serialization()
+    ))
+}
+
+fn query_has_token(q: &str) -> bool {
+    q.split('&').any(|kv| {
+        let k = kv.split('=').next().unwrap_or("").to_ascii_lowercase();
+        k == "access_token" || k == "token" || k == "id_token"
+    })
+}
+
+#[cfg(test)]
+mod tests;
