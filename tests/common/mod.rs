@@ -2,7 +2,12 @@
 //! the rmcp conformance fixture, the Python `mcp` SDK client), each stopped when dropped.
 #![allow(dead_code)]
 // Test harness code: a failed expectation should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -292,3 +297,125 @@ address = "127.0.0.1:0"
 mode = "anonymous"
 dangerous_allow_anonymous = true
 "#;
+
+/// A small raw MCP client over Streamable HTTP (reqwest), for tests that need exact control of
+/// headers, cursors or concurrency. Parses JSON or SSE responses.
+pub struct RawClient {
+    pub http: reqwest::Client,
+    pub url: String,
+    pub session: Option<String>,
+    pub token: Option<String>,
+    next_id: std::sync::atomic::AtomicU64,
+}
+
+impl RawClient {
+    pub fn new(url: &str) -> Self {
+        RawClient {
+            http: reqwest::Client::new(),
+            url: url.to_owned(),
+            session: None,
+            token: None,
+            next_id: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+
+    /// POST one message; returns (status, every JSON-RPC message in the response).
+    pub async fn post(&self, msg: &Value) -> (u16, Vec<Value>) {
+        let mut req = self
+            .http
+            .post(&self.url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .body(msg.to_string());
+        if let Some(s) = &self.session {
+            req = req.header("mcp-session-id", s);
+        }
+        if let Some(t) = &self.token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let resp = req.send().await.expect("POST");
+        let status = resp.status().as_u16();
+        let ctype = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let text = resp.text().await.unwrap_or_default();
+        let msgs = if ctype.starts_with("text/event-stream") {
+            text.split("\n\n")
+                .filter_map(|ev| {
+                    let data: Vec<&str> = ev
+                        .lines()
+                        .filter_map(|l| l.strip_prefix("data:"))
+                        .map(str::trim_start)
+                        .collect();
+                    if data.is_empty() {
+                        None
+                    } else {
+                        serde_json::from_str(&data.join("\n")).ok()
+                    }
+                })
+                .collect()
+        } else if let Ok(v) = serde_json::from_str(&text) {
+            vec![v]
+        } else {
+            Vec::new()
+        };
+        (status, msgs)
+    }
+
+    /// Initialize a session (stores the session id); returns the initialize result.
+    pub async fn initialize(&mut self) -> Value {
+        let msg = serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "portcullis-tests", "version": "0"}}});
+        let mut req = self
+            .http
+            .post(&self.url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .body(msg.to_string());
+        if let Some(t) = &self.token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let resp = req.send().await.expect("initialize");
+        assert_eq!(resp.status(), 200, "initialize refused");
+        self.session = resp
+            .headers()
+            .get("mcp-session-id")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let v: Value = serde_json::from_str(&resp.text().await.unwrap()).expect("initialize JSON");
+        let note = serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        let (status, _) = self.post(&note).await;
+        assert_eq!(status, 202);
+        v["result"].clone()
+    }
+
+    /// A request; returns the JSON-RPC response (the last message with our id).
+    pub async fn request(&self, method: &str, params: Value) -> Value {
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let msg =
+            serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let (status, msgs) = self.post(&msg).await;
+        assert_eq!(status, 200, "{method} got HTTP {status}: {msgs:?}");
+        msgs.into_iter()
+            .rfind(|m| m.get("id") == Some(&Value::from(id)) && m.get("method").is_none())
+            .unwrap_or_else(|| panic!("no response to {method}"))
+    }
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
