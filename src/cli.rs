@@ -1,4 +1,4 @@
-//! The `portcullis` command line: `serve`, `check`, `demo-server`, `dev-cert`.
+//! The `portcullis` command line: `serve`, `check`, `audit verify`, `demo-server`, `dev-cert`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +35,16 @@ enum Command {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
+    /// Cedar policies: `check`, `test`, `explain`, `schema`.
+    Policy {
+        #[command(subcommand)]
+        command: crate::policy::cli::PolicyCommand,
+    },
+    /// Audit trail tools: `audit verify`.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Run the built-in demo MCP server on stdio (the quickstart's backend).
     DemoServer,
     /// Tokens (DEV ONLY): `token mint` signs a short-lived token with the quickstart's dev key.
@@ -49,6 +59,17 @@ enum Command {
         /// DNS names / IPs for the certificate.
         #[arg(long, default_values_t = vec!["localhost".to_string(), "127.0.0.1".to_string()])]
         name: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of an audit trail; exits non-zero at the first break. The FILEs are
+    /// one trail, oldest first. A single live file (`audit.jsonl`) is checked together with its
+    /// rotated files, oldest first (`audit.jsonl.1`, `audit.jsonl.2`, …, `audit.jsonl`).
+    Verify {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
     },
 }
 
@@ -91,6 +112,10 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve { config, listen } => serve(config, listen).await,
             Command::Check { config } => check(config).await,
+            Command::Policy { command } => crate::policy::cli::run(command),
+            Command::Audit {
+                command: AuditCommand::Verify { files },
+            } => audit_verify(files),
             Command::DemoServer => crate::demo::run_stdio().await.map_err(|e| e.to_string()),
             Command::DevCert { out, name } => dev_cert(&out, &name),
             Command::Token {
@@ -190,9 +215,30 @@ async fn wait_for_signal() {
 
 async fn check(config: Option<PathBuf>) -> Result<(), String> {
     let cfg = load(config)?;
+    // `serve` loads these before listening; a config it would refuse is not OK.
+    if let Some(files) = &cfg.listen.get_ref().tls {
+        crate::edge::tls::load_certified_key(
+            &cfg.resolve_path(&files.cert),
+            &cfg.resolve_path(&files.key),
+        )
+        .map_err(|e| e.to_string())?;
+    }
     println!("config OK: {}", cfg.source_name);
     for w in cfg.warnings() {
         println!("warning: {w}");
+    }
+    match crate::policy::PolicySources::from_config(&cfg) {
+        Some((sources, _)) => {
+            let engine = crate::policy::PolicyEngine::load(&sources).map_err(|e| e.to_string())?;
+            println!(
+                "policy OK: {} policies from `{}`",
+                engine.len(),
+                sources.policies.display()
+            );
+        }
+        None => {
+            println!("policy: off (no [policy]): every authenticated caller may call every tool")
+        }
     }
     let gw = Gateway::new(cfg).map_err(|e| e.to_string())?;
     let reports = gw.probe().await.map_err(|e| e.to_string())?;
@@ -219,6 +265,32 @@ async fn check(config: Option<PathBuf>) -> Result<(), String> {
         return Err(format!("{failed} backend(s) could not be reached"));
     }
     Ok(())
+}
+
+fn audit_verify(mut files: Vec<PathBuf>) -> Result<(), String> {
+    if let [live] = files.as_slice() {
+        let trail = crate::audit::trail_files(live)
+            .map_err(|e| format!("cannot list the rotated files of `{}`: {e}", live.display()))?;
+        if trail.len() > 1 {
+            let names: Vec<String> = trail.iter().map(|p| p.display().to_string()).collect();
+            println!("verifying {} files: {}", trail.len(), names.join(", "));
+            files = trail;
+        }
+    }
+    match crate::audit::verify(&files) {
+        Ok(r) => {
+            println!(
+                "ok: {} records, chain intact (last seq {}, head {})",
+                r.records, r.head.seq, r.head.hash
+            );
+            Ok(())
+        }
+        Err(crate::audit::VerifyError::Broken(b)) => {
+            println!("broken: {b}");
+            Err("the audit trail does not verify".into())
+        }
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn dev_cert(out: &std::path::Path, names: &[String]) -> Result<(), String> {

@@ -251,7 +251,9 @@ async fn probe_backend(spec: Arc<BackendSpec>) -> ProbeReport {
     let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
     let params = json!({
         "protocolVersion": protocol::LATEST_VERSION,
-        "capabilities": {},
+        // The capabilities the gateway relays for its clients: servers that register tools
+        // only for capable clients show the probe their whole catalog.
+        "capabilities": { "roots": { "listChanged": true }, "sampling": {}, "elicitation": {} },
         "clientInfo": { "name": "portcullis-probe", "version": env!("CARGO_PKG_VERSION") },
     });
     let outcome = async {

@@ -6,6 +6,7 @@
 //! `ARCHITECTURE.md` at the repository root.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -14,6 +15,9 @@ pub mod demo;
 pub mod edge;
 pub mod gateway;
 pub mod identity;
+pub mod limits;
+pub mod policy;
 pub mod protocol;
 pub mod session;
+pub mod telemetry;
 pub mod upstream;

@@ -1,7 +1,12 @@
 //! The newcomer path: `portcullis serve` with no config serves the built-in quickstart, and a
 //! plain MCP client (the Python SDK) can use the demo backend through it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

@@ -92,8 +92,8 @@ impl Namer {
     }
 
     /// Merge per-backend lists of named items (tools or prompts). Returns the merge and, under
-    /// `manual`, the collisions nobody resolved (the merge then keeps the highest-ranked item so
-    /// a running gateway degrades instead of failing; startup refuses them).
+    /// `manual`, the collisions nobody resolved: start-up refuses them, and a running gateway
+    /// that meets a new one hides every item with that name rather than guess.
     pub fn merge(&self, lists: &[(String, Arc<Vec<Value>>)]) -> (Merged, Vec<Collision>) {
         // Candidates per exposed name, in backend rank order.
         let mut ordered: Vec<&(String, Arc<Vec<Value>>)> = lists.iter().collect();
@@ -143,6 +143,17 @@ impl Namer {
                         winner: winner.clone(),
                     });
                 }
+            }
+            if self.naming.strategy == Strategy::Manual && cands.len() > 1 {
+                // Under `manual` nothing is routed by guesswork: an unresolved name is hidden
+                // from every backend until a rename rule resolves it.
+                merged.hidden.push(Hidden {
+                    backend: winner.clone(),
+                    original: original.clone(),
+                    exposed: exposed.clone(),
+                    winner: String::new(),
+                });
+                continue;
             }
             let mut def = (*item).clone();
             if let Some(obj) = def.as_object_mut() {

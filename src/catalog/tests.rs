@@ -74,7 +74,7 @@ fn manual_reports_unresolved_collisions_and_accepts_renames() {
         naming(Strategy::Manual),
         &["gitlab".into(), "github".into()],
     );
-    let (_, collisions) = namer.merge(&lists());
+    let (m, collisions) = namer.merge(&lists());
     assert_eq!(
         collisions,
         vec![Collision {
@@ -82,6 +82,11 @@ fn manual_reports_unresolved_collisions_and_accepts_renames() {
             backends: vec!["gitlab".into(), "github".into()]
         }]
     );
+    assert!(
+        !m.routes.contains_key("create_issue"),
+        "an unresolved name is routed nowhere"
+    );
+    assert_eq!(m.hidden.len(), 2);
     let mut n = naming(Strategy::Manual);
     n.rename
         .insert("gitlab/create_issue".into(), "gitlab_create_issue".into());

@@ -52,6 +52,16 @@ pub struct Config {
     pub session: SessionConfig,
     #[serde(default, rename = "backend")]
     pub backends: Vec<Spanned<Backend>>,
+    /// `[limits]`: rate and session limits (see [`crate::limits`]); absent = unlimited.
+    #[serde(default)]
+    pub limits: crate::limits::LimitsConfig,
+    /// `[admin]`: the metrics and health listener (see [`crate::telemetry`]); absent = none.
+    pub admin: Option<Spanned<crate::telemetry::AdminConfig>>,
+    /// Cedar policy. Absent: the policy stage is off and every authenticated caller may call
+    /// every tool (`portcullis check` says so). Present: the files must exist and validate.
+    pub policy: Option<Spanned<PolicyConfig>>,
+    /// `[audit]`: the tamper-evident audit trail (see [`crate::audit`]); absent = none.
+    pub audit: Option<Spanned<crate::audit::AuditConfig>>,
     /// Where the config came from (a path, or `<quickstart>`), for error messages.
     #[serde(skip)]
     pub source_name: String,
@@ -197,6 +207,28 @@ fn default_jwks_refresh() -> u64 {
 }
 fn default_jwks_min_refetch() -> u64 {
     10
+}
+
+/// `[policy]`: where the Cedar schema and policies live (relative to the config file).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// The main Cedar schema.
+    pub schema: PathBuf,
+    /// Directory of `*.cedar` policies and extra `*.cedarschema` fragments.
+    pub policies: PathBuf,
+    /// How often the files are checked for changes, seconds (0: only on SIGHUP).
+    pub reload_secs: u64,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            schema: PathBuf::from("policies/portcullis.cedarschema"),
+            policies: PathBuf::from("policies"),
+            reload_secs: 2,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -604,6 +636,42 @@ impl Config {
                 ));
             }
         }
+        if let Err(crate::limits::LimitsError::Invalid { key, at, message }) =
+            self.limits.compile(&seen)
+        {
+            return Err(self.invalid(text, at, &key, message));
+        }
+        if let Some(admin) = &self.admin {
+            let a = admin.get_ref();
+            let at = a.address.span().start;
+            let admin_addr: SocketAddr = a.address.get_ref().parse().map_err(|_| {
+                self.invalid(
+                    text,
+                    at,
+                    "admin.address",
+                    format!(
+                        "`{}` is not an IP address and port, e.g. `127.0.0.1:9090`",
+                        a.address.get_ref()
+                    ),
+                )
+            })?;
+            if crate::telemetry::addresses_clash(admin_addr, addr) {
+                return Err(self.invalid(
+                    text,
+                    at,
+                    "admin.address",
+                    format!(
+                        "`{admin_addr}` is also `listen.address` (`{addr}`); the admin listener \
+                         needs its own port, e.g. `127.0.0.1:9090`"
+                    ),
+                ));
+            }
+        }
+        if let Some(audit) = &self.audit
+            && let Err((key, message)) = audit.get_ref().check()
+        {
+            return Err(self.invalid(text, audit.span().start, &format!("audit.{key}"), message));
+        }
         for name in &naming.priority {
             if !seen.contains(name) {
                 return Err(self.invalid(
@@ -734,6 +802,14 @@ impl Config {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
+    /// The admin listener's address, when `[admin]` is configured.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        // INVARIANT: validate() checked that the address parses.
+        self.admin
+            .as_ref()
+            .and_then(|a| a.get_ref().address.get_ref().parse().ok())
+    }
+
     pub fn resolve_path(&self, p: &Path) -> PathBuf {
         if p.is_absolute() {
             p.to_path_buf()
@@ -766,6 +842,14 @@ impl Config {
                     ));
                 }
             }
+        }
+        if let Some(addr) = self.admin_addr().filter(|a| !a.ip().is_loopback()) {
+            w.push(format!(
+                "admin.address = `{addr}` is not loopback: metrics and readiness are served without TLS or authentication to anyone who can reach it"
+            ));
+        }
+        if let Some(a) = &self.audit {
+            w.extend(a.get_ref().warnings());
         }
         for b in &self.backends {
             let b = b.get_ref();

@@ -2,9 +2,9 @@
 //! credentials, a static secret, or nothing — never the caller's own token unless the backend
 //! is configured `dangerous_passthrough`.
 //!
-//! Issued tokens are cached per (caller, backend) until shortly before they expire. Each cache
-//! entry has its own async lock, so a burst of calls for one caller makes one request to the
-//! token endpoint (single-flight) while other callers proceed in parallel.
+//! Issued tokens are cached per (caller, caller's token, backend) until shortly before they
+//! expire. Each cache entry has its own async lock, so a burst of calls for one caller makes one
+//! request to the token endpoint (single-flight) while other callers proceed in parallel.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::Value;
+use sha2::Digest;
 
 use crate::config::{self, BackendAuth, ClientAuth, ConfigError, TokenClientConfig};
 
@@ -94,7 +95,11 @@ impl Source {
             Source::Passthrough => bearer(subject.ok_or(CredentialError::NoPassthroughToken)?),
             Source::Exchange(c) => {
                 let subject = subject.ok_or(CredentialError::NoSubjectToken)?;
-                bearer(&c.token(caller, Some(subject)).await?)
+                // Keyed by the presented token too: an exchanged token never outlives, or
+                // carries more than, the caller token it was derived from.
+                let digest = sha2::Sha256::digest(subject.as_bytes());
+                let tag: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+                bearer(&c.token(&format!("{caller}|{tag}"), Some(subject)).await?)
             }
             Source::ClientCredentials(c) => bearer(&c.token("", None).await?),
         }

@@ -78,7 +78,21 @@ pub async fn serve(
         let tls = tls.clone();
         let conn_shutdown = shutdown.clone();
         tokio::spawn(async move {
+            // hyper's header read timeout only starts once hyper_util has read enough bytes to
+            // tell HTTP/1 from HTTP/2, so a client sending nothing (or one byte) would hold the
+            // connection forever: bound the wait for the first request here too.
+            let first_request = CancellationToken::new();
+            let seen = first_request.clone();
+            let idle = async move {
+                tokio::select! {
+                    _ = first_request.cancelled() => std::future::pending::<()>().await,
+                    _ = tokio::time::sleep(handshake_timeout) => {
+                        tracing::debug!(%peer, "no request within the header read timeout");
+                    }
+                }
+            };
             let service = hyper::service::service_fn(move |req| {
+                seen.cancel();
                 let gw = gw.clone();
                 async move { Ok::<_, Infallible>(handle(gw, req, peer).await) }
             });
@@ -103,6 +117,7 @@ pub async fn serve(
                         tokio::select! {
                             r = conn => r,
                             _ = conn_shutdown.cancelled() => Ok(()),
+                            _ = idle => Ok(()),
                         }
                     }
                     None => {
@@ -110,6 +125,7 @@ pub async fn serve(
                         tokio::select! {
                             r = conn => r,
                             _ = conn_shutdown.cancelled() => Ok(()),
+                            _ = idle => Ok(()),
                         }
                     }
                 };

@@ -64,7 +64,19 @@ pub fn load_certified_key(cert: &Path, key: &Path) -> Result<CertifiedKey, TlsEr
             path: key.display().to_string(),
             message: e.to_string(),
         })?;
-    Ok(CertifiedKey::new(certs, signing))
+    let ck = CertifiedKey::new(certs, signing);
+    // A key from another pair fails every handshake: refuse it at start-up, and on reload
+    // (half-way through replacing the two files) keep the previous pair instead.
+    match ck.keys_match() {
+        Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => Ok(ck),
+        Err(e) => Err(TlsError::Key {
+            path: key.display().to_string(),
+            message: format!(
+                "it does not match the certificate `{}` ({e})",
+                cert.display()
+            ),
+        }),
+    }
 }
 
 impl ReloadingCert {

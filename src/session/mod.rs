@@ -88,6 +88,9 @@ struct ClientOut {
 pub struct Link {
     pub spec: Arc<BackendSpec>,
     state: RwLock<LinkState>,
+    /// What the backend last listed, by list field (`tools`, `prompts`): while it is down, a call
+    /// to one of its names gets its error (naming it) instead of "unknown tool".
+    offered: Mutex<HashMap<&'static str, Arc<Vec<Value>>>>,
 }
 
 #[derive(Clone)]
@@ -164,6 +167,7 @@ impl Session {
                 Arc::new(Link {
                     spec: spec.clone(),
                     state: RwLock::new(LinkState::Connecting),
+                    offered: Mutex::new(HashMap::new()),
                 })
             })
             .collect();

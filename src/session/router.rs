@@ -174,7 +174,10 @@ impl Session {
         let mut lists = Vec::new();
         for (link, items) in results {
             match items {
-                Some(items) => lists.push((link.spec.name.clone(), items)),
+                Some(items) => {
+                    lock(&link.offered).insert(kind.field(), items.clone());
+                    lists.push((link.spec.name.clone(), items));
+                }
                 None => self.backend_down(&link, "it failed while listing".into()),
             }
         }
@@ -277,17 +280,52 @@ impl Session {
             "prompt"
         };
         let Some(route) = self.route_name(kind, &name).await else {
+            if let Some(e) = self.down_backend_offering(kind, &name) {
+                return Reply::Json(super::upstream_error(id, &e));
+            }
+            // The name may belong to a backend that never came up in this session: say which
+            // backends are missing and why, instead of a bare "unknown".
+            let down: Vec<String> = self
+                .links
+                .iter()
+                .filter_map(|l| l.conn().err().map(|e| e.to_string()))
+                .collect();
+            let (message, data) = if down.is_empty() {
+                (format!("unknown {what} `{name}`"), None)
+            } else {
+                (
+                    format!(
+                        "unknown {what} `{name}`; unavailable in this session: {}",
+                        down.join("; ")
+                    ),
+                    Some(json!({ "unavailable": down })),
+                )
+            };
             return Reply::Json(protocol::error_response(
                 id,
                 code::INVALID_PARAMS,
-                format!("unknown {what} `{name}`"),
-                None,
+                message,
+                data,
             ));
         };
         if let Some(p) = protocol::params_mut(&mut msg) {
             p.insert("name".into(), Value::String(route.original.clone()));
         }
         self.stream_forward(route.backend, msg)
+    }
+
+    /// The error of a backend that is down and last offered `name`: a client may still hold
+    /// that name, and must learn which backend failed rather than that the name does not exist.
+    fn down_backend_offering(&self, kind: ListKind, name: &str) -> Option<UpstreamError> {
+        self.links.iter().filter(|l| !l.is_up()).find_map(|l| {
+            let offered = lock(&l.offered).get(kind.field()).cloned()?;
+            let offers = offered.iter().any(|item| {
+                item.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|o| self.shared.namer.exposed_name(&l.spec.name, o) == name)
+            });
+            if offers { l.conn().err() } else { None }
+        })
     }
 
     /// Forward on an SSE stream so the backend's related requests (sampling, elicitation) and

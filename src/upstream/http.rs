@@ -316,8 +316,18 @@ impl HttpConn {
             return GetOutcome::Failed;
         };
         let req = req.header("accept", "text/event-stream");
-        let Ok(resp) = req.send().await else {
-            return GetOutcome::Failed;
+        let resp = match req.send().await {
+            Ok(resp) => resp,
+            Err(e) => {
+                // Nothing listens any more: the backend is gone, and our upstream session with
+                // it. Marking the connection dead lets the session's supervisor report the
+                // backend down (clients get `list_changed`) and reconnect, instead of this loop
+                // retrying quietly while clients still see the dead backend's tools.
+                if e.is_connect() {
+                    self.alive.store(false, Ordering::SeqCst);
+                }
+                return GetOutcome::Failed;
+            }
         };
         let status = resp.status();
         if status == reqwest::StatusCode::METHOD_NOT_ALLOWED {

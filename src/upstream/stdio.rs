@@ -78,10 +78,17 @@ impl StdioConn {
         let reader_alive = alive.clone();
         let max = spec.max_message_bytes;
         let depth = spec.max_json_depth;
+        let child = Arc::new(Mutex::new(Some(child)));
+        let reader_child = child.clone();
         tokio::spawn(async move {
-            read_loop(&name, stdout, max, depth, &reader_pending, &inbound).await;
+            let reason = read_loop(&name, stdout, max, depth, &reader_pending, &inbound).await;
             reader_alive.store(false, Ordering::SeqCst);
-            reader_pending.fail_all(&unavailable(&name, "the process exited".into()));
+            // A backend we stopped reading from is ended, so it can neither block nor linger.
+            if let Some(mut c) = reader_child.lock().await.take() {
+                let _ = c.start_kill();
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), c.wait()).await;
+            }
+            reader_pending.fail_all(&unavailable(&name, reason));
             // Dropping `inbound` here tells the owner this connection is gone.
         });
 
@@ -91,7 +98,7 @@ impl StdioConn {
             inbound: weak_inbound,
             writer,
             alive,
-            child: Arc::new(Mutex::new(Some(child))),
+            child,
         })
     }
 
@@ -144,17 +151,17 @@ async fn read_loop(
     depth: usize,
     pending: &Pending,
     inbound: &mpsc::Sender<Inbound>,
-) {
+) -> String {
     let mut reader = BufReader::new(stdout);
     let mut line = Vec::new();
     loop {
         line.clear();
         match read_bounded_line(&mut reader, &mut line, max).await {
-            Ok(0) => return,
+            Ok(0) => return "the process exited".into(),
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(backend = name, error = %e, "stdio backend output unreadable; closing");
-                return;
+                return format!("its output broke the protocol ({e}); it was stopped");
             }
         }
         let trimmed = line.trim_ascii();
@@ -173,7 +180,7 @@ async fn read_loop(
                         .await
                         .is_err()
                     {
-                        return;
+                        return "the session closed".into();
                     }
                 }
             }

@@ -1,0 +1,609 @@
+//! What the gateway tells its operators: Prometheus/OpenMetrics metrics, and the admin listener
+//! that serves them with liveness and readiness.
+//!
+//! [`Metrics`] owns one registry with every `portcullis_*` family; the request path records
+//! through its methods, which take closed sets (enums) wherever the value could come from a
+//! caller, so a client cannot create series at will. The admin listener ([`serve_admin`]) is
+//! separate from the MCP listener: `[admin] address = "127.0.0.1:9090"` (absent: none), plain
+//! HTTP, no authentication, so it belongs on loopback or a private interface (`portcullis
+//! check` warns otherwise). It serves `GET /metrics`, `GET /healthz` (200 while the process
+//! runs) and `GET /readyz` (200 or 503 with `{ "ready": …, "checks": … }` from the gateway's
+//! readiness function, e.g. a [`Readiness`]).
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use toml::Spanned;
+
+use crate::edge::{Body, full};
+use crate::upstream::UpstreamError;
+
+/// `[admin]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Where `/metrics`, `/healthz` and `/readyz` are served, e.g. `127.0.0.1:9090`.
+    pub address: Spanned<String>,
+}
+
+/// Whether two listeners would fight over one port: same port (not an ephemeral `0`), and the
+/// same IP or either one the unspecified address (which binds every interface).
+pub fn addresses_clash(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() != 0
+        && a.port() == b.port()
+        && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Label values. Closed sets are enums encoded as lower-case words; names that only the
+// configuration or backends' catalogs choose (backends, tools) are strings.
+
+macro_rules! label_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl EncodeLabelValue for $name {
+            fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+                EncodeLabelValue::encode(&self.as_str(), encoder)
+            }
+        }
+    };
+}
+
+label_enum!(
+    /// What became of a call: `portcullis_decisions_total{outcome}`.
+    Outcome {
+        Allow => "allow",
+        Deny => "deny",
+        RateLimited => "rate_limited",
+        Quarantined => "quarantined",
+        Error => "error",
+    }
+);
+
+label_enum!(
+    /// How a token for a backend was obtained: `portcullis_token_exchange_total{result}`.
+    TokenExchangeResult {
+        Hit => "hit",
+        Miss => "miss",
+        Error => "error",
+    }
+);
+
+label_enum!(
+    /// `portcullis_upstream_errors_total{kind}`, one per [`UpstreamError`] variant.
+    UpstreamErrorKind {
+        Unavailable => "unavailable",
+        Timeout => "timeout",
+        Protocol => "protocol",
+        SessionExpired => "session_expired",
+        Credentials => "credentials",
+    }
+);
+
+impl From<&UpstreamError> for UpstreamErrorKind {
+    fn from(e: &UpstreamError) -> Self {
+        match e {
+            UpstreamError::Unavailable { .. } => UpstreamErrorKind::Unavailable,
+            UpstreamError::Timeout { .. } => UpstreamErrorKind::Timeout,
+            UpstreamError::Protocol { .. } => UpstreamErrorKind::Protocol,
+            UpstreamError::SessionExpired { .. } => UpstreamErrorKind::SessionExpired,
+            UpstreamError::Credentials { .. } => UpstreamErrorKind::Credentials,
+        }
+    }
+}
+
+/// MCP methods counted under their own name; anything else (clients choose the method string)
+/// is counted as `other`, so the number of series stays bounded.
+const METHODS: &[&str] = &[
+    "initialize",
+    "ping",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+    "logging/setLevel",
+    "sampling/createMessage",
+    "elicitation/create",
+    "roots/list",
+    "tasks/get",
+    "tasks/result",
+    "tasks/list",
+    "tasks/cancel",
+    "notifications/initialized",
+    "notifications/cancelled",
+    "notifications/progress",
+    "notifications/message",
+    "notifications/roots/list_changed",
+    "notifications/tasks/status",
+    "notifications/elicitation/complete",
+];
+
+/// The label value for an MCP method: itself when known, else `other`.
+pub fn method_label(method: &str) -> &'static str {
+    METHODS
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or("other")
+}
+
+/// The label value for a limit name (see [`crate::limits::names`]), `other` if unknown.
+fn limit_label(limit: &str) -> &'static str {
+    crate::limits::names::ALL
+        .iter()
+        .find(|m| **m == limit)
+        .copied()
+        .unwrap_or("other")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct MethodLabels {
+    method: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct CallLabels {
+    backend: String,
+    tool: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct UpstreamErrorLabels {
+    backend: String,
+    kind: UpstreamErrorKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct LimitLabels {
+    limit: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct BackendLabels {
+    backend: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct TokenExchangeLabels {
+    backend: String,
+    result: TokenExchangeResult,
+}
+
+/// Upper bounds of the call duration buckets, seconds: from a cached answer (5 ms) to the
+/// default backend timeout (120 s).
+const CALL_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
+];
+
+fn call_histogram() -> Histogram {
+    Histogram::new(CALL_BUCKETS)
+}
+
+/// Every metric the gateway exports. Share it as `Arc<Metrics>`; recording takes `&self`.
+///
+/// Recording a counter or gauge keyed by a closed set (method, outcome, limit) allocates
+/// nothing. Families keyed by a backend or tool name build an owned label set per record (two
+/// small strings), once per upstream call, beside a network round trip.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<MethodLabels, Counter>,
+    decisions: Family<OutcomeLabels, Counter>,
+    call_duration: Family<CallLabels, Histogram, fn() -> Histogram>,
+    upstream_errors: Family<UpstreamErrorLabels, Counter>,
+    rate_limited: Family<LimitLabels, Counter>,
+    drift_alerts: Family<BackendLabels, Counter>,
+    sessions: Gauge,
+    token_exchange: Family<TokenExchangeLabels, Counter>,
+    backend_up: Family<BackendLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("portcullis");
+        let requests = Family::default();
+        let decisions = Family::default();
+        let call_duration: Family<CallLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(call_histogram);
+        let upstream_errors = Family::default();
+        let rate_limited = Family::default();
+        let drift_alerts = Family::default();
+        let sessions = Gauge::default();
+        let token_exchange = Family::default();
+        let backend_up = Family::default();
+        // The registry holds clones, which share their series with the fields kept below.
+        // Counters are registered without `_total`, which the encoder appends.
+        registry.register(
+            "requests",
+            "MCP messages received from clients, by method",
+            requests.clone(),
+        );
+        registry.register(
+            "decisions",
+            "What became of client calls: allow, deny, rate_limited, quarantined, error",
+            decisions.clone(),
+        );
+        registry.register_with_unit(
+            "call_duration",
+            "Time from forwarding a call to a backend to its answer",
+            Unit::Seconds,
+            call_duration.clone(),
+        );
+        registry.register(
+            "upstream_errors",
+            "Failed exchanges with backends, by kind",
+            upstream_errors.clone(),
+        );
+        registry.register(
+            "rate_limited",
+            "Calls or sessions refused by a limit, by limit",
+            rate_limited.clone(),
+        );
+        registry.register(
+            "drift_alerts",
+            "Backend catalog changes that differ from the pinned definitions",
+            drift_alerts.clone(),
+        );
+        registry.register("sessions", "Open client sessions", sessions.clone());
+        registry.register(
+            "token_exchange",
+            "Backend credentials obtained: cache hit, exchange (miss), or error",
+            token_exchange.clone(),
+        );
+        registry.register(
+            "backend_up",
+            "1 when the backend answered its last probe or call, else 0",
+            backend_up.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            decisions,
+            call_duration,
+            upstream_errors,
+            rate_limited,
+            drift_alerts,
+            sessions,
+            token_exchange,
+            backend_up,
+        }
+    }
+
+    /// A message from a client (`method` as sent; unknown methods count as `other`).
+    pub fn record_request(&self, method: &str) {
+        self.requests
+            .get_or_create(&MethodLabels {
+                method: method_label(method),
+            })
+            .inc();
+    }
+
+    pub fn record_decision(&self, outcome: Outcome) {
+        self.decisions
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+
+    /// A call answered by a backend. `tool` must be a name from the backend's catalog (never
+    /// a client-supplied name that matched nothing), so series stay bounded by the catalogs.
+    pub fn observe_call(&self, backend: &str, tool: &str, elapsed: Duration) {
+        self.call_duration
+            .get_or_create(&CallLabels {
+                backend: backend.to_owned(),
+                tool: tool.to_owned(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn record_upstream_error(&self, backend: &str, kind: UpstreamErrorKind) {
+        self.upstream_errors
+            .get_or_create(&UpstreamErrorLabels {
+                backend: backend.to_owned(),
+                kind,
+            })
+            .inc();
+    }
+
+    /// [`Metrics::record_upstream_error`] from the error itself.
+    pub fn record_upstream(&self, e: &UpstreamError) {
+        let backend = match e {
+            UpstreamError::Unavailable { backend, .. }
+            | UpstreamError::Timeout { backend, .. }
+            | UpstreamError::Protocol { backend, .. }
+            | UpstreamError::SessionExpired { backend }
+            | UpstreamError::Credentials { backend, .. } => backend,
+        };
+        self.record_upstream_error(backend, e.into());
+    }
+
+    /// A refusal by `limit` (a [`crate::limits::names`] value, as in
+    /// [`crate::limits::LimitExceeded::limit`]).
+    pub fn record_rate_limited(&self, limit: &str) {
+        self.rate_limited
+            .get_or_create(&LimitLabels {
+                limit: limit_label(limit),
+            })
+            .inc();
+    }
+
+    pub fn record_drift_alert(&self, backend: &str) {
+        self.drift_alerts
+            .get_or_create(&BackendLabels {
+                backend: backend.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn set_sessions(&self, open: usize) {
+        self.sessions.set(i64::try_from(open).unwrap_or(i64::MAX));
+    }
+
+    pub fn session_opened(&self) {
+        self.sessions.inc();
+    }
+
+    pub fn session_closed(&self) {
+        self.sessions.dec();
+    }
+
+    pub fn record_token_exchange(&self, backend: &str, result: TokenExchangeResult) {
+        self.token_exchange
+            .get_or_create(&TokenExchangeLabels {
+                backend: backend.to_owned(),
+                result,
+            })
+            .inc();
+    }
+
+    pub fn set_backend_up(&self, backend: &str, up: bool) {
+        self.backend_up
+            .get_or_create(&BackendLabels {
+                backend: backend.to_owned(),
+            })
+            .set(i64::from(up));
+    }
+
+    /// Every metric in the OpenMetrics text format (ends with `# EOF`).
+    pub fn encode(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        // Writing to a String cannot fail; a metric's own encoder could, and then what was
+        // written so far is still worth serving.
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::warn!(error = %e, "encoding metrics failed");
+        }
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Readiness.
+
+/// The gateway's readiness: `(ready, checks)`, where `checks` is a JSON object shown in
+/// `/readyz`. Called once per `/readyz` request on the async runtime, so it must not block.
+pub type ReadyFn = Arc<dyn Fn() -> (bool, Value) + Send + Sync>;
+
+/// A ready-made readiness state: named checks that must all pass (config loaded, policies
+/// loaded, pins loaded, …) and backends' up/down state. Backends are reported but do not decide
+/// readiness: a gateway with one backend down still serves the others, and taking it out of a
+/// load balancer would take those down too.
+#[derive(Debug, Default)]
+pub struct Readiness {
+    checks: RwLock<BTreeMap<String, bool>>,
+    backends: RwLock<BTreeMap<String, bool>>,
+}
+
+impl Readiness {
+    /// Readiness with `required` checks, none passed yet.
+    pub fn new(required: &[&str]) -> Arc<Readiness> {
+        Arc::new(Readiness {
+            checks: RwLock::new(required.iter().map(|c| ((*c).to_owned(), false)).collect()),
+            backends: RwLock::default(),
+        })
+    }
+
+    /// Set a check (adding it if new: it then also becomes required).
+    pub fn set(&self, check: &str, passed: bool) {
+        let mut c = self.checks.write().unwrap_or_else(|p| p.into_inner());
+        c.insert(check.to_owned(), passed);
+    }
+
+    pub fn set_backend(&self, backend: &str, up: bool) {
+        let mut b = self.backends.write().unwrap_or_else(|p| p.into_inner());
+        b.insert(backend.to_owned(), up);
+    }
+
+    /// `(every check passed, { check: bool, …, "backends": { name: "up" | "down" } })`.
+    pub fn snapshot(&self) -> (bool, Value) {
+        let checks = self.checks.read().unwrap_or_else(|p| p.into_inner());
+        let backends = self.backends.read().unwrap_or_else(|p| p.into_inner());
+        let ready = checks.values().all(|ok| *ok);
+        let mut out = serde_json::Map::new();
+        for (k, v) in checks.iter() {
+            out.insert(k.clone(), Value::Bool(*v));
+        }
+        let b: serde_json::Map<String, Value> = backends
+            .iter()
+            .map(|(k, up)| (k.clone(), Value::from(if *up { "up" } else { "down" })))
+            .collect();
+        out.insert("backends".into(), Value::Object(b));
+        (ready, Value::Object(out))
+    }
+
+    /// This state as the function [`serve_admin`] takes.
+    pub fn ready_fn(self: &Arc<Self>) -> ReadyFn {
+        let me = self.clone();
+        Arc::new(move || me.snapshot())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The admin listener.
+
+/// Connections served at once; more are closed on accept. Scrapers and probes need a handful.
+const MAX_ADMIN_CONNECTIONS: usize = 64;
+/// Time allowed for a request's headers (and for a connection's first request).
+const ADMIN_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Serve `/metrics`, `/healthz` and `/readyz` on `listener` (plain HTTP/1.1) until `shutdown`
+/// fires.
+pub async fn serve_admin(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    ready: Arc<dyn Fn() -> (bool, Value) + Send + Sync>,
+    shutdown: CancellationToken,
+) {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(ADMIN_HEADER_TIMEOUT);
+    let builder = Arc::new(builder);
+    let permits = Arc::new(tokio::sync::Semaphore::new(MAX_ADMIN_CONNECTIONS));
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            a = listener.accept() => a,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, "admin accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tracing::debug!(%peer, "admin listener busy; connection closed");
+            continue;
+        };
+        let metrics = metrics.clone();
+        let ready = ready.clone();
+        let builder = builder.clone();
+        let conn_shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let service = hyper::service::service_fn(move |req| {
+                let resp = admin_response(&req, &metrics, &*ready);
+                async move { Ok::<_, Infallible>(resp) }
+            });
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let result = tokio::select! {
+                r = conn => r,
+                _ = conn_shutdown.cancelled() => Ok(()),
+            };
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "admin connection ended with an error");
+            }
+        });
+    }
+}
+
+fn admin_response(
+    req: &Request<Incoming>,
+    metrics: &Metrics,
+    ready: &(dyn Fn() -> (bool, Value) + Send + Sync),
+) -> Response<Body> {
+    let path = req.uri().path();
+    if !matches!(path, "/metrics" | "/healthz" | "/readyz") {
+        return text(
+            StatusCode::NOT_FOUND,
+            "not found: try /metrics, /healthz or /readyz\n",
+        );
+    }
+    let head = req.method() == Method::HEAD;
+    if req.method() != Method::GET && !head {
+        let mut resp = text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method not allowed: use GET\n",
+        );
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return resp;
+    }
+    let mut resp = match path {
+        "/metrics" => {
+            let mut r = Response::new(full(metrics.encode()));
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(OPENMETRICS));
+            r
+        }
+        "/readyz" => {
+            let (ok, checks) = ready();
+            let body = json!({ "ready": ok, "checks": checks });
+            let mut r = Response::new(full(body.to_string()));
+            *r.status_mut() = if ok {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        _ => text(StatusCode::OK, "ok"),
+    };
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // HEAD: hyper sends the headers (with the GET's length) and drops the body.
+    resp
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut r = Response::new(full(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests;
