@@ -1091,3 +1091,94 @@ fn payload_header(token: &str) -> Value {
     )
     .unwrap()
 }
+
+// ---------------------------------------------------------------------------------------------
+// The other outbound credentials: client credentials, a static secret, and the (dangerous)
+// passthrough that must be asked for by name.
+
+#[test]
+fn client_credentials_static_and_passthrough_backends() {
+    let idp = start_idp();
+    let (echo_cc, url_cc) = start_auth_echo();
+    let (echo_static, url_static) = start_auth_echo();
+    let (echo_pass, url_pass) = start_auth_echo();
+    let secret_dir = tempfile::tempdir().unwrap();
+    let secret_file = secret_dir.path().join("static-token");
+    std::fs::write(&secret_file, "Bearer static-secret-value\n").unwrap();
+    let backends = format!(
+        r#"
+[[backend]]
+name = "cc"
+url = {url_cc}
+auth = {{ type = "client_credentials", token_endpoint = {te}, client_id = "portcullis", client_secret = "portcullis-secret", resource = {aud} }}
+
+[[backend]]
+name = "st"
+url = {url_static}
+auth = {{ type = "static", header = "Authorization", value = {{ file = {secret} }} }}
+
+[[backend]]
+name = "pass"
+url = {url_pass}
+dangerous_passthrough = true
+"#,
+        url_cc = toml_str(&url_cc),
+        url_static = toml_str(&url_static),
+        url_pass = toml_str(&url_pass),
+        te = toml_str(&idp.token_endpoint),
+        aud = toml_str(AUD_A),
+        secret = toml_str(&secret_file.display().to_string()),
+    );
+    let text = config(&idp, "", "", &backends);
+    // `check` names the dangerous choice.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, &text).unwrap();
+    let out = Command::new(portcullis_bin())
+        .arg("check")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("backend `pass` has dangerous_passthrough = true"),
+        "check output:\n{stdout}"
+    );
+
+    let gw = start_gateway(&text);
+    let token = idp.user("carol");
+    let run = run_python(
+        &gw.url,
+        &token,
+        &json!([
+            {"op": "call_tool", "name": "cc__whoami"},
+            {"op": "call_tool", "name": "st__whoami"},
+            {"op": "call_tool", "name": "pass__whoami"},
+        ]),
+    );
+    let s = steps(&run);
+    // Client credentials: the gateway's own identity, audience-bound to the backend.
+    let cc = whoami_token(ok(&s[0], "cc whoami"));
+    assert_ne!(cc, token);
+    let claims = payload(&cc);
+    assert_eq!(claims["sub"], "portcullis", "{claims}");
+    assert_eq!(claims["aud"], AUD_A, "{claims}");
+    // Static: exactly the secret from the file.
+    assert_eq!(
+        whoami_token(ok(&s[1], "static whoami")),
+        "static-secret-value"
+    );
+    // Passthrough: the caller's own token, and only because the config says so.
+    assert_eq!(whoami_token(ok(&s[2], "passthrough whoami")), token);
+    // Neither non-passthrough backend ever saw the caller's token, on any request.
+    for (name, p) in [("cc", &echo_cc), ("st", &echo_static)] {
+        for (value, method) in echo_log(p) {
+            assert!(
+                !value.contains(&token),
+                "backend {name} got the caller's token on {method}"
+            );
+        }
+    }
+    drop(echo_pass);
+}

@@ -158,3 +158,49 @@ fn stdio_child_gets_only_its_configured_environment_and_working_directory() {
         "child stderr not in logs:\n{logs}"
     );
 }
+
+#[test]
+fn client_cancellation_reaches_the_backend_under_its_own_request_id() {
+    // The demo server logs (at debug, on stderr, which the gateway captures) when a `slow` call
+    // it is running is cancelled: it matches the cancellation against *its* request id, so the
+    // line proves the gateway rewrote the client's id to the upstream one.
+    let config = format!(
+        "{ANON}\n{}",
+        demo_backend("demo", "env = { PORTCULLIS_LOG = \"debug\" }")
+    );
+    let gw = start_gateway(&config);
+    let run = python_client(
+        &gw.url,
+        &json!([
+            {"op": "call_tool", "name": "demo__slow", "arguments": {"ms": 20000}, "timeout": 1},
+            {"op": "call_tool", "name": "demo__echo", "arguments": {"message": "still here"}},
+        ]),
+        &[],
+    );
+    let s = steps(&run);
+    assert_eq!(
+        s[0]["ok"], false,
+        "the slow call was abandoned by the client: {}",
+        s[0]
+    );
+    assert_eq!(
+        s[1]["result"]["content"][0]["text"], "still here",
+        "{}",
+        s[1]
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let logs = gw.proc.stderr();
+        if logs
+            .lines()
+            .any(|l| l.contains("slow call cancelled") && l.contains("backend=demo"))
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no cancellation reached the backend:\n{logs}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
