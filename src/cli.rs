@@ -170,7 +170,7 @@ async fn serve(config: Option<PathBuf>, listen: Option<String>) -> Result<(), St
         tracing::warn!("{w}");
     }
     let gw = Gateway::new(cfg).map_err(|e| e.to_string())?;
-    gw.probe().await.map_err(|e| e.to_string())?;
+    let probes = gw.probe().await.map_err(|e| e.to_string())?;
     let (listener, tls) = gw.bind().await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -181,6 +181,29 @@ async fn serve(config: Option<PathBuf>, listen: Option<String>) -> Result<(), St
         );
     }
     let shutdown = CancellationToken::new();
+    // The admin listener (metrics, health, readiness): never on the public port.
+    if let Some(admin) = gw.cfg.admin.as_ref() {
+        let addr = admin.get_ref().address.get_ref().clone();
+        let admin_listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .map_err(|e| format!("cannot listen on admin address `{addr}`: {e}"))?;
+        let admin_addr = admin_listener.local_addr().map_err(|e| e.to_string())?;
+        println!("portcullis admin on http://{admin_addr} (/metrics, /healthz, /readyz)");
+        let readiness = crate::telemetry::Readiness::new(&["config", "policies"]);
+        readiness.set("config", true);
+        readiness.set("policies", true);
+        // Backends as the start-up probe found them (a backend being down does not make the
+        // gateway unready: its tools are just absent).
+        for r in &probes {
+            readiness.set_backend(&r.backend, r.outcome.is_ok());
+        }
+        tokio::spawn(crate::telemetry::serve_admin(
+            admin_listener,
+            gw.guard.metrics.clone(),
+            readiness.ready_fn(),
+            shutdown.clone(),
+        ));
+    }
     let stop = shutdown.clone();
     tokio::spawn(async move {
         wait_for_signal().await;

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::catalog::{Collision, Namer};
 use crate::config::{Config, ConfigError, Strategy};
 use crate::edge::{self, tls};
+use crate::guard::Guard;
 use crate::identity::Authenticator;
 use crate::protocol;
 use crate::session::{Shared, Store};
@@ -25,6 +26,10 @@ pub enum StartError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    #[error("policies: {0}")]
+    Policy(String),
+    #[error("audit trail: {0}")]
+    Audit(String),
     #[error("cannot listen on `{addr}`: {source}")]
     Bind {
         addr: SocketAddr,
@@ -39,6 +44,7 @@ pub enum StartError {
 
 pub struct Gateway {
     pub cfg: Arc<Config>,
+    pub guard: Arc<Guard>,
     pub auth: Arc<Authenticator>,
     pub shared: Arc<Shared>,
     pub sessions: Store,
@@ -69,7 +75,9 @@ impl Gateway {
             backends.push(Arc::new(BackendSpec::from_config(&cfg, b.get_ref())?));
         }
         let namer = Namer::new(cfg.naming.clone(), &cfg.backend_names());
+        let guard = Arc::new(build_guard(&cfg)?);
         let shared = Arc::new(Shared {
+            guard: guard.clone(),
             backends,
             namer,
             page_size: cfg.session.page_size,
@@ -102,6 +110,7 @@ impl Gateway {
         let allowed_origins = listen.allowed_origins.clone().unwrap_or_default();
         let auth = Arc::new(Authenticator::new(&cfg)?);
         Ok(Arc::new(Gateway {
+            guard,
             auth,
             cfg: Arc::new(cfg),
             shared,
@@ -207,6 +216,23 @@ impl Gateway {
         tls: Option<tokio_rustls::TlsAcceptor>,
         shutdown: CancellationToken,
     ) {
+        // Keys now and on a timer (not only on demand), reloads, and bounded limiter memory.
+        self.auth.start().await;
+        if let Some(store) = &self.guard.policy {
+            let every = self
+                .cfg
+                .policy
+                .as_ref()
+                .map(|p| p.get_ref().reload_secs)
+                .unwrap_or(0);
+            if every > 0 {
+                store.spawn_watcher(Duration::from_secs(every));
+            }
+            if let Err(e) = store.spawn_sighup() {
+                tracing::warn!(error = %e, "no SIGHUP policy reload");
+            }
+        }
+        self.guard.limits.spawn_pruner(Duration::from_secs(60));
         let reaper = {
             let gw = self.clone();
             let stop = shutdown.clone();
@@ -223,6 +249,14 @@ impl Gateway {
                     for s in gw.sessions.expire(idle) {
                         tracing::info!(session = %s.id, "session expired after idling");
                         s.close().await;
+                        gw.guard.metrics.session_closed();
+                        let mut rec = Guard::caller_record(
+                            &s.caller(),
+                            crate::audit::Kind::SessionEnd,
+                            crate::audit::Decision::Info,
+                        );
+                        rec.reason = Some("expired after idling".into());
+                        gw.guard.event(rec);
                     }
                 }
             })
@@ -231,7 +265,40 @@ impl Gateway {
         reaper.abort();
         let sessions = self.sessions.drain();
         futures::future::join_all(sessions.iter().map(|s| s.close())).await;
+        if let Some(audit) = &self.guard.audit {
+            if let Err(e) = audit.shutdown().await {
+                tracing::error!(error = %e, "audit trail did not flush cleanly");
+            }
+        }
     }
+}
+
+/// The guard chain from config: policy (when `[policy]` is present), limits, audit, metrics.
+fn build_guard(cfg: &Config) -> Result<Guard, StartError> {
+    let policy = match crate::policy::PolicySources::from_config(cfg) {
+        Some((sources, _)) => Some(Arc::new(
+            crate::policy::PolicyStore::open(sources)
+                .map_err(|e| StartError::Policy(e.to_string()))?,
+        )),
+        None => {
+            tracing::warn!("no [policy] section: every authenticated caller may call every tool");
+            None
+        }
+    };
+    let limits = Arc::new(crate::limits::Limits::new(cfg)?);
+    let audit = match &cfg.audit {
+        Some(a) => Some(
+            crate::audit::Audit::start(a.get_ref(), &cfg.base_dir)
+                .map_err(|e| StartError::Audit(e.to_string()))?,
+        ),
+        None => None,
+    };
+    Ok(Guard {
+        policy,
+        limits,
+        audit,
+        metrics: Arc::new(crate::telemetry::Metrics::new()),
+    })
 }
 
 fn host_without_port(host: &str) -> &str {

@@ -14,6 +14,7 @@ pub mod credentials;
 pub mod demo;
 pub mod edge;
 pub mod gateway;
+pub mod guard;
 pub mod identity;
 pub mod limits;
 pub mod policy;

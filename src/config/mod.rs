@@ -661,8 +661,8 @@ impl Config {
                     at,
                     "admin.address",
                     format!(
-                        "`{admin_addr}` is also `listen.address` (`{addr}`); the admin listener \
-                         needs its own port, e.g. `127.0.0.1:9090`"
+                        "`{admin_addr}` clashes with `listen.address` (`{addr}`); the admin \
+                         listener needs its own port, e.g. `127.0.0.1:9090`"
                     ),
                 ));
             }

@@ -23,6 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::audit::{self, AuditRecord};
 use crate::gateway::Gateway;
 use crate::identity::Principal;
 use crate::protocol::{self, Kind, sse};
@@ -157,7 +158,7 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) 
 async fn route(
     gw: &Arc<Gateway>,
     req: Request<Incoming>,
-    _peer: SocketAddr,
+    peer: SocketAddr,
 ) -> Result<Response<Body>, Rejection> {
     check_host(gw, &req)?;
     check_origin(gw, req.headers())?;
@@ -180,11 +181,19 @@ async fn route(
         Ok(c) => c,
         Err(e) => {
             let challenge = gw.auth.challenge(&e);
+            let mut rec = AuditRecord::new(audit::Kind::AuthFailure, audit::Decision::Deny);
+            rec.reason = Some(e.to_string());
+            rec.client = Some(audit::ClientInfo {
+                name: None,
+                version: None,
+                address: Some(peer.to_string()),
+            });
+            gw.guard.event(rec);
             return Err(Rejection::Auth(e, challenge));
         }
     };
     match *req.method() {
-        Method::POST => post(gw, req, caller).await,
+        Method::POST => post(gw, req, caller, peer).await,
         Method::GET => get(gw, req, &caller.0),
         Method::DELETE => delete(gw, req, &caller.0).await,
         ref m => Err(Rejection::MethodNotAllowed(m.to_string())),
@@ -298,6 +307,7 @@ async fn post(
     gw: &Arc<Gateway>,
     req: Request<Incoming>,
     caller: Caller,
+    peer: SocketAddr,
 ) -> Result<Response<Body>, Rejection> {
     let headers = req.headers().clone();
     if !(accepts(&headers, "application/json") && accepts(&headers, "text/event-stream")) {
@@ -329,7 +339,11 @@ async fn post(
         && protocol::method(&msg) == Some("initialize")
         && !headers.contains_key(SESSION_HEADER)
     {
-        return initialize(gw, msg, caller).await;
+        gw.guard.metrics.record_request("initialize");
+        return initialize(gw, msg, caller, peer).await;
+    }
+    if let Some(m) = protocol::method(&msg) {
+        gw.guard.metrics.record_request(m);
     }
     let session = session_of(gw, &headers, &caller.0)?;
     session.set_token(caller.1);
@@ -359,10 +373,25 @@ async fn initialize(
     gw: &Arc<Gateway>,
     msg: Value,
     caller: Caller,
+    peer: SocketAddr,
 ) -> Result<Response<Body>, Rejection> {
     let max = gw.cfg.session.max_sessions;
     if gw.sessions.len() >= max {
         return Err(Rejection::TooManySessions(max));
+    }
+    let key = caller.0.key();
+    if let Err(e) = gw
+        .guard
+        .limits
+        .check_session(&key, gw.sessions.count_for(&key))
+    {
+        gw.guard.metrics.record_rate_limited(&e.limit);
+        let mut rec = AuditRecord::new(audit::Kind::RateLimited, audit::Decision::Deny);
+        rec.principal = Some(key);
+        rec.method = Some("initialize".into());
+        rec.reason = Some(e.to_string());
+        gw.guard.event(rec);
+        return Err(Rejection::RateLimited(e.to_string(), e.retry_after_secs()));
     }
     let id = msg.get("id").cloned().unwrap_or(Value::Null);
     let params = msg
@@ -376,13 +405,21 @@ async fn initialize(
         params,
         principal,
         token,
+        peer.to_string(),
     )
     .await;
     let who = session.principal.key();
     let result = session.initialize_result();
     let sid = session.id.clone();
+    let start = crate::guard::Guard::caller_record(
+        &session.caller(),
+        audit::Kind::SessionStart,
+        audit::Decision::Info,
+    );
     gw.sessions.insert(session);
     tracing::info!(session = %sid, principal = %who, "session started");
+    gw.guard.metrics.session_opened();
+    gw.guard.event(start);
     let mut resp = json_response(StatusCode::OK, &protocol::result_response(id, result));
     if let Ok(v) = HeaderValue::from_str(&sid) {
         resp.headers_mut().insert(SESSION_HEADER, v);
@@ -414,6 +451,12 @@ async fn delete(
     let session = session_of(gw, req.headers(), principal)?;
     gw.sessions.remove(&session.id);
     session.close().await;
+    gw.guard.metrics.session_closed();
+    gw.guard.event(crate::guard::Guard::caller_record(
+        &session.caller(),
+        audit::Kind::SessionEnd,
+        audit::Decision::Info,
+    ));
     tracing::info!(session = %session.id, "session ended by client");
     let mut resp = Response::new(full(Bytes::new()));
     *resp.status_mut() = StatusCode::OK;

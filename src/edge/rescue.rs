@@ -43,6 +43,8 @@ pub enum Rejection {
     Auth(AuthError, String),
     #[error("this session belongs to another principal")]
     SessionOfAnother,
+    #[error("{0}")]
+    RateLimited(String, u64),
 }
 
 impl Rejection {
@@ -63,6 +65,7 @@ impl Rejection {
             Rejection::Auth(e, _) if e.is_forbidden() => StatusCode::FORBIDDEN,
             Rejection::Auth(..) => StatusCode::UNAUTHORIZED,
             Rejection::SessionOfAnother => StatusCode::FORBIDDEN,
+            Rejection::RateLimited(..) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -89,6 +92,10 @@ impl Rejection {
             if let Ok(v) = HeaderValue::from_str(challenge) {
                 resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
             }
+        }
+        if let Rejection::RateLimited(_, secs) = &self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*secs));
         }
         if status == StatusCode::METHOD_NOT_ALLOWED {
             resp.headers_mut()

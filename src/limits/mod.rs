@@ -32,7 +32,7 @@
 //!
 //! A refused call consumes no quota: [`Limits::check_call`] first asks every applicable limiter
 //! whether the call fits *without* recording it (governor has no such "peek", so the limiters'
-//! state store, [`Store`], provides one), and records it in all of them only when all agree. The
+//! state store, `Store`, provides one), and records it in all of them only when all agree. The
 //! peek and the record are separate steps, so two calls racing for the last cell of a limiter
 //! can both pass the peek and one then fails its record after recording in the limiters before
 //! it. Records are made from the most specific limiter to the least (per principal and tool,
@@ -398,7 +398,7 @@ impl std::error::Error for LimitExceeded {}
 /// The key a limiter is asked about, and whether asking may record a call (`commit`) or only
 /// says whether one would fit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Probe {
+struct Probe {
     key: String,
     commit: bool,
 }
@@ -407,7 +407,7 @@ pub struct Probe {
 /// `DashMapStateStore`) that can also answer without recording: see [`Probe`]. Written here
 /// because governor offers no peek.
 #[derive(Debug, Default)]
-pub struct Store {
+struct Store {
     map: DashMap<String, AtomicU64>,
 }
 

@@ -41,8 +41,10 @@ fn entity(
     })
 }
 
-/// `User::"<iss>|<sub>"` and its groups.
-pub(crate) fn principal_entities(p: &Principal) -> Result<(EntityUid, Vec<Entity>), PolicyError> {
+/// `User::"<iss>|<sub>"`, a member of its groups. The `Group` entities themselves are not
+/// built: they have no attributes, and Cedar answers `principal in Group::"g"` from the user's
+/// ancestors alone.
+pub(crate) fn principal_entity(p: &Principal) -> Result<(EntityUid, Entity), PolicyError> {
     let user = uid("User", &p.key())?;
     let mut groups = Vec::with_capacity(p.groups.len());
     for g in &p.groups {
@@ -59,8 +61,7 @@ pub(crate) fn principal_entities(p: &Principal) -> Result<(EntityUid, Vec<Entity
         .into_iter()
         .map(|(k, v)| (k, RestrictedExpression::new_string(v)))
         .collect();
-    let mut out = Vec::with_capacity(groups.len() + 1);
-    out.push(entity(
+    let e = entity(
         user.clone(),
         vec![
             (
@@ -74,13 +75,18 @@ pub(crate) fn principal_entities(p: &Principal) -> Result<(EntityUid, Vec<Entity
             ("scopes".into(), strings(&p.scopes)),
             ("groups".into(), strings(&p.groups)),
         ],
-        groups.clone(),
+        groups,
         tags,
-    )?);
-    for g in groups {
-        out.push(Entity::with_uid(g));
-    }
-    Ok((user, out))
+    )?;
+    Ok((user, e))
+}
+
+/// The group entities of a principal (for a schema-checked [`cedar_policy::Entities`]).
+pub(crate) fn group_entities(p: &Principal) -> Result<Vec<Entity>, PolicyError> {
+    p.groups
+        .iter()
+        .map(|g| uid("Group", g).map(Entity::with_uid))
+        .collect()
 }
 
 /// The MCP tool annotations as policy attributes. Untrusted (unpinned) definitions get the
@@ -115,10 +121,9 @@ impl ToolTraits {
     }
 }
 
-/// The target entity and its backend.
-pub(crate) fn resource_entities(
-    r: &ResourceRef<'_>,
-) -> Result<(EntityUid, Vec<Entity>), PolicyError> {
+/// The target entity, a member of its backend (the `Backend` entity itself is not built, as
+/// for groups).
+pub(crate) fn resource_entity(r: &ResourceRef<'_>) -> Result<(EntityUid, Entity), PolicyError> {
     let s = |v: &str| RestrictedExpression::new_string(v.to_owned());
     let (target, backend, attrs) = match r {
         ResourceRef::Tool {
@@ -183,16 +188,16 @@ pub(crate) fn resource_entities(
     let backend = uid("Backend", backend)?;
     Ok((
         target.clone(),
-        vec![
-            entity(target, attrs, vec![backend.clone()], Vec::new())?,
-            Entity::with_uid(backend),
-        ],
+        entity(target, attrs, vec![backend], Vec::new())?,
     ))
 }
 
+/// The id of the one `Arguments` entity of a request.
+pub(crate) const ARGUMENTS_ID: &str = "request";
+
 /// `Arguments::"request"` with every argument flattened into string tags.
 pub(crate) fn arguments_entity(args: Option<&Value>) -> Result<(EntityUid, Entity), PolicyError> {
-    let u = uid("Arguments", "request")?;
+    let u = uid("Arguments", ARGUMENTS_ID)?;
     let mut tags = Vec::new();
     if let Some(Value::Object(m)) = args {
         for (k, v) in m {

@@ -39,6 +39,12 @@ pub use schema::{ArgType, ArgumentMismatch, TOOL_ACTION_PREFIX, schema_fragment}
 
 /// Most cached slices per engine; past this, slices are built per request and dropped.
 const MAX_CACHED_SLICES: usize = 16_384;
+/// Most cached principal entities per engine; the cache starts over when full.
+const MAX_CACHED_CALLERS: usize = 4_096;
+/// Most cached (caller, target) entity stores per engine; the cache starts over when full.
+const MAX_CACHED_STORES: usize = 16_384;
+/// Most cached list-visibility answers per engine; the cache starts over when full.
+const MAX_CACHED_VISIBLE: usize = 262_144;
 
 /// One located problem in a schema or policy file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +152,45 @@ pub enum ResourceRef<'a> {
 }
 
 impl ResourceRef<'_> {
+    fn type_name(&self) -> &'static str {
+        match self {
+            ResourceRef::Tool { .. } => "Tool",
+            ResourceRef::Prompt { .. } => "Prompt",
+            ResourceRef::Resource { .. } => "Resource",
+        }
+    }
+
+    /// Everything the target entity is built from, as a cache key.
+    fn fingerprint(&self) -> String {
+        match self {
+            ResourceRef::Tool {
+                exposed,
+                original,
+                backend,
+                definition,
+                pinned,
+                findings,
+            } => {
+                let t = ToolTraits::from_definition(definition, *pinned);
+                format!(
+                    "T\u{0}{exposed}\u{0}{original}\u{0}{backend}\u{0}{}{}{}{}{}\u{0}{}",
+                    u8::from(t.read_only),
+                    u8::from(t.destructive),
+                    u8::from(t.idempotent),
+                    u8::from(t.open_world),
+                    u8::from(*pinned),
+                    findings.join("\u{1}")
+                )
+            }
+            ResourceRef::Prompt {
+                exposed,
+                original,
+                backend,
+            } => format!("P\u{0}{exposed}\u{0}{original}\u{0}{backend}"),
+            ResourceRef::Resource { uri, backend } => format!("R\u{0}{uri}\u{0}{backend}"),
+        }
+    }
+
     fn id(&self) -> &str {
         match self {
             ResourceRef::Tool { exposed, .. } | ResourceRef::Prompt { exposed, .. } => exposed,
@@ -320,6 +365,8 @@ fn message_of(d: &dyn miette::Diagnostic, display: String) -> String {
 
 struct ScopedPolicy {
     policy: Policy,
+    /// Whether the policy may read `context.args` (conservatively: its text mentions `args`).
+    reads_args: bool,
     action: ActionConstraint,
     resource: ResourceConstraint,
 }
@@ -336,7 +383,13 @@ pub struct PolicyEngine {
     action_groups: HashMap<String, HashSet<EntityUid>>,
     /// Typed `arguments` of each `call_tool:<tool>` action.
     typed: HashMap<String, ArgType>,
-    slices: RwLock<HashMap<String, Arc<PolicySet>>>,
+    slices: RwLock<HashMap<String, Arc<Slice>>>,
+    callers: RwLock<HashMap<String, Arc<Caller>>>,
+    /// Entity stores (caller, target, action) for requests whose policies never read
+    /// `context.args`.
+    stores: RwLock<HashMap<String, Arc<Entities>>>,
+    /// `visible_tools` answers by (caller, target).
+    visible: RwLock<HashMap<String, bool>>,
     warnings: Vec<String>,
 }
 
@@ -524,6 +577,7 @@ impl PolicyEngine {
                     continue;
                 }
                 scoped.push(ScopedPolicy {
+                    reads_args: policy.to_string().contains("args"),
                     action: policy.action_constraint(),
                     resource: policy.resource_constraint(),
                     policy,
@@ -578,6 +632,9 @@ impl PolicyEngine {
             action_groups,
             typed,
             slices: RwLock::new(HashMap::new()),
+            callers: RwLock::new(HashMap::new()),
+            stores: RwLock::new(HashMap::new()),
+            visible: RwLock::new(HashMap::new()),
             warnings,
         })
     }
@@ -625,10 +682,15 @@ impl PolicyEngine {
         &self,
         action_id: &str,
         action: &EntityUid,
+        target: &ResourceRef<'_>,
         resource: &EntityUid,
         backend: &EntityUid,
-    ) -> Arc<PolicySet> {
-        let key = format!("{action_id}\u{0}{resource}\u{0}{backend}");
+    ) -> Arc<Slice> {
+        let mut key = String::with_capacity(action_id.len() + target.id().len() + 32);
+        for part in [action_id, target.type_name(), target.id(), target.backend()] {
+            key.push_str(part);
+            key.push('\u{0}');
+        }
         if let Ok(cache) = self.slices.read()
             && let Some(s) = cache.get(&key)
         {
@@ -651,19 +713,22 @@ impl PolicyEngine {
             ResourceConstraint::Is(t) => t == rtype,
             ResourceConstraint::IsIn(t, u) => t == rtype && under(u),
         };
-        let chosen = self
+        let chosen: Vec<&ScopedPolicy> = self
             .policies
             .iter()
             .filter(|p| action_ok(&p.action) && resource_ok(&p.resource))
-            .map(|p| p.policy.clone());
+            .collect();
+        let needs_args = chosen.iter().any(|p| p.reads_args);
         // INVARIANT: ids are unique in `self.policies`, so from_policies cannot fail.
-        let set = Arc::new(PolicySet::from_policies(chosen).unwrap_or_default());
+        let set = PolicySet::from_policies(chosen.into_iter().map(|p| p.policy.clone()))
+            .unwrap_or_default();
+        let slice = Arc::new(Slice { set, needs_args });
         if let Ok(mut cache) = self.slices.write()
             && cache.len() < MAX_CACHED_SLICES
         {
-            cache.insert(key, Arc::clone(&set));
+            cache.insert(key, Arc::clone(&slice));
         }
-        set
+        slice
     }
 
     /// Decide one request. Default deny; never panics; problems building the request deny
@@ -680,7 +745,7 @@ impl PolicyEngine {
             Ok(p) => {
                 let response = self
                     .authorizer
-                    .is_authorized(&p.request, &p.slice, &p.entities);
+                    .is_authorized(&p.request, &p.slice.set, &p.entities);
                 let d = response.diagnostics();
                 Decision {
                     allowed: response.decision() == cedar_policy::Decision::Allow,
@@ -696,64 +761,172 @@ impl PolicyEngine {
     /// only when no context could: used to hide tools from lists. Uses Cedar's partial
     /// evaluation with the context unknown, so the answer is exact up to Cedar's residuals.
     pub fn may_ever_call(&self, principal: &Principal, tool: ResourceRef<'_>) -> bool {
-        match entities::principal_entities(principal) {
-            Ok((p, ents)) => self.may_ever(&p, &ents, Action::CallTool, &tool),
-            Err(_) => false,
-        }
+        self.visible_tools(principal, &[tool])
+            .first()
+            .copied()
+            .unwrap_or(false)
     }
 
-    /// [`Self::may_ever_call`] for many tools (list filtering), building the caller once.
+    /// [`Self::may_ever_call`] for many tools (list filtering): the caller and every tool go
+    /// into one entity store, built once.
     pub fn visible_tools(&self, principal: &Principal, tools: &[ResourceRef<'_>]) -> Vec<bool> {
-        match entities::principal_entities(principal) {
-            Ok((p, ents)) => tools
-                .iter()
-                .map(|t| self.may_ever(&p, &ents, Action::CallTool, t))
-                .collect(),
-            Err(_) => vec![false; tools.len()],
+        let Ok(caller) = self.caller(principal) else {
+            return vec![false; tools.len()];
+        };
+        // Answers depend only on (caller, action, target entity): cached per engine.
+        let keys: Vec<String> = tools
+            .iter()
+            .map(|t| format!("{}\u{2}{}", caller.key, t.fingerprint()))
+            .collect();
+        let mut known: Vec<Option<bool>> = match self.visible.read() {
+            Ok(cache) => keys.iter().map(|k| cache.get(k).copied()).collect(),
+            Err(_) => vec![None; tools.len()],
+        };
+        if known.iter().all(Option::is_some) {
+            return known.into_iter().map(|k| k.unwrap_or(false)).collect();
         }
+        let mut targets = Vec::with_capacity(tools.len());
+        let mut ents = Vec::with_capacity(tools.len() + 2);
+        let mut actions_added = HashSet::new();
+        ents.push(caller.entity.clone());
+        for (t, k) in tools.iter().zip(&known) {
+            if k.is_some() {
+                targets.push(None);
+                continue;
+            }
+            let action_id = self.action_id(Action::CallTool, t);
+            let built = entities::resource_entity(t).and_then(|(uid, e)| {
+                let action = entities::uid("Action", &action_id)?;
+                let backend = entities::uid("Backend", t.backend())?;
+                Ok((uid, e, action, backend))
+            });
+            match built {
+                Ok((uid, e, action, backend)) => {
+                    ents.push(e);
+                    if actions_added.insert(action_id.clone())
+                        && let Some(a) = self.actions.get(&action_id)
+                    {
+                        ents.push(a.clone());
+                    }
+                    targets.push(Some((action_id, action, uid, backend)));
+                }
+                Err(_) => targets.push(None),
+            }
+        }
+        // Duplicate exposed names make the shared store invalid: decide those one by one.
+        let shared = Entities::from_entities(ents, None).ok();
+        let fresh: Vec<Option<bool>> = targets
+            .into_iter()
+            .zip(tools)
+            .zip(&known)
+            .map(|((target, tool), k)| {
+                if k.is_some() {
+                    return None;
+                }
+                let Some((action_id, action, uid, backend)) = target else {
+                    return Some(false);
+                };
+                let slice = self.slice(&action_id, &action, tool, &uid, &backend);
+                if slice.set.is_empty() {
+                    return Some(false);
+                }
+                let own;
+                let entities = match &shared {
+                    Some(e) => e,
+                    None => {
+                        let Ok((_, e)) = entities::resource_entity(tool) else {
+                            return Some(false);
+                        };
+                        let mut v = vec![caller.entity.clone(), e];
+                        if let Some(a) = self.actions.get(&action_id) {
+                            v.push(a.clone());
+                        }
+                        let Ok(e) = Entities::from_entities(v, None) else {
+                            return Some(false);
+                        };
+                        own = e;
+                        &own
+                    }
+                };
+                let Ok(request) = RequestBuilder::default()
+                    .principal(caller.uid.clone())
+                    .action(action)
+                    .resource(uid)
+                    .schema(&self.schema)
+                    .build()
+                else {
+                    return Some(false);
+                };
+                let partial = self
+                    .authorizer
+                    .is_authorized_partial(&request, &slice.set, entities);
+                Some(partial.decision() != Some(cedar_policy::Decision::Deny))
+            })
+            .collect();
+        if let Ok(mut cache) = self.visible.write() {
+            if cache.len() + tools.len() > MAX_CACHED_VISIBLE {
+                cache.clear();
+            }
+            for ((k, f), key) in known.iter_mut().zip(fresh).zip(keys) {
+                if let Some(v) = f {
+                    *k = Some(v);
+                    cache.insert(key, v);
+                }
+            }
+        } else {
+            for (k, f) in known.iter_mut().zip(fresh) {
+                if f.is_some() {
+                    *k = f;
+                }
+            }
+        }
+        known.into_iter().map(|k| k.unwrap_or(false)).collect()
     }
 
-    fn may_ever(
-        &self,
-        principal: &EntityUid,
-        principal_entities: &[Entity],
-        action: Action,
-        resource: &ResourceRef<'_>,
-    ) -> bool {
-        let action_id = self.action_id(action, resource);
-        let Ok(action_uid) = entities::uid("Action", &action_id) else {
-            return false;
-        };
-        let Ok((res_uid, mut ents)) = entities::resource_entities(resource) else {
-            return false;
-        };
-        let Ok(backend) = entities::uid("Backend", resource.backend()) else {
-            return false;
-        };
-        let slice = self.slice(&action_id, &action_uid, &res_uid, &backend);
-        if slice.is_empty() {
-            return false;
+    /// The principal's entity, cached by everything it is built from.
+    fn caller(&self, p: &Principal) -> Result<Arc<Caller>, PolicyError> {
+        let key = format!(
+            "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+            p.issuer,
+            p.subject,
+            p.groups.join("\u{1}"),
+            p.scopes.join("\u{1}"),
+            p.claims
+        );
+        if let Ok(cache) = self.callers.read()
+            && let Some(c) = cache.get(&key)
+        {
+            return Ok(Arc::clone(c));
         }
-        ents.extend(principal_entities.iter().cloned());
-        if let Some(a) = self.actions.get(&action_id) {
-            ents.push(a.clone());
+        let (uid, entity) = entities::principal_entity(p)?;
+        let built = Arc::new(Caller {
+            uid,
+            entity,
+            key: key.clone(),
+        });
+        if let Ok(mut cache) = self.callers.write() {
+            if cache.len() >= MAX_CACHED_CALLERS {
+                cache.clear();
+            }
+            cache.insert(key, Arc::clone(&built));
         }
-        let Ok(entities) = Entities::from_entities(ents, None) else {
-            return false;
-        };
-        let Ok(request) = RequestBuilder::default()
-            .principal(principal.clone())
-            .action(action_uid)
-            .resource(res_uid)
-            .schema(&self.schema)
-            .build()
-        else {
-            return false;
-        };
-        let partial = self
-            .authorizer
-            .is_authorized_partial(&request, &slice, &entities);
-        partial.decision() != Some(cedar_policy::Decision::Deny)
+        Ok(built)
+    }
+
+    /// Drop cached slices, callers and entity stores (benchmarks measure the cold path).
+    pub fn clear_caches(&self) {
+        if let Ok(mut c) = self.slices.write() {
+            c.clear();
+        }
+        if let Ok(mut c) = self.callers.write() {
+            c.clear();
+        }
+        if let Ok(mut c) = self.stores.write() {
+            c.clear();
+        }
+        if let Ok(mut c) = self.visible.write() {
+            c.clear();
+        }
     }
 
     /// Decide and say why: every satisfied permit and forbid (not only the deciding ones),
@@ -779,8 +952,8 @@ impl PolicyEngine {
         let Ok(p) = self.prepare(principal, action, &resource, arguments, env) else {
             return ex;
         };
-        ex.considered = p.slice.num_of_policies();
-        for policy in p.slice.policies() {
+        ex.considered = p.slice.set.num_of_policies();
+        for policy in p.slice.set.policies() {
             let Ok(one) = PolicySet::from_policies([policy.clone()]) else {
                 continue;
             };
@@ -801,6 +974,42 @@ impl PolicyEngine {
         ex
     }
 
+    /// The cached entity store (caller, target, action) for requests that need no arguments.
+    fn store(
+        &self,
+        caller: &Caller,
+        action_id: &str,
+        resource: &ResourceRef<'_>,
+    ) -> Result<Arc<Entities>, Decision> {
+        let key = format!(
+            "{}\u{2}{action_id}\u{2}{}",
+            caller.key,
+            resource.fingerprint()
+        );
+        if let Ok(cache) = self.stores.read()
+            && let Some(e) = cache.get(&key)
+        {
+            return Ok(Arc::clone(e));
+        }
+        let internal = |e: PolicyError| Decision::deny(e.to_string());
+        let (_, r_ent) = entities::resource_entity(resource).map_err(internal)?;
+        let mut ents = vec![caller.entity.clone(), r_ent];
+        if let Some(a) = self.actions.get(action_id) {
+            ents.push(a.clone());
+        }
+        let store = Arc::new(
+            Entities::from_entities(ents, None)
+                .map_err(|e| Decision::deny(format!("cannot build entities: {e}")))?,
+        );
+        if let Ok(mut cache) = self.stores.write() {
+            if cache.len() >= MAX_CACHED_STORES {
+                cache.clear();
+            }
+            cache.insert(key, Arc::clone(&store));
+        }
+        Ok(store)
+    }
+
     fn prepare(
         &self,
         principal: &Principal,
@@ -812,15 +1021,28 @@ impl PolicyEngine {
         let internal = |e: PolicyError| Decision::deny(e.to_string());
         let action_id = self.action_id(action, resource);
         let action_uid = entities::uid("Action", &action_id).map_err(internal)?;
-        let (p_uid, mut ents) = entities::principal_entities(principal).map_err(internal)?;
-        let (r_uid, r_ents) = entities::resource_entities(resource).map_err(internal)?;
+        let caller = self.caller(principal).map_err(internal)?;
+        let r_uid = entities::uid(resource.type_name(), resource.id()).map_err(internal)?;
         let backend = entities::uid("Backend", resource.backend()).map_err(internal)?;
-        let (a_uid, a_ent) = entities::arguments_entity(arguments).map_err(internal)?;
-        ents.extend(r_ents);
-        ents.push(a_ent);
-        if let Some(a) = self.actions.get(&action_id) {
-            ents.push(a.clone());
-        }
+        let slice = self.slice(&action_id, &action_uid, resource, &r_uid, &backend);
+        let a_uid = entities::uid("Arguments", entities::ARGUMENTS_ID).map_err(internal)?;
+        let entities = if slice.needs_args {
+            let (_, r_ent) = entities::resource_entity(resource).map_err(internal)?;
+            let (_, a_ent) = entities::arguments_entity(arguments).map_err(internal)?;
+            let mut ents = Vec::with_capacity(4);
+            ents.push(caller.entity.clone());
+            ents.push(r_ent);
+            ents.push(a_ent);
+            if let Some(a) = self.actions.get(&action_id) {
+                ents.push(a.clone());
+            }
+            Arc::new(
+                Entities::from_entities(ents, None)
+                    .map_err(|e| Decision::deny(format!("cannot build entities: {e}")))?,
+            )
+        } else {
+            self.store(&caller, &action_id, resource)?
+        };
         let mut ctx = entities::common_context(a_uid, env);
         if let Some(t) = self.typed.get(&action_id) {
             let typed = schema::typed_arguments(arguments, t).map_err(|e| {
@@ -834,7 +1056,7 @@ impl PolicyEngine {
         let context = Context::from_pairs(ctx)
             .map_err(|e| Decision::deny(format!("cannot build the request context: {e}")))?;
         let request = Request::new(
-            p_uid,
+            caller.uid.clone(),
             action_uid.clone(),
             r_uid.clone(),
             context,
@@ -845,9 +1067,6 @@ impl PolicyEngine {
                 "request does not match the policy schema (action `{action_id}`): {e}"
             ))
         })?;
-        let entities = Entities::from_entities(ents, None)
-            .map_err(|e| Decision::deny(format!("cannot build entities: {e}")))?;
-        let slice = self.slice(&action_id, &action_uid, &r_uid, &backend);
         Ok(Prepared {
             request,
             entities,
@@ -862,11 +1081,15 @@ impl PolicyEngine {
         resource: ResourceRef<'_>,
         arguments: Option<&Value>,
     ) -> Result<Value, PolicyError> {
-        let (_, mut ents) = entities::principal_entities(principal)?;
-        let (_, r) = entities::resource_entities(&resource)?;
+        let (_, user) = entities::principal_entity(principal)?;
+        let mut ents = entities::group_entities(principal)?;
+        let (_, r) = entities::resource_entity(&resource)?;
         let (_, a) = entities::arguments_entity(arguments)?;
-        ents.extend(r);
-        ents.push(a);
+        ents.extend([user, r, a]);
+        ents.push(Entity::with_uid(entities::uid(
+            "Backend",
+            resource.backend(),
+        )?));
         let e = Entities::from_entities(ents, Some(&self.schema)).map_err(|e| {
             PolicyError::Internal {
                 message: format!("entities do not match the schema: {e}"),
@@ -880,8 +1103,22 @@ impl PolicyEngine {
 
 struct Prepared {
     request: Request,
-    entities: Entities,
-    slice: Arc<PolicySet>,
+    entities: Arc<Entities>,
+    slice: Arc<Slice>,
+}
+
+/// The policies that can apply to one (action, target).
+struct Slice {
+    set: PolicySet,
+    /// Some policy may read `context.args`: the arguments entity must be in the store.
+    needs_args: bool,
+}
+
+/// A principal's entity, built once per engine.
+struct Caller {
+    uid: EntityUid,
+    entity: Entity,
+    key: String,
 }
 
 /// The current engine, swapped atomically on reload. Decisions in flight keep the `Arc` they

@@ -36,6 +36,7 @@ const STREAM_CAPACITY: usize = 1024;
 
 /// What every session shares: backend specs, naming, limits.
 pub struct Shared {
+    pub guard: Arc<crate::guard::Guard>,
     pub backends: Vec<Arc<BackendSpec>>,
     pub namer: Namer,
     pub page_size: usize,
@@ -50,6 +51,10 @@ pub struct Session {
     pub principal: Arc<Principal>,
     /// The principal's latest token, for token exchange.
     subject: Arc<Mutex<Option<String>>>,
+    /// Client facts for policy context and audit: from `clientInfo` and the connection.
+    pub client_name: String,
+    pub client_version: String,
+    pub client_address: String,
     init_params: Value,
     shared: Arc<Shared>,
     links: Vec<Arc<Link>>,
@@ -157,7 +162,16 @@ impl Session {
         init_params: Value,
         principal: Principal,
         token: Option<String>,
+        client_address: String,
     ) -> Arc<Session> {
+        let info = init_params.get("clientInfo");
+        let text = |k: &str| {
+            info.and_then(|i| i.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        let (client_name, client_version) = (text("name"), text("version"));
         let requested = init_params.get("protocolVersion").and_then(Value::as_str);
         let protocol_version = protocol::negotiate_version(requested).to_owned();
         let links = shared
@@ -176,6 +190,9 @@ impl Session {
             protocol_version,
             principal: Arc::new(principal),
             subject: Arc::new(Mutex::new(token)),
+            client_name,
+            client_version,
+            client_address,
             init_params,
             shared,
             links,
@@ -277,6 +294,18 @@ impl Session {
             return;
         }
         tracing::warn!(session = %self.id, backend = %link.spec.name, %reason, "backend down");
+        self.shared
+            .guard
+            .metrics
+            .set_backend_up(&link.spec.name, false);
+        let mut rec = crate::guard::Guard::caller_record(
+            &self.caller(),
+            crate::audit::Kind::BackendDown,
+            crate::audit::Decision::Info,
+        );
+        rec.backend = Some(link.spec.name.clone());
+        rec.reason = Some(reason.clone());
+        self.shared.guard.event(rec);
         link.set(LinkState::Down {
             reason: format!("{reason}; reconnecting"),
         });
@@ -298,6 +327,14 @@ impl Session {
                 match s.connect_link(&link).await {
                     Ok(()) => {
                         tracing::info!(session = %s.id, backend = %link.spec.name, "backend back up");
+                        s.shared.guard.metrics.set_backend_up(&link.spec.name, true);
+                        let mut rec = crate::guard::Guard::caller_record(
+                            &s.caller(),
+                            crate::audit::Kind::BackendUp,
+                            crate::audit::Decision::Info,
+                        );
+                        rec.backend = Some(link.spec.name.clone());
+                        s.shared.guard.event(rec);
                         s.lists_changed(&link.spec.name);
                         return;
                     }
@@ -593,7 +630,18 @@ impl Session {
         }
         lock(&self.inflight).insert(key.clone(), (backend.to_owned(), uid));
         lock(&self.by_upstream).insert((backend.to_owned(), uid), key.clone());
+        let called = protocol::params(&msg)
+            .and_then(|p| p.get("name").or_else(|| p.get("uri")))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let started = Instant::now();
         let result = conn.request_with_id(uid, msg).await;
+        if let Some(name) = &called {
+            self.shared
+                .guard
+                .metrics
+                .observe_call(backend, name, started.elapsed());
+        }
         // The backend's messages sent before its response (progress, logging) may still be
         // queued for the supervisor: deliver them while the mappings and the client's stream
         // they need are still in place.
@@ -611,6 +659,7 @@ impl Session {
                 resp
             }
             Err(e) => {
+                self.shared.guard.metrics.record_upstream(&e);
                 if matches!(
                     e,
                     UpstreamError::Unavailable { .. } | UpstreamError::SessionExpired { .. }
@@ -660,6 +709,17 @@ impl Session {
             if let Err(e) = conn.send(msg).await {
                 tracing::warn!(session = %self.id, error = %e, "could not deliver a response to the backend");
             }
+        }
+    }
+
+    pub(crate) fn caller(&self) -> crate::guard::Caller<'_> {
+        crate::guard::Caller {
+            principal: &self.principal,
+            session_id: &self.id,
+            client_name: &self.client_name,
+            client_version: &self.client_version,
+            client_address: &self.client_address,
+            protocol_version: &self.protocol_version,
         }
     }
 
@@ -748,6 +808,17 @@ impl Store {
     }
     pub fn len(&self) -> usize {
         self.map.read().map(|m| m.len()).unwrap_or(0)
+    }
+    /// Live sessions of one principal (`iss|sub`).
+    pub fn count_for(&self, principal_key: &str) -> usize {
+        self.map
+            .read()
+            .map(|m| {
+                m.values()
+                    .filter(|s| s.principal.key() == principal_key)
+                    .count()
+            })
+            .unwrap_or(0)
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0

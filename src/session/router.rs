@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 
 use super::{Session, lock};
 use crate::catalog::{Merged, Route, template_matches};
+use crate::policy::{Action, ResourceRef};
 use crate::protocol::{self, code, id_key};
 use crate::upstream::UpstreamError;
 
@@ -224,23 +225,54 @@ impl Session {
             },
         };
         let merged = self.merged(kind).await;
+        let visible = self.visible_items(kind, &merged);
         let page = self.shared.page_size.max(1);
-        let items: Vec<Value> = merged
-            .items
+        let items: Vec<Value> = visible
             .iter()
             .skip(offset)
             .take(page)
-            .cloned()
+            .map(|v| (*v).clone())
             .collect();
         let mut result = Map::new();
         result.insert(kind.field().into(), Value::Array(items));
-        if offset.saturating_add(page) < merged.items.len() {
+        if offset.saturating_add(page) < visible.len() {
             result.insert(
                 "nextCursor".into(),
                 Value::String(encode_cursor(kind, offset + page)),
             );
         }
         protocol::result_response(id, Value::Object(result))
+    }
+
+    /// The items this principal may see: a tool the policy can never allow is not listed.
+    fn visible_items<'m>(&self, kind: ListKind, merged: &'m Merged) -> Vec<&'m Value> {
+        if kind != ListKind::Tools {
+            return merged.items.iter().collect();
+        }
+        let mut refs = Vec::with_capacity(merged.items.len());
+        let mut kept = Vec::with_capacity(merged.items.len());
+        for item in &merged.items {
+            let Some(name) = item.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(route) = merged.routes.get(name) else {
+                continue;
+            };
+            refs.push(ResourceRef::Tool {
+                exposed: name,
+                original: &route.original,
+                backend: &route.backend,
+                definition: item,
+                pinned: false,
+                findings: &[],
+            });
+            kept.push(item);
+        }
+        let flags = self.shared.guard.visible(&self.principal, &refs);
+        kept.into_iter()
+            .zip(flags)
+            .filter_map(|(item, show)| show.then_some(item))
+            .collect()
     }
 
     // ----- routed calls -----
@@ -308,6 +340,56 @@ impl Session {
                 data,
             ));
         };
+        // The guard chain decides before anything goes upstream.
+        let merged = self.merged(kind).await;
+        let definition = merged
+            .items
+            .iter()
+            .find(|i| i.get("name").and_then(Value::as_str) == Some(name.as_str()))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let arguments = protocol::params(&msg)
+            .and_then(|p| p.get("arguments"))
+            .cloned();
+        let (action, method, resource) = match kind {
+            ListKind::Tools => (
+                Action::CallTool,
+                "tools/call",
+                ResourceRef::Tool {
+                    exposed: &name,
+                    original: &route.original,
+                    backend: &route.backend,
+                    definition: &definition,
+                    // INVARIANT: nothing is pinned until the integrity stage exists, so tool
+                    // annotations are not trusted by policy (read_only=false, destructive=true).
+                    pinned: false,
+                    findings: &[],
+                },
+            ),
+            _ => (
+                Action::GetPrompt,
+                "prompts/get",
+                ResourceRef::Prompt {
+                    exposed: &name,
+                    original: &route.original,
+                    backend: &route.backend,
+                },
+            ),
+        };
+        let guard = self.shared.guard.clone();
+        if let Err(refusal) = guard
+            .admit(
+                &self.caller(),
+                &id,
+                method,
+                action,
+                resource,
+                arguments.as_ref(),
+            )
+            .await
+        {
+            return Reply::Json(refusal);
+        }
         if let Some(p) = protocol::params_mut(&mut msg) {
             p.insert("name".into(), Value::String(route.original.clone()));
         }
@@ -393,7 +475,27 @@ impl Session {
                 None,
             ));
         };
-        match self.route_uri(&uri).await {
+        let method = protocol::method(&msg).unwrap_or("").to_owned();
+        let routed = self.route_uri(&uri).await;
+        if let Ok(backend) = &routed {
+            let action = match method.as_str() {
+                "resources/read" => Some(Action::ReadResource),
+                "resources/subscribe" => Some(Action::SubscribeResource),
+                // Unsubscribing only ever reduces what a client receives.
+                _ => None,
+            };
+            if let Some(action) = action {
+                let resource = ResourceRef::Resource { uri: &uri, backend };
+                let guard = self.shared.guard.clone();
+                if let Err(refusal) = guard
+                    .admit(&self.caller(), &id, &method, action, resource, None)
+                    .await
+                {
+                    return Reply::Json(refusal);
+                }
+            }
+        }
+        match routed {
             Ok(backend) if stream => self.stream_forward(backend, msg),
             Ok(backend) => Reply::Json(self.forward(&backend, msg).await),
             Err(_) => Reply::Json(protocol::error_response(
@@ -417,6 +519,25 @@ impl Session {
                 let name = reference.get("name").and_then(Value::as_str).unwrap_or("");
                 match self.route_name(ListKind::Prompts, name).await {
                     Some(route) => {
+                        let resource = ResourceRef::Prompt {
+                            exposed: name,
+                            original: &route.original,
+                            backend: &route.backend,
+                        };
+                        let guard = self.shared.guard.clone();
+                        if let Err(refusal) = guard
+                            .admit(
+                                &self.caller(),
+                                &id,
+                                "completion/complete",
+                                Action::Complete,
+                                resource,
+                                None,
+                            )
+                            .await
+                        {
+                            return Reply::Json(refusal);
+                        }
                         if let Some(r) = protocol::params_mut(&mut msg)
                             .and_then(|p| p.get_mut("ref"))
                             .and_then(Value::as_object_mut)
@@ -442,7 +563,27 @@ impl Session {
                     .unwrap_or("")
                     .to_owned();
                 match self.route_uri(&uri).await {
-                    Ok(b) => b,
+                    Ok(b) => {
+                        let resource = ResourceRef::Resource {
+                            uri: &uri,
+                            backend: &b,
+                        };
+                        let guard = self.shared.guard.clone();
+                        if let Err(refusal) = guard
+                            .admit(
+                                &self.caller(),
+                                &id,
+                                "completion/complete",
+                                Action::Complete,
+                                resource,
+                                None,
+                            )
+                            .await
+                        {
+                            return Reply::Json(refusal);
+                        }
+                        b
+                    }
                     Err(_) => {
                         return Reply::Json(protocol::error_response(
                             id,
