@@ -226,6 +226,19 @@ impl Session {
         };
         let merged = self.merged(kind).await;
         let visible = self.visible_items(kind, &merged);
+        if offset == 0 {
+            let mut rec = crate::guard::Guard::caller_record(
+                &self.caller(),
+                crate::audit::Kind::List,
+                crate::audit::Decision::Allow,
+            );
+            rec.request_id = Some(id.to_string());
+            rec.method = Some(kind.method().to_owned());
+            rec.extra = Some(
+                json!({ "listed": visible.len(), "hidden": merged.items.len() - visible.len() }),
+            );
+            self.shared.guard.event(rec);
+        }
         let page = self.shared.page_size.max(1);
         let items: Vec<Value> = visible
             .iter()
