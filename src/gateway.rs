@@ -76,6 +76,10 @@ impl Gateway {
         }
         let namer = Namer::new(cfg.naming.clone(), &cfg.backend_names());
         let guard = Arc::new(build_guard(&cfg)?);
+        for spec in &backends {
+            spec.credentials
+                .attach_metrics(&spec.name, guard.metrics.clone());
+        }
         let shared = Arc::new(Shared {
             guard: guard.clone(),
             backends,
@@ -219,6 +223,24 @@ impl Gateway {
         // Keys now and on a timer (not only on demand), reloads, and bounded limiter memory.
         self.auth.start().await;
         if let Some(store) = &self.guard.policy {
+            let guard = Arc::downgrade(&self.guard);
+            store.observe_reloads(Box::new(move |ok, why, err| {
+                let Some(guard) = guard.upgrade() else { return };
+                let decision = if ok {
+                    crate::audit::Decision::Info
+                } else {
+                    crate::audit::Decision::Error
+                };
+                let mut rec =
+                    crate::audit::AuditRecord::new(crate::audit::Kind::PolicyReload, decision);
+                rec.reason = Some(match err {
+                    None => format!("policies reloaded ({why})"),
+                    Some(e) => {
+                        format!("reload ({why}) rejected; previous policies stay in force: {e}")
+                    }
+                });
+                guard.event(rec);
+            }));
             let every = self
                 .cfg
                 .policy

@@ -102,9 +102,8 @@ impl Guard {
         rec.backend = Some(backend.to_owned());
         rec.tool = Some(exposed.to_owned());
         rec.original = Some(original.to_owned());
-        if let Some(args) = arguments {
-            rec.args_sha256 = crate::audit::canonical_sha256(args).ok();
-        }
+        // The audit writer redacts, digests (`args_sha256`) and keeps them only if configured.
+        rec.args = arguments.cloned();
 
         // 1. Policy.
         if let Some(store) = &self.policy {

@@ -266,6 +266,25 @@ fn policy_limits_audit_and_metrics_on_every_call() {
         assert_eq!(still["result"]["structuredContent"]["sum"], 2, "{still}");
         let still_denied = call(&c, "demo__echo", json!({"message": "x"})).await;
         assert_eq!(still_denied["error"]["code"], -32003, "{still_denied}");
+        // Both reloads are in the audit trail: the accepted one and the rejected one.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let records = audit_lines(gw.dir.path());
+            let reloads: Vec<&Value> = records
+                .iter()
+                .filter(|r| r["kind"] == "policy_reload")
+                .collect();
+            if reloads.iter().any(|r| r["decision"] == "info")
+                && reloads.iter().any(|r| r["decision"] == "error")
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "policy reloads not audited: {reloads:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     });
     // The trail verifies.
     let out = Command::new(portcullis_bin())

@@ -77,6 +77,13 @@ impl Source {
         })
     }
 
+    /// Count this backend's token cache hits, misses and errors in `metrics`.
+    pub fn attach_metrics(&self, backend: &str, metrics: Arc<crate::telemetry::Metrics>) {
+        if let Source::Exchange(c) | Source::ClientCredentials(c) = self {
+            let _ = c.metrics.set((backend.to_owned(), metrics));
+        }
+    }
+
     /// The header for one upstream HTTP request made for `caller` (principal key) whose current
     /// token is `subject`.
     pub async fn header(
@@ -114,6 +121,8 @@ pub struct TokenClient {
     cache: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Cached>>>>>,
     /// Requests made to the token endpoint (for metrics and tests).
     pub fetches: std::sync::atomic::AtomicU64,
+    /// Where cache hits, misses and errors are counted, once the gateway attaches it.
+    metrics: std::sync::OnceLock<(String, Arc<crate::telemetry::Metrics>)>,
 }
 
 impl std::fmt::Debug for TokenClient {
@@ -152,6 +161,7 @@ impl TokenClient {
             http,
             cache: Mutex::new(HashMap::new()),
             fetches: std::sync::atomic::AtomicU64::new(0),
+            metrics: std::sync::OnceLock::new(),
         })
     }
 
@@ -173,16 +183,29 @@ impl TokenClient {
         let mut guard = slot.lock().await;
         if let Some(c) = guard.as_ref() {
             if c.valid_until > Instant::now() {
+                self.count(crate::telemetry::TokenExchangeResult::Hit);
                 return Ok(c.token.clone());
             }
         }
-        let (token, expires_in) = self.fetch(subject).await?;
+        let fetched = self.fetch(subject).await;
+        self.count(if fetched.is_ok() {
+            crate::telemetry::TokenExchangeResult::Miss
+        } else {
+            crate::telemetry::TokenExchangeResult::Error
+        });
+        let (token, expires_in) = fetched?;
         let lifetime = Duration::from_secs(expires_in.unwrap_or(60)).saturating_sub(EXPIRY_MARGIN);
         *guard = Some(Cached {
             token: token.clone(),
             valid_until: Instant::now() + lifetime,
         });
         Ok(token)
+    }
+
+    fn count(&self, result: crate::telemetry::TokenExchangeResult) {
+        if let Some((backend, m)) = self.metrics.get() {
+            m.record_token_exchange(backend, result);
+        }
     }
 
     async fn fetch(&self, subject: Option<&str>) -> Result<(String, Option<u64>), CredentialError> {

@@ -1127,7 +1127,12 @@ pub struct PolicyStore {
     current: ArcSwap<PolicyEngine>,
     sources: PolicySources,
     fingerprint: Mutex<Vec<(PathBuf, Option<SystemTime>, u64)>>,
+    /// Told of every reload attempt (the gateway audits them): (succeeded, trigger, error).
+    observer: std::sync::OnceLock<ReloadObserver>,
 }
+
+/// Called with (reload succeeded, what triggered it, the error when it failed).
+pub type ReloadObserver = Box<dyn Fn(bool, &str, Option<&str>) + Send + Sync>;
 
 impl fmt::Debug for PolicyStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1146,10 +1151,16 @@ impl PolicyStore {
             current: ArcSwap::from_pointee(engine),
             sources,
             fingerprint: Mutex::new(fingerprint),
+            observer: std::sync::OnceLock::new(),
         })
     }
 
     /// The engine to decide with.
+    /// Be told of every reload attempt (set once; later calls are ignored).
+    pub fn observe_reloads(&self, observer: ReloadObserver) {
+        let _ = self.observer.set(observer);
+    }
+
     pub fn engine(&self) -> Arc<PolicyEngine> {
         self.current.load_full()
     }
@@ -1225,12 +1236,22 @@ impl PolicyStore {
 
 fn log_reload(store: &PolicyStore, r: Result<bool, PolicyError>, why: &str) {
     match r {
-        Ok(true) => tracing::info!(policies = store.engine().len(), "policies reloaded ({why})"),
+        Ok(true) => {
+            tracing::info!(policies = store.engine().len(), "policies reloaded ({why})");
+            if let Some(o) = store.observer.get() {
+                o(true, why, None);
+            }
+        }
         Ok(false) => {}
-        Err(e) => tracing::error!(
-            alert = true,
-            "policy reload ({why}) failed; the previous policies stay in force:\n{e}"
-        ),
+        Err(e) => {
+            tracing::error!(
+                alert = true,
+                "policy reload ({why}) failed; the previous policies stay in force:\n{e}"
+            );
+            if let Some(o) = store.observer.get() {
+                o(false, why, Some(&e.to_string()));
+            }
+        }
     }
 }
 
