@@ -106,7 +106,9 @@ fn bench(c: &mut Criterion) {
         client_name: "claude-code".into(),
         client_version: "2.1.0".into(),
         protocol_version: "2025-11-25".into(),
-        ..RequestEnv::now()
+        // Monday noon UTC, inside the business-hours window, so results do not depend on when
+        // the benchmark runs.
+        now: std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_614_400),
     };
     let def = definition(1);
     let args = json!({ "path": "/srv/3/report.txt", "limit": 10, "opts": { "recursive": true } });
@@ -119,6 +121,17 @@ fn bench(c: &mut Criterion) {
         pinned: true,
         findings: &[],
     };
+    // A tool whose policies read `context.args`: the arguments entity is built per request.
+    let args_name = tool_name(2, 1);
+    let args_target = ResourceRef::Tool {
+        exposed: &args_name,
+        original: "tool1",
+        backend: "b2",
+        definition: &def,
+        pinned: true,
+        findings: &[],
+    };
+    let args22 = json!({ "path": "/srv/22/report.txt", "limit": 10 });
     let mut g = c.benchmark_group("authorize");
     for (label, n, scoped) in [
         ("10", 10, true),
@@ -132,6 +145,24 @@ fn bench(c: &mut Criterion) {
                 black_box(e.authorize(black_box(&p), Action::CallTool, target, Some(&args), &env))
             })
         });
+        if n >= 100 && scoped {
+            let d = e.authorize(&p, Action::CallTool, args_target, Some(&args22), &env);
+            if !d.allowed {
+                eprintln!("the args case should be allowed: {d:?}");
+                std::process::exit(1);
+            }
+            g.bench_function(format!("{label}_args_policy"), |b| {
+                b.iter(|| {
+                    black_box(e.authorize(
+                        black_box(&p),
+                        Action::CallTool,
+                        args_target,
+                        Some(&args22),
+                        &env,
+                    ))
+                })
+            });
+        }
     }
     g.finish();
 
@@ -157,9 +188,17 @@ fn bench(c: &mut Criterion) {
         .collect();
     let mut g = c.benchmark_group("filter_500_tools");
     g.sample_size(20);
-    for (label, n, scoped) in [("100", 100, true), ("1000", 1000, true)] {
-        let e = engine(n, scoped);
-        g.bench_function(label, |b| {
+    for (label, n) in [("100", 100), ("1000", 1000)] {
+        let e = engine(n, true);
+        // Cold: no cached slices, caller or answers (a fresh engine after a reload).
+        g.bench_function(format!("{label}_cold"), |b| {
+            b.iter(|| {
+                e.clear_caches();
+                black_box(e.visible_tools(black_box(&p), &tools))
+            })
+        });
+        // Warm: the same caller lists again (answers cached per engine).
+        g.bench_function(format!("{label}_warm"), |b| {
             b.iter(|| black_box(e.visible_tools(black_box(&p), &tools)))
         });
     }

@@ -95,7 +95,10 @@ enum TokenCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // `serve` installs its subscriber once the config (and its `[telemetry]`) is loaded.
+    if !matches!(cli.command, Command::Serve { .. }) {
+        init_tracing();
+    }
     // rustls needs exactly one process-wide crypto provider; ours is aws-lc-rs.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -140,15 +143,7 @@ pub fn main() -> ExitCode {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PORTCULLIS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Logs go to stderr: stdout belongs to the MCP stdio protocol in `demo-server`.
-    use std::io::IsTerminal;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+    let _ = crate::telemetry::trace::init(None);
 }
 
 fn load(config: Option<PathBuf>) -> Result<Config, String> {
@@ -161,6 +156,7 @@ fn load(config: Option<PathBuf>) -> Result<Config, String> {
 async fn serve(config: Option<PathBuf>, listen: Option<String>) -> Result<(), String> {
     let quickstart = config.is_none();
     let mut cfg = load(config)?;
+    let telemetry = crate::telemetry::trace::init(cfg.telemetry.as_ref())?;
     if let Some(addr) = listen {
         let mut l = cfg.listen.get_ref().clone();
         l.address = toml::Spanned::new(0..0, addr);
@@ -211,6 +207,8 @@ async fn serve(config: Option<PathBuf>, listen: Option<String>) -> Result<(), St
         stop.cancel();
     });
     gw.run(listener, tls, shutdown).await;
+    // Flush the spans still batched; the exporter blocks, so not on a runtime thread.
+    let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
     Ok(())
 }
 

@@ -62,6 +62,8 @@ pub struct Config {
     pub policy: Option<Spanned<PolicyConfig>>,
     /// `[audit]`: the tamper-evident audit trail (see [`crate::audit`]); absent = none.
     pub audit: Option<Spanned<crate::audit::AuditConfig>>,
+    /// `[telemetry]`: OTLP export of spans (see [`crate::telemetry::trace`]); absent = none.
+    pub telemetry: Option<crate::telemetry::trace::TelemetryConfig>,
     /// Where the config came from (a path, or `<quickstart>`), for error messages.
     #[serde(skip)]
     pub source_name: String,

@@ -22,6 +22,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::audit::{self, AuditRecord};
 use crate::gateway::Gateway;
@@ -142,13 +143,27 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) 
     // Bounds reading the body and dispatching; a streamed response body is bounded by the
     // backend's own timeout instead.
     let limit = Duration::from_secs(gw.cfg.http.request_timeout_secs);
-    let outcome = match tokio::time::timeout(limit, route(&gw, req, peer)).await {
+    // Everything done for this request, including the forwarding task a call spawns, runs in
+    // this span; a valid client `traceparent` makes it part of the client's trace.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %crate::telemetry::trace::new_request_id(),
+        method = %req.method(),
+        path = %req.uri().path(),
+        %peer,
+    );
+    crate::telemetry::trace::continue_trace(&span, req.headers());
+    let outcome = match tokio::time::timeout(limit, route(&gw, req, peer))
+        .instrument(span.clone())
+        .await
+    {
         Ok(r) => r,
         Err(_) => Err(Rejection::Timeout(limit.as_secs())),
     };
     match outcome {
         Ok(resp) => resp,
         Err(rejection) => {
+            let _entered = span.enter();
             tracing::info!(%peer, status = %rejection.status(), reason = %rejection, "request refused");
             rejection.into_response()
         }
@@ -340,33 +355,48 @@ async fn post(
         && !headers.contains_key(SESSION_HEADER)
     {
         gw.guard.metrics.record_request("initialize");
-        return initialize(gw, msg, caller, peer).await;
+        let rpc = tracing::info_span!(
+            "rpc",
+            rpc_method = "initialize",
+            rpc_id = %msg.get("id").unwrap_or(&serde_json::Value::Null),
+        );
+        return initialize(gw, msg, caller, peer).instrument(rpc).await;
     }
     if let Some(m) = protocol::method(&msg) {
         gw.guard.metrics.record_request(m);
     }
     let session = session_of(gw, &headers, &caller.0)?;
     session.set_token(caller.1);
-    match kind {
-        // Every response after initialize is an SSE stream, as the backends we front most often
-        // answer: clients then see one behaviour whatever the method.
-        Kind::Request => Ok(match session.handle_request(msg).await {
-            Reply::Json(v) => {
-                let (tx, rx) = mpsc::channel(1);
-                let _ = tx.try_send(v);
-                sse_response(rx, false)
+    let rpc = tracing::info_span!(
+        "rpc",
+        session = %session.id,
+        rpc_method = protocol::method(&msg).unwrap_or("-"),
+        rpc_id = %msg.get("id").unwrap_or(&serde_json::Value::Null),
+    );
+    async move {
+        match kind {
+            // Every response after initialize is an SSE stream, as the backends we front most
+            // often answer: clients then see one behaviour whatever the method.
+            Kind::Request => Ok(match session.handle_request(msg).await {
+                Reply::Json(v) => {
+                    let (tx, rx) = mpsc::channel(1);
+                    let _ = tx.try_send(v);
+                    sse_response(rx, false)
+                }
+                Reply::Stream(rx) => sse_response(rx, false),
+            }),
+            Kind::Notification => {
+                session.handle_notification(msg).await;
+                Ok(accepted())
             }
-            Reply::Stream(rx) => sse_response(rx, false),
-        }),
-        Kind::Notification => {
-            session.handle_notification(msg).await;
-            Ok(accepted())
-        }
-        Kind::Response => {
-            session.handle_response(msg).await;
-            Ok(accepted())
+            Kind::Response => {
+                session.handle_response(msg).await;
+                Ok(accepted())
+            }
         }
     }
+    .instrument(rpc)
+    .await
 }
 
 async fn initialize(

@@ -429,12 +429,17 @@ impl Session {
         let key = id_key(msg.get("id").unwrap_or(&Value::Null));
         let rx = self.open_request_stream(&key);
         let session = self.clone();
-        tokio::spawn(async move {
-            let resp = session.forward(&backend, msg).await;
-            if let Some(tx) = session.close_request_stream(&key) {
-                let _ = tx.send(resp).await;
-            }
-        });
+        // The forwarding task stays in the caller's `rpc` span: its logs and the backend's
+        // `traceparent` belong to this call.
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let resp = session.forward(&backend, msg).await;
+                if let Some(tx) = session.close_request_stream(&key) {
+                    let _ = tx.send(resp).await;
+                }
+            },
+            tracing::Span::current(),
+        ));
         Reply::Stream(rx)
     }
 

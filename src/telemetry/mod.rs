@@ -34,6 +34,8 @@ use toml::Spanned;
 use crate::edge::{Body, full};
 use crate::upstream::UpstreamError;
 
+pub mod trace;
+
 /// `[admin]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,6 +4,10 @@
 //! server-to-client requests and notifications before the response. After the handshake a GET
 //! stream carries what the backend sends outside any request. Sizes are bounded: a response body
 //! or SSE event larger than `max_message_bytes` is refused.
+//!
+//! Each POST runs in an `upstream` span and carries a W3C `traceparent` naming it (see
+//! [`crate::telemetry::trace`]): in the client's trace for a client's call, a fresh trace for
+//! a POST the gateway makes on its own. The GET stream and the closing DELETE carry none.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -12,6 +16,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde_json::Value;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use super::{BackendSpec, Conn, Inbound, Pending, SpecKind, UpstreamError, parse_message};
 use crate::config::{self, ConfigError};
@@ -143,6 +148,18 @@ impl HttpConn {
             .header("accept", "application/json, text/event-stream")
             .header("content-type", "application/json")
             .body(body);
+        // INVARIANT: `request` and `send` run this inside their `upstream` span, so the parent
+        // id the backend sees is that span's id, in the client's trace when it sent one.
+        let req = match crate::telemetry::trace::outgoing() {
+            Some((parent, state)) => {
+                let req = req.header(crate::telemetry::trace::TRACEPARENT, parent);
+                match state {
+                    Some(s) => req.header(crate::telemetry::trace::TRACESTATE, s),
+                    None => req,
+                }
+            }
+            None => req,
+        };
         let resp = req.send().await.map_err(|e| {
             self.alive.store(false, Ordering::SeqCst);
             self.unavailable(describe(&e))
@@ -166,7 +183,13 @@ impl HttpConn {
     pub(crate) async fn request(&self, id: u64, msg: Value) -> Result<Value, UpstreamError> {
         let is_init = msg.get("method").and_then(Value::as_str) == Some("initialize");
         let rx = self.pending.insert(id);
-        let result = self.request_inner(id, &msg, is_init).await;
+        let span = tracing::info_span!(
+            "upstream",
+            backend = %self.name,
+            upstream_id = id,
+            rpc_method = msg.get("method").and_then(serde_json::Value::as_str).unwrap_or("-"),
+        );
+        let result = self.request_inner(id, &msg, is_init).instrument(span).await;
         match result {
             Ok(Some(v)) => {
                 self.pending.remove(id);
@@ -279,7 +302,12 @@ impl HttpConn {
     }
 
     pub(crate) async fn send(&self, msg: Value) -> Result<(), UpstreamError> {
-        let resp = self.post(&msg).await?;
+        let span = tracing::info_span!(
+            "upstream",
+            backend = %self.name,
+            rpc_method = msg.get("method").and_then(serde_json::Value::as_str).unwrap_or("-"),
+        );
+        let resp = self.post(&msg).instrument(span).await?;
         let status = resp.status();
         if status.is_success() {
             return Ok(());
