@@ -227,6 +227,7 @@ public_url = "{PUBLIC_URL}"
 
 [auth]
 mode = "oidc"
+dangerous_no_policy = true
 {auth_extra}
 
 [[auth.issuers]]

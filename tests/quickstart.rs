@@ -72,4 +72,26 @@ fn quickstart_serves_the_demo_backend_to_a_real_client() {
         steps[2]
     );
     assert_eq!(run["server_info"]["name"], "portcullis");
+    // The quickstart's policy lets group `eng` use the demo backend, and nobody else.
+    let out = Command::new(portcullis_bin())
+        .args(["token", "mint", "--sub", "mallory"])
+        .output()
+        .unwrap();
+    let other = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let denied = python_client(
+        url,
+        &json!([
+            {"op": "list_tools"},
+            {"op": "call_tool", "name": "demo__echo", "arguments": {"message": "hi"}},
+        ]),
+        &["--header", &format!("Authorization: Bearer {other}")],
+    );
+    let s = common::steps(&denied);
+    assert_eq!(
+        s[0]["result"]["tools"],
+        json!([]),
+        "nothing is listed for mallory: {}",
+        s[0]
+    );
+    assert_eq!(s[1]["error"]["code"], -32003, "{}", s[1]);
 }

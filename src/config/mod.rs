@@ -139,6 +139,10 @@ pub struct Auth {
     /// Accept requests without a token. Anyone reaching the listener can call every tool.
     #[serde(default)]
     pub dangerous_allow_anonymous: bool,
+    /// Run authenticated (`oidc`) without a `[policy]` section: every caller may call every
+    /// tool. Without this flag an `oidc` config must have `[policy]`.
+    #[serde(default)]
+    pub dangerous_no_policy: bool,
     /// Scopes every token must carry (403 `insufficient_scope` otherwise).
     #[serde(default)]
     pub required_scopes: Vec<String>,
@@ -418,6 +422,29 @@ pub enum Transport<'a> {
     Stdio(&'a [String]),
 }
 
+/// The quickstart's policies, written to `.portcullis-dev/policies/` (DEV ONLY): the entity
+/// schema of this build (always refreshed) and a starting policy (kept once the user edits it).
+const QUICKSTART_POLICY: &str = include_str!("quickstart.cedar");
+const SCHEMA: &str = include_str!("../../policies/portcullis.cedarschema");
+
+fn write_quickstart_policies(base: &Path) -> Result<(), ConfigError> {
+    let dir = base.join(".portcullis-dev/policies");
+    let fail = |e: std::io::Error| ConfigError::Secret {
+        what: format!("quickstart policies in `{}`", dir.display()),
+        message: e.to_string(),
+    };
+    std::fs::create_dir_all(&dir).map_err(fail)?;
+    let schema = dir.join("portcullis.cedarschema");
+    if std::fs::read_to_string(&schema).ok().as_deref() != Some(SCHEMA) {
+        std::fs::write(&schema, SCHEMA).map_err(fail)?;
+    }
+    let policy = dir.join("quickstart.cedar");
+    if !policy.exists() {
+        std::fs::write(&policy, QUICKSTART_POLICY).map_err(fail)?;
+    }
+    Ok(())
+}
+
 /// Line number (1-based) of a byte offset in `text`.
 fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset)
@@ -436,6 +463,7 @@ impl Config {
 
     pub fn quickstart() -> Result<Config, ConfigError> {
         let base = std::env::current_dir().unwrap_or_default();
+        write_quickstart_policies(&base)?;
         Self::parse(QUICKSTART, "<quickstart>", &base)
     }
 
@@ -728,6 +756,17 @@ impl Config {
                 }
             }
             AuthMode::Oidc => {
+                if self.policy.is_none() && !auth.dangerous_no_policy {
+                    return Err(self.invalid(
+                        text,
+                        at,
+                        "policy",
+                        "authentication without authorization: add a `[policy]` section (Cedar \
+                         policies; see policies/), or set `dangerous_no_policy = true` under \
+                         [auth] to let every authenticated caller call every tool"
+                            .into(),
+                    ));
+                }
                 if auth.issuers.is_empty() {
                     return Err(self.invalid(
                         text,
@@ -831,6 +870,11 @@ impl Config {
         }
         if let Some(a) = &self.auth {
             let a = a.get_ref();
+            if a.dangerous_no_policy {
+                w.push(
+                    "auth.dangerous_no_policy = true: no Cedar policy; every authenticated caller may call every tool".into(),
+                );
+            }
             if a.dangerous_allow_anonymous {
                 w.push(
                     "auth.dangerous_allow_anonymous = true: callers are not authenticated".into(),

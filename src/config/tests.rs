@@ -89,3 +89,23 @@ fn secrets_resolve_by_reference() {
     let v = SecretOrValue::Ref(SecretRef::Env("PORTCULLIS_TEST_SURELY_UNSET".into()));
     assert!(v.resolve(dir.path()).is_err());
 }
+
+#[test]
+fn oidc_without_policy_needs_the_dangerous_flag() {
+    let text = "[listen]\naddress = \"127.0.0.1:0\"\npublic_url = \"http://127.0.0.1:1/mcp\"\n[auth]\nmode = \"oidc\"\n[[auth.issuers]]\nissuer = \"urn:x\"\njwks_url = \"http://127.0.0.1:1/jwks\"\n";
+    let err = parse(text).unwrap_err().to_string();
+    assert!(
+        err.contains("dangerous_no_policy") && err.contains("[policy]"),
+        "{err}"
+    );
+    let ok = text.replace(
+        "mode = \"oidc\"",
+        "mode = \"oidc\"\ndangerous_no_policy = true",
+    );
+    let cfg = parse(&ok).unwrap();
+    assert!(
+        cfg.warnings()
+            .iter()
+            .any(|w| w.contains("dangerous_no_policy"))
+    );
+}

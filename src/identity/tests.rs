@@ -13,6 +13,7 @@ address = "127.0.0.1:0"
 public_url = "{AUD}"
 [auth]
 mode = "oidc"
+dangerous_no_policy = true
 {extra}
 [[auth.issuers]]
 issuer = "{ISS}"
