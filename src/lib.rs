@@ -16,6 +16,7 @@ pub mod edge;
 pub mod gateway;
 pub mod guard;
 pub mod identity;
+pub mod integrity;
 pub mod limits;
 pub mod policy;
 pub mod protocol;
