@@ -318,14 +318,10 @@ async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Rejection> {
     }
 }
 
-async fn post(
-    gw: &Arc<Gateway>,
-    req: Request<Incoming>,
-    caller: Caller,
-    peer: SocketAddr,
-) -> Result<Response<Body>, Rejection> {
-    let headers = req.headers().clone();
-    if !(accepts(&headers, "application/json") && accepts(&headers, "text/event-stream")) {
+/// The transport rules of a POST checked before its body is read: `Accept`, `Content-Type`,
+/// `MCP-Protocol-Version`, and a declared `Content-Length` over the limit.
+pub fn check_post_headers(headers: &HeaderMap, max_body_bytes: usize) -> Result<(), Rejection> {
+    if !(accepts(headers, "application/json") && accepts(headers, "text/event-stream")) {
         return Err(Rejection::NotAcceptable(
             "both `application/json` and `text/event-stream`",
         ));
@@ -338,15 +334,42 @@ async fn post(
     if ctype.split(';').next().map(str::trim) != Some("application/json") {
         return Err(Rejection::UnsupportedMediaType);
     }
-    check_version_header(&headers)?;
-    let limit = gw.cfg.http.max_body_bytes;
+    check_version_header(headers)?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(Rejection::PayloadTooLarge(limit));
+    if declared.is_some_and(|n| n > max_body_bytes) {
+        return Err(Rejection::PayloadTooLarge(max_body_bytes));
     }
+    Ok(())
+}
+
+/// What [`post`] does to a request before the session, on a body already read (no socket):
+/// the header rules, the body limit and the JSON-RPC decode. The `http_request` fuzz target
+/// runs raw HTTP/1.1 requests through it.
+pub fn decode_post(
+    headers: &HeaderMap,
+    body: &[u8],
+    max_body_bytes: usize,
+    max_json_depth: usize,
+) -> Result<(Value, Kind), Rejection> {
+    check_post_headers(headers, max_body_bytes)?;
+    if body.len() > max_body_bytes {
+        return Err(Rejection::PayloadTooLarge(max_body_bytes));
+    }
+    Ok(protocol::decode(body, max_json_depth)?)
+}
+
+async fn post(
+    gw: &Arc<Gateway>,
+    req: Request<Incoming>,
+    caller: Caller,
+    peer: SocketAddr,
+) -> Result<Response<Body>, Rejection> {
+    let headers = req.headers().clone();
+    let limit = gw.cfg.http.max_body_bytes;
+    check_post_headers(&headers, limit)?;
     let bytes = read_body(req.into_body(), limit).await?;
     let (msg, kind) = protocol::decode(&bytes, gw.cfg.http.max_json_depth)?;
 

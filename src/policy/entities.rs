@@ -14,7 +14,31 @@ use super::{PolicyError, RequestEnv, ResourceRef};
 /// Deepest nesting flattened into tags; deeper values become JSON text.
 const MAX_FLATTEN_DEPTH: usize = 16;
 
+/// The entity types the gateway builds, parsed once (parsing a name runs Cedar's parser).
+static TYPE_NAMES: std::sync::LazyLock<Vec<(&'static str, EntityTypeName)>> =
+    std::sync::LazyLock::new(|| {
+        [
+            "User",
+            "Group",
+            "Tool",
+            "Prompt",
+            "Resource",
+            "Backend",
+            "Action",
+            "Arguments",
+        ]
+        .into_iter()
+        .filter_map(|n| n.parse().ok().map(|t| (n, t)))
+        .collect()
+    });
+
 pub(crate) fn uid(type_name: &str, id: &str) -> Result<EntityUid, PolicyError> {
+    if let Some((_, t)) = TYPE_NAMES.iter().find(|(n, _)| *n == type_name) {
+        return Ok(EntityUid::from_type_name_and_id(
+            t.clone(),
+            EntityId::new(id),
+        ));
+    }
     let t: EntityTypeName = type_name.parse().map_err(|e| PolicyError::Internal {
         message: format!("bad entity type `{type_name}`: {e}"),
     })?;

@@ -10,6 +10,10 @@
 //! whose action and resource scopes can match the request (a "slice", cached per action and
 //! resource). Policies whose scope leaves the resource open are in every slice; write
 //! `resource == Tool::"…"` or `resource in Backend::"…"` to keep large sets fast.
+//!
+//! List filtering evaluates each policy once per caller and list for every tool it cannot tell
+//! apart (see [`PolicyEngine::visible_tools`]); request checks against the schema that cannot
+//! fail again (the common context of an action already checked) are skipped.
 
 pub mod cli;
 mod entities;
@@ -19,14 +23,15 @@ pub mod testing;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
 use cedar_policy::{
     ActionConstraint, Authorizer, Context, Effect, Entities, Entity, EntityUid, Policy, PolicyId,
-    PolicySet, Request, RequestBuilder, ResourceConstraint, Schema, SchemaFragment, ValidationMode,
-    Validator,
+    PolicySet, PrincipalConstraint, Request, RequestBuilder, ResourceConstraint, Schema,
+    SchemaFragment, ValidationMode, Validator,
 };
 use miette::Diagnostic as _;
 use serde_json::Value;
@@ -365,10 +370,210 @@ fn message_of(d: &dyn miette::Diagnostic, display: String) -> String {
 
 struct ScopedPolicy {
     policy: Policy,
+    /// The policy alone (a `forbid` with an always-satisfied `permit`, so the partial decision
+    /// tells its outcome), for per-policy partial evaluation in list filtering.
+    single: PolicySet,
+    /// The same with the scope left open (`permit(principal, action, resource) when …`), for
+    /// list filtering once the scope is known to match. `None` when the conditions name a
+    /// target entity (their outcome may then depend on which targets are in the store).
+    stripped: Option<PolicySet>,
     /// Whether the policy may read `context.args` (conservatively: its text mentions `args`).
     reads_args: bool,
+    /// What the conditions (not the scope) read of the resource.
+    reads_resource: ResourceUse,
+    principal: PrincipalConstraint,
     action: ActionConstraint,
     resource: ResourceConstraint,
+}
+
+/// What a policy's conditions read of the resource, conservatively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum ResourceUse {
+    /// Nothing: the outcome depends on the caller and action only.
+    Nothing,
+    /// Only attributes in [`TRAIT_ATTRS`].
+    Traits,
+    /// Anything else (its name, its uid, `in`, `is`, …).
+    Anything,
+}
+
+/// Tool attributes that [`ResourceUse::Traits`] covers: the annotations, `pinned` and
+/// `findings` (not the names, the backend or the uid).
+const TRAIT_ATTRS: [&str; 6] = [
+    "read_only",
+    "destructive",
+    "idempotent",
+    "open_world",
+    "pinned",
+    "findings",
+];
+
+/// Id of the always-satisfied `permit` paired with each `forbid` for per-policy evaluation.
+const PROBE_ID: &str = "\u{0}portcullis-visibility-probe";
+
+/// Most cached target entities (shared by every engine: they do not depend on policies).
+const MAX_CACHED_TARGETS: usize = 65_536;
+
+/// Target entities by [`ResourceRef::fingerprint`]: built once per tool definition, not once
+/// per engine or per list.
+static TARGETS: std::sync::LazyLock<RwLock<HashMap<String, (EntityUid, Entity)>>> =
+    std::sync::LazyLock::new(|| RwLock::new(HashMap::new()));
+
+fn cached_resource_entity(
+    r: &ResourceRef<'_>,
+    fingerprint: &str,
+) -> Result<(EntityUid, Entity), PolicyError> {
+    if let Ok(c) = TARGETS.read()
+        && let Some(e) = c.get(fingerprint)
+    {
+        return Ok(e.clone());
+    }
+    let built = entities::resource_entity(r)?;
+    if let Ok(mut c) = TARGETS.write() {
+        if c.len() >= MAX_CACHED_TARGETS {
+            c.clear();
+        }
+        c.insert(fingerprint.to_owned(), built.clone());
+    }
+    Ok(built)
+}
+
+/// How a Cedar JSON (EST) expression uses the `resource` variable.
+fn resource_use(v: &Value) -> ResourceUse {
+    match v {
+        Value::Object(m) => {
+            if m.get("Var").and_then(Value::as_str) == Some("resource") {
+                return ResourceUse::Anything;
+            }
+            for op in [".", "has"] {
+                if let Some(inner) = m.get(op)
+                    && inner
+                        .get("left")
+                        .and_then(|l| l.get("Var"))
+                        .and_then(Value::as_str)
+                        == Some("resource")
+                {
+                    let attr = inner.get("attr").and_then(Value::as_str).unwrap_or("");
+                    return if m.len() == 1 && TRAIT_ATTRS.contains(&attr) {
+                        ResourceUse::Traits
+                    } else {
+                        ResourceUse::Anything
+                    };
+                }
+            }
+            m.values()
+                .map(resource_use)
+                .max()
+                .unwrap_or(ResourceUse::Nothing)
+        }
+        Value::Array(a) => a
+            .iter()
+            .map(resource_use)
+            .max()
+            .unwrap_or(ResourceUse::Nothing),
+        _ => ResourceUse::Nothing,
+    }
+}
+
+/// What the conditions of a policy read of the resource ([`ResourceUse::Anything`] when the
+/// policy cannot be inspected), and the policy with its scope left open (`None` when its
+/// conditions name a target entity, or it cannot be rebuilt).
+fn inspect_policy(p: &Policy, probe: &Policy) -> (ResourceUse, Option<PolicySet>) {
+    let Ok(mut j) = p.to_json() else {
+        return (ResourceUse::Anything, None);
+    };
+    let Some(conditions) = j.get("conditions") else {
+        return (ResourceUse::Anything, None);
+    };
+    let uses = resource_use(conditions);
+    let text = conditions.to_string();
+    if ["Tool", "Prompt", "Resource", "Backend"]
+        .iter()
+        .any(|t| text.contains(&format!("\"{t}\"")))
+    {
+        return (uses, None);
+    }
+    for part in ["principal", "action", "resource"] {
+        let Some(o) = j.as_object_mut() else {
+            return (uses, None);
+        };
+        o.insert(part.into(), serde_json::json!({ "op": "All" }));
+    }
+    let stripped = Policy::from_json(Some(p.id().clone()), j)
+        .ok()
+        .and_then(|open| match open.effect() {
+            Effect::Permit => PolicySet::from_policies([open]).ok(),
+            Effect::Forbid => PolicySet::from_policies([open, probe.clone()]).ok(),
+        });
+    (uses, stripped)
+}
+
+/// Policies by the resource their scope names, so a slice is built from candidates rather than
+/// by scanning every policy.
+#[derive(Default)]
+struct ScopeIndex {
+    /// `resource` left open.
+    open: Vec<usize>,
+    /// `resource == u`, `resource in u`, `resource is T in u`, by `u`.
+    by_uid: HashMap<EntityUid, Vec<usize>>,
+    /// `resource is T`, by `T`.
+    by_type: HashMap<String, Vec<usize>>,
+}
+
+impl ScopeIndex {
+    fn new(policies: &[ScopedPolicy]) -> Self {
+        let mut ix = ScopeIndex::default();
+        for (i, p) in policies.iter().enumerate() {
+            match &p.resource {
+                ResourceConstraint::Any => ix.open.push(i),
+                ResourceConstraint::Eq(u)
+                | ResourceConstraint::In(u)
+                | ResourceConstraint::IsIn(_, u) => {
+                    ix.by_uid.entry(u.clone()).or_default().push(i);
+                }
+                ResourceConstraint::Is(t) => ix.by_type.entry(t.to_string()).or_default().push(i),
+            }
+        }
+        ix
+    }
+
+    /// Every policy whose resource scope may match (a superset; sorted, no duplicates).
+    fn candidates(&self, rtype: &str, resource: &EntityUid, backend: &EntityUid) -> Vec<usize> {
+        let mut out = self.open.clone();
+        for u in [resource, backend] {
+            if let Some(v) = self.by_uid.get(u) {
+                out.extend_from_slice(v);
+            }
+        }
+        if let Some(v) = self.by_type.get(rtype) {
+            out.extend_from_slice(v);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// Whether a principal scope matches the caller (exact: the caller's only ancestors are its
+/// groups, whose entities are never built).
+fn principal_may_match(c: &PrincipalConstraint, caller: &Caller) -> bool {
+    let within = |u: &EntityUid| *u == caller.uid || caller.groups.contains(u);
+    match c {
+        PrincipalConstraint::Any => true,
+        PrincipalConstraint::Is(t) => t == caller.uid.type_name(),
+        PrincipalConstraint::Eq(u) => *u == caller.uid,
+        PrincipalConstraint::In(u) => within(u),
+        PrincipalConstraint::IsIn(t, u) => t == caller.uid.type_name() && within(u),
+    }
+}
+
+/// One policy's partial-evaluation outcome with the context unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Satisfied,
+    Residual,
+    /// Not satisfied, or failed to evaluate (Cedar skips erroring policies).
+    NotSatisfied,
 }
 
 /// A validated schema and policy set, ready to decide. Immutable: reloads build a new one.
@@ -383,11 +588,22 @@ pub struct PolicyEngine {
     action_groups: HashMap<String, HashSet<EntityUid>>,
     /// Typed `arguments` of each `call_tool:<tool>` action.
     typed: HashMap<String, ArgType>,
+    index: ScopeIndex,
+    /// Every policy has a scope-free form ([`ScopedPolicy::stripped`]).
+    open_scopes: bool,
     slices: RwLock<HashMap<String, Arc<Slice>>>,
+    /// Callers by issuer and subject (the entry is rebuilt when other facts change).
     callers: RwLock<HashMap<String, Arc<Caller>>>,
-    /// Entity stores (caller, target, action) for requests whose policies never read
-    /// `context.args`.
-    stores: RwLock<HashMap<String, Arc<Entities>>>,
+    /// Numbers callers, so caches can key on a short id rather than on the caller's facts.
+    next_caller: AtomicU64,
+    /// Per (caller, action, target): the slice narrowed to the caller, and the entity store
+    /// when no policy reads `context.args`.
+    stores: RwLock<HashMap<String, Arc<Bound>>>,
+    /// The last common context built, by the facts it was built from.
+    last_context: Mutex<Option<(ContextKey, Context)>>,
+    /// Actions (by id) whose requests with the common context were checked against the schema,
+    /// as a bit per resource type: such requests always pass again, so they are not re-checked.
+    validated: RwLock<HashMap<String, u8>>,
     /// `visible_tools` answers by (caller, target).
     visible: RwLock<HashMap<String, bool>>,
     warnings: Vec<String>,
@@ -491,6 +707,14 @@ impl PolicyEngine {
         let mut info: HashMap<String, PolicyInfo> = HashMap::new();
         let mut set = PolicySet::new();
         let mut scoped = Vec::new();
+        // INVARIANT: the probe is a valid policy; ids from files never start with NUL.
+        let probe = Policy::parse(
+            Some(PolicyId::new(PROBE_ID)),
+            "permit(principal, action, resource);",
+        )
+        .map_err(|e| PolicyError::Internal {
+            message: format!("probe policy: {e}"),
+        })?;
         let mut file_of: HashMap<String, (String, String, usize)> = HashMap::new();
         for (file, ftext) in policy_files {
             let parsed: PolicySet = match ftext.parse() {
@@ -545,6 +769,14 @@ impl PolicyEngine {
                 let id = p
                     .annotation("id")
                     .map_or_else(|| format!("{file}:{line}"), str::to_owned);
+                if id == PROBE_ID {
+                    errors.push(Diagnostic {
+                        file: file.clone(),
+                        line,
+                        message: "this policy id is reserved".into(),
+                    });
+                    continue;
+                }
                 if let Some(prev) = info.get(&id) {
                     errors.push(Diagnostic {
                         file: file.clone(),
@@ -576,8 +808,17 @@ impl PolicyEngine {
                     });
                     continue;
                 }
+                let (reads_resource, stripped) = inspect_policy(&policy, &probe);
                 scoped.push(ScopedPolicy {
+                    stripped,
+                    single: match policy.effect() {
+                        Effect::Permit => PolicySet::from_policies([policy.clone()]),
+                        Effect::Forbid => PolicySet::from_policies([policy.clone(), probe.clone()]),
+                    }
+                    .unwrap_or_default(),
                     reads_args: policy.to_string().contains("args"),
+                    reads_resource,
+                    principal: policy.principal_constraint(),
                     action: policy.action_constraint(),
                     resource: policy.resource_constraint(),
                     policy,
@@ -626,6 +867,8 @@ impl PolicyEngine {
         Ok(PolicyEngine {
             schema,
             authorizer: Authorizer::new(),
+            index: ScopeIndex::new(&scoped),
+            open_scopes: scoped.iter().all(|p| p.stripped.is_some()),
             policies: scoped,
             info,
             actions,
@@ -633,7 +876,10 @@ impl PolicyEngine {
             typed,
             slices: RwLock::new(HashMap::new()),
             callers: RwLock::new(HashMap::new()),
+            next_caller: AtomicU64::new(0),
             stores: RwLock::new(HashMap::new()),
+            last_context: Mutex::new(None),
+            validated: RwLock::new(HashMap::new()),
             visible: RwLock::new(HashMap::new()),
             warnings,
         })
@@ -677,6 +923,88 @@ impl PolicyEngine {
         action.as_str().to_owned()
     }
 
+    /// Indices of the policies whose action and resource scopes can match (exact: the index
+    /// only narrows the candidates).
+    fn slice_indices(
+        &self,
+        action_id: &str,
+        action: &EntityUid,
+        target: &ResourceRef<'_>,
+        resource: &EntityUid,
+        backend: &EntityUid,
+    ) -> Vec<usize> {
+        let idx = self.index.candidates(target.type_name(), resource, backend);
+        self.filter_scope(idx, action_id, action, resource, backend)
+    }
+
+    /// The candidates whose action and resource scopes match.
+    fn filter_scope(
+        &self,
+        mut idx: Vec<usize>,
+        action_id: &str,
+        action: &EntityUid,
+        resource: &EntityUid,
+        backend: &EntityUid,
+    ) -> Vec<usize> {
+        let groups = self.action_groups.get(action_id);
+        let action_ok = |c: &ActionConstraint| match c {
+            ActionConstraint::Any => true,
+            ActionConstraint::Eq(a) => a == action,
+            ActionConstraint::In(list) => list
+                .iter()
+                .any(|g| g == action || groups.is_some_and(|gs| gs.contains(g))),
+        };
+        let rtype = resource.type_name();
+        let under = |u: &EntityUid| u == resource || u == backend;
+        let resource_ok = |c: &ResourceConstraint| match c {
+            ResourceConstraint::Any => true,
+            ResourceConstraint::Eq(u) => u == resource,
+            ResourceConstraint::In(u) => under(u),
+            ResourceConstraint::Is(t) => t == rtype,
+            ResourceConstraint::IsIn(t, u) => t == rtype && under(u),
+        };
+        idx.retain(|&i| {
+            self.policies
+                .get(i)
+                .is_some_and(|p| action_ok(&p.action) && resource_ok(&p.resource))
+        });
+        idx
+    }
+
+    /// [`Self::slice_indices`] with the part that depends only on (action, resource type,
+    /// backend) remembered in `shared` (list filtering asks for many tools of one backend).
+    #[allow(clippy::too_many_arguments)]
+    fn slice_indices_shared(
+        &self,
+        shared: &mut HashMap<(String, &'static str, EntityUid), Vec<usize>>,
+        action_id: &str,
+        action: &EntityUid,
+        target: &ResourceRef<'_>,
+        resource: &EntityUid,
+        backend: &EntityUid,
+    ) -> Vec<usize> {
+        let own = self.index.by_uid.get(resource);
+        let common = shared
+            .entry((action_id.to_owned(), target.type_name(), backend.clone()))
+            .or_insert_with(|| {
+                // Policies that do not name this target by uid match every target of this
+                // type and backend alike (a target is never its own backend).
+                let mut v = self.slice_indices(action_id, action, target, resource, backend);
+                if let Some(own) = own {
+                    v.retain(|i| !own.contains(i));
+                }
+                v
+            });
+        let Some(own) = own else {
+            return common.clone();
+        };
+        let mut idx = self.filter_scope(own.clone(), action_id, action, resource, backend);
+        idx.extend_from_slice(common);
+        idx.sort_unstable();
+        idx.dedup();
+        idx
+    }
+
     /// The policies whose action and resource scopes can match, cached.
     fn slice(
         &self,
@@ -696,33 +1024,21 @@ impl PolicyEngine {
         {
             return Arc::clone(s);
         }
-        let groups = self.action_groups.get(action_id);
-        let action_ok = |c: &ActionConstraint| match c {
-            ActionConstraint::Any => true,
-            ActionConstraint::Eq(a) => a == action,
-            ActionConstraint::In(list) => list
-                .iter()
-                .any(|g| g == action || groups.is_some_and(|gs| gs.contains(g))),
-        };
-        let rtype = resource.type_name();
-        let under = |u: &EntityUid| u == resource || u == backend;
-        let resource_ok = |c: &ResourceConstraint| match c {
-            ResourceConstraint::Any => true,
-            ResourceConstraint::Eq(u) => u == resource,
-            ResourceConstraint::In(u) => under(u),
-            ResourceConstraint::Is(t) => t == rtype,
-            ResourceConstraint::IsIn(t, u) => t == rtype && under(u),
-        };
-        let chosen: Vec<&ScopedPolicy> = self
-            .policies
+        let idx = self.slice_indices(action_id, action, target, resource, backend);
+        let needs_args = idx
             .iter()
-            .filter(|p| action_ok(&p.action) && resource_ok(&p.resource))
-            .collect();
-        let needs_args = chosen.iter().any(|p| p.reads_args);
+            .any(|&i| self.policies.get(i).is_none_or(|p| p.reads_args));
         // INVARIANT: ids are unique in `self.policies`, so from_policies cannot fail.
-        let set = PolicySet::from_policies(chosen.into_iter().map(|p| p.policy.clone()))
-            .unwrap_or_default();
-        let slice = Arc::new(Slice { set, needs_args });
+        let set = PolicySet::from_policies(
+            idx.iter()
+                .filter_map(|&i| self.policies.get(i).map(|p| p.policy.clone())),
+        )
+        .unwrap_or_default();
+        let slice = Arc::new(Slice {
+            set,
+            needs_args,
+            idx,
+        });
         if let Ok(mut cache) = self.slices.write()
             && cache.len() < MAX_CACHED_SLICES
         {
@@ -743,9 +1059,11 @@ impl PolicyEngine {
     ) -> Decision {
         match self.prepare(principal, action, &resource, arguments, env) {
             Ok(p) => {
+                // The caller's narrowed slice: the policies left out have a principal scope
+                // that cannot match, so they are not satisfied and raise no error.
                 let response = self
                     .authorizer
-                    .is_authorized(&p.request, &p.slice.set, &p.entities);
+                    .is_authorized(&p.request, &p.bound.set, &p.entities);
                 let d = response.diagnostics();
                 Decision {
                     allowed: response.decision() == cedar_policy::Decision::Allow,
@@ -769,33 +1087,321 @@ impl PolicyEngine {
 
     /// [`Self::may_ever_call`] for many tools (list filtering): the caller and every tool go
     /// into one entity store, built once.
+    ///
+    /// Each policy is partially evaluated on its own (Cedar evaluates policies independently)
+    /// and its outcome is shared by every tool it cannot tell apart: a policy whose conditions
+    /// never read the resource has one outcome per action, one that reads only the tool's
+    /// traits (annotations, pinned, findings) one per distinct traits. A tool is
+    /// visible exactly when Cedar's partial decision would not be `Deny`: no satisfied
+    /// `forbid`, and some `permit` satisfied or residual.
     pub fn visible_tools(&self, principal: &Principal, tools: &[ResourceRef<'_>]) -> Vec<bool> {
         let Ok(caller) = self.caller(principal) else {
             return vec![false; tools.len()];
         };
         // Answers depend only on (caller, action, target entity): cached per engine.
-        let keys: Vec<String> = tools
+        let fingerprints: Vec<String> = tools.iter().map(ResourceRef::fingerprint).collect();
+        let keys: Vec<String> = fingerprints
             .iter()
-            .map(|t| format!("{}\u{2}{}", caller.key, t.fingerprint()))
+            .map(|f| format!("{}\u{2}{f}", caller.id))
             .collect();
-        let mut known: Vec<Option<bool>> = match self.visible.read() {
+        let known: Vec<Option<bool>> = match self.visible.read() {
             Ok(cache) => keys.iter().map(|k| cache.get(k).copied()).collect(),
             Err(_) => vec![None; tools.len()],
         };
         if known.iter().all(Option::is_some) {
             return known.into_iter().map(|k| k.unwrap_or(false)).collect();
         }
+        if self.open_scopes {
+            let fresh = self.visible_open_scopes(&caller, tools, &fingerprints, &known);
+            return self.remember_visible(known, fresh, keys);
+        }
+        let Some((shared, targets)) = self.shared_store(&caller, tools, &fingerprints, &known)
+        else {
+            // Duplicate exposed names make the shared store invalid: decide those one by one.
+            let fresh: Vec<Option<bool>> = tools
+                .iter()
+                .zip(&known)
+                .map(|(t, k)| match k {
+                    Some(_) => None,
+                    None => Some(self.visible_alone(&caller, t)),
+                })
+                .collect();
+            return self.remember_visible(known, fresh, keys);
+        };
+        let mut outcomes: HashMap<(usize, usize, u8, usize), Outcome> = HashMap::new();
+        let mut action_ids: HashMap<String, (usize, bool)> = HashMap::new();
+        let mut trait_ids: HashMap<String, usize> = HashMap::new();
+        let fresh: Vec<Option<bool>> = targets
+            .into_iter()
+            .zip(tools)
+            .zip(&known)
+            .enumerate()
+            .map(|(n, ((target, tool), k))| {
+                if k.is_some() {
+                    return None;
+                }
+                let (action_id, action, uid, backend) = target?;
+                let idx: Vec<usize> = self
+                    .slice_indices(&action_id, &action, tool, &uid, &backend)
+                    .into_iter()
+                    .filter(|&i| {
+                        self.policies
+                            .get(i)
+                            .is_some_and(|p| principal_may_match(&p.principal, &caller))
+                    })
+                    .collect();
+                if !idx.iter().any(|&i| {
+                    self.policies
+                        .get(i)
+                        .is_some_and(|p| p.policy.effect() == Effect::Permit)
+                }) {
+                    return Some(false);
+                }
+                // Whether requests for this action fit the schema (principal and resource
+                // types), checked once per action.
+                let next = action_ids.len();
+                let (action_no, fits) = match action_ids.get(&action_id) {
+                    Some(v) => *v,
+                    None => {
+                        let fits = RequestBuilder::default()
+                            .principal(caller.uid.clone())
+                            .action(action.clone())
+                            .resource(uid.clone())
+                            .schema(&self.schema)
+                            .build()
+                            .is_ok();
+                        action_ids.insert(action_id.clone(), (next, fits));
+                        (next, fits)
+                    }
+                };
+                if !fits {
+                    return Some(false);
+                }
+                let traits_no = {
+                    let t = tool_traits_key(tool);
+                    let next = trait_ids.len();
+                    *trait_ids.entry(t).or_insert(next)
+                };
+                let mut request = None;
+                let mut satisfied_permit = false;
+                let mut residual_permit = false;
+                for &i in &idx {
+                    // INVARIANT: slice indices are in range; fail closed anyway.
+                    let Some(p) = self.policies.get(i) else {
+                        return Some(false);
+                    };
+                    let key = match p.reads_resource {
+                        ResourceUse::Nothing => (i, action_no, 0, 0),
+                        ResourceUse::Traits => (i, action_no, 1, traits_no),
+                        ResourceUse::Anything => (i, action_no, 2, n),
+                    };
+                    let outcome = match outcomes.get(&key) {
+                        Some(o) => *o,
+                        None => {
+                            // The schema check is done above, once per action.
+                            let r = request.get_or_insert_with(|| {
+                                RequestBuilder::default()
+                                    .principal(caller.uid.clone())
+                                    .action(action.clone())
+                                    .resource(uid.clone())
+                                    .build()
+                            });
+                            let o = self.partial_outcome(r, p.policy.effect(), &p.single, &shared);
+                            outcomes.insert(key, o);
+                            o
+                        }
+                    };
+                    match (outcome, p.policy.effect()) {
+                        (Outcome::Satisfied, Effect::Forbid) => return Some(false),
+                        (Outcome::Satisfied, Effect::Permit) => satisfied_permit = true,
+                        (Outcome::Residual, Effect::Permit) => residual_permit = true,
+                        _ => {}
+                    }
+                }
+                Some(satisfied_permit || residual_permit)
+            })
+            .collect();
+        self.remember_visible(known, fresh, keys)
+    }
+
+    /// List filtering when every policy can be evaluated with its scope left open: the scope
+    /// is matched here exactly (action and resource by the slice, principal by
+    /// [`principal_may_match`]), and each condition is evaluated in the smallest store it can
+    /// read: the caller and the action when it never reads the resource, plus the tool when
+    /// it does. No store of every listed tool is built.
+    fn visible_open_scopes(
+        &self,
+        caller: &Caller,
+        tools: &[ResourceRef<'_>],
+        fingerprints: &[String],
+        known: &[Option<bool>],
+    ) -> Vec<Option<bool>> {
+        let mut outcomes: HashMap<(usize, usize, u8, usize), Outcome> = HashMap::new();
+        // Per action id: its number, whether its requests fit the schema, and the store of the
+        // caller and the action.
+        let mut actions: HashMap<String, (usize, bool, Option<Entities>)> = HashMap::new();
+        let mut trait_ids: HashMap<String, usize> = HashMap::new();
+        let mut common = HashMap::new();
+        tools
+            .iter()
+            .zip(fingerprints)
+            .zip(known)
+            .enumerate()
+            .map(|(n, ((tool, fingerprint), k))| {
+                if k.is_some() {
+                    return None;
+                }
+                let action_id = self.action_id(Action::CallTool, tool);
+                let (Ok(action), Ok(uid), Ok(backend)) = (
+                    entities::uid("Action", &action_id),
+                    entities::uid(tool.type_name(), tool.id()),
+                    entities::uid("Backend", tool.backend()),
+                ) else {
+                    return Some(false);
+                };
+                let idx: Vec<usize> = self
+                    .slice_indices_shared(&mut common, &action_id, &action, tool, &uid, &backend)
+                    .into_iter()
+                    .filter(|&i| {
+                        self.policies
+                            .get(i)
+                            .is_some_and(|p| principal_may_match(&p.principal, caller))
+                    })
+                    .collect();
+                if !idx.iter().any(|&i| {
+                    self.policies
+                        .get(i)
+                        .is_some_and(|p| p.policy.effect() == Effect::Permit)
+                }) {
+                    return Some(false);
+                }
+                let next = actions.len();
+                let (action_no, fits, base) =
+                    actions.entry(action_id.clone()).or_insert_with(|| {
+                        let fits = RequestBuilder::default()
+                            .principal(caller.uid.clone())
+                            .action(action.clone())
+                            .resource(uid.clone())
+                            .schema(&self.schema)
+                            .build()
+                            .is_ok();
+                        let mut ents = vec![caller.entity.clone()];
+                        if let Some(a) = self.actions.get(&action_id) {
+                            ents.push(a.clone());
+                        }
+                        (next, fits, Entities::from_entities(ents, None).ok())
+                    });
+                let action_no = *action_no;
+                let (true, Some(base)) = (*fits, base.as_ref()) else {
+                    return Some(false);
+                };
+                let traits_no = {
+                    let t = tool_traits_key(tool);
+                    let next = trait_ids.len();
+                    *trait_ids.entry(t).or_insert(next)
+                };
+                // The schema check is done above, once per action.
+                let request = RequestBuilder::default()
+                    .principal(caller.uid.clone())
+                    .action(action.clone())
+                    .resource(uid)
+                    .build();
+                let mut own: Option<Option<Entities>> = None;
+                let mut satisfied_permit = false;
+                let mut residual_permit = false;
+                for &i in &idx {
+                    // INVARIANT: slice indices are in range; fail closed anyway.
+                    let Some(p) = self.policies.get(i) else {
+                        return Some(false);
+                    };
+                    let Some(open) = &p.stripped else {
+                        return Some(self.visible_alone(caller, tool));
+                    };
+                    let key = match p.reads_resource {
+                        ResourceUse::Nothing => (i, action_no, 0, 0),
+                        ResourceUse::Traits => (i, action_no, 1, traits_no),
+                        ResourceUse::Anything => (i, action_no, 2, n),
+                    };
+                    let outcome = match outcomes.get(&key) {
+                        Some(o) => *o,
+                        None => {
+                            let ents = if p.reads_resource == ResourceUse::Nothing {
+                                base
+                            } else {
+                                let store = own.get_or_insert_with(|| {
+                                    let (_, e) = cached_resource_entity(tool, fingerprint).ok()?;
+                                    let mut ents = vec![caller.entity.clone(), e];
+                                    if let Some(a) = self.actions.get(&action_id) {
+                                        ents.push(a.clone());
+                                    }
+                                    Entities::from_entities(ents, None).ok()
+                                });
+                                let Some(store) = store.as_ref() else {
+                                    return Some(false);
+                                };
+                                store
+                            };
+                            let o = self.partial_outcome(&request, p.policy.effect(), open, ents);
+                            outcomes.insert(key, o);
+                            o
+                        }
+                    };
+                    match (outcome, p.policy.effect()) {
+                        (Outcome::Satisfied, Effect::Forbid) => return Some(false),
+                        (Outcome::Satisfied, Effect::Permit) => satisfied_permit = true,
+                        (Outcome::Residual, Effect::Permit) => residual_permit = true,
+                        _ => {}
+                    }
+                }
+                Some(satisfied_permit || residual_permit)
+            })
+            .collect()
+    }
+
+    /// One policy's outcome under partial evaluation (the context unknown).
+    fn partial_outcome(
+        &self,
+        request: &Request,
+        effect: Effect,
+        single: &PolicySet,
+        ents: &Entities,
+    ) -> Outcome {
+        use cedar_policy::Decision::{Allow, Deny};
+        let r = self.authorizer.is_authorized_partial(request, single, ents);
+        // A permit alone: allowed when satisfied. A forbid with the always-satisfied probe:
+        // denied when satisfied, allowed when not (or failed), undecided when residual.
+        match (effect, r.decision()) {
+            (_, None) => Outcome::Residual,
+            (Effect::Permit, Some(Allow)) | (Effect::Forbid, Some(Deny)) => Outcome::Satisfied,
+            _ => Outcome::NotSatisfied,
+        }
+    }
+
+    /// The caller, every tool not yet known and their actions in one store, with each tool's
+    /// (action id, action, uid, backend). `None` when the store cannot be built (duplicate
+    /// names).
+    #[allow(clippy::type_complexity)]
+    fn shared_store(
+        &self,
+        caller: &Caller,
+        tools: &[ResourceRef<'_>],
+        fingerprints: &[String],
+        known: &[Option<bool>],
+    ) -> Option<(
+        Entities,
+        Vec<Option<(String, EntityUid, EntityUid, EntityUid)>>,
+    )> {
         let mut targets = Vec::with_capacity(tools.len());
         let mut ents = Vec::with_capacity(tools.len() + 2);
         let mut actions_added = HashSet::new();
         ents.push(caller.entity.clone());
-        for (t, k) in tools.iter().zip(&known) {
+        for ((t, k), f) in tools.iter().zip(known).zip(fingerprints) {
             if k.is_some() {
                 targets.push(None);
                 continue;
             }
             let action_id = self.action_id(Action::CallTool, t);
-            let built = entities::resource_entity(t).and_then(|(uid, e)| {
+            let built = cached_resource_entity(t, f).and_then(|(uid, e)| {
                 let action = entities::uid("Action", &action_id)?;
                 let backend = entities::uid("Backend", t.backend())?;
                 Ok((uid, e, action, backend))
@@ -813,58 +1419,97 @@ impl PolicyEngine {
                 Err(_) => targets.push(None),
             }
         }
-        // Duplicate exposed names make the shared store invalid: decide those one by one.
-        let shared = Entities::from_entities(ents, None).ok();
-        let fresh: Vec<Option<bool>> = targets
-            .into_iter()
-            .zip(tools)
-            .zip(&known)
-            .map(|((target, tool), k)| {
-                if k.is_some() {
-                    return None;
-                }
-                let Some((action_id, action, uid, backend)) = target else {
-                    return Some(false);
-                };
-                let slice = self.slice(&action_id, &action, tool, &uid, &backend);
-                if slice.set.is_empty() {
-                    return Some(false);
-                }
-                let own;
-                let entities = match &shared {
-                    Some(e) => e,
-                    None => {
-                        let Ok((_, e)) = entities::resource_entity(tool) else {
-                            return Some(false);
-                        };
-                        let mut v = vec![caller.entity.clone(), e];
-                        if let Some(a) = self.actions.get(&action_id) {
-                            v.push(a.clone());
-                        }
-                        let Ok(e) = Entities::from_entities(v, None) else {
-                            return Some(false);
-                        };
-                        own = e;
-                        &own
-                    }
-                };
-                let Ok(request) = RequestBuilder::default()
-                    .principal(caller.uid.clone())
-                    .action(action)
-                    .resource(uid)
-                    .schema(&self.schema)
-                    .build()
-                else {
-                    return Some(false);
-                };
-                let partial = self
-                    .authorizer
-                    .is_authorized_partial(&request, &slice.set, entities);
-                Some(partial.decision() != Some(cedar_policy::Decision::Deny))
-            })
-            .collect();
+        let shared = Entities::from_entities(ents, None).ok()?;
+        Some((shared, targets))
+    }
+
+    /// Visibility of one tool with its own entity store: the whole slice partially evaluated
+    /// at once (the reference the per-policy path in [`Self::visible_tools`] must agree with).
+    fn visible_alone(&self, caller: &Caller, tool: &ResourceRef<'_>) -> bool {
+        let Ok((_, e)) = entities::resource_entity(tool) else {
+            return false;
+        };
+        let action_id = self.action_id(Action::CallTool, tool);
+        let mut v = vec![caller.entity.clone(), e];
+        if let Some(a) = self.actions.get(&action_id) {
+            v.push(a.clone());
+        }
+        let Ok(ents) = Entities::from_entities(v, None) else {
+            return false;
+        };
+        self.visible_by_partial_eval(caller, tool, &ents)
+    }
+
+    /// Cedar's partial decision over the tool's whole slice, the context unknown.
+    fn visible_by_partial_eval(
+        &self,
+        caller: &Caller,
+        tool: &ResourceRef<'_>,
+        ents: &Entities,
+    ) -> bool {
+        let action_id = self.action_id(Action::CallTool, tool);
+        let (Ok(action), Ok(uid), Ok(backend)) = (
+            entities::uid("Action", &action_id),
+            entities::uid(tool.type_name(), tool.id()),
+            entities::uid("Backend", tool.backend()),
+        ) else {
+            return false;
+        };
+        let slice = self.slice(&action_id, &action, tool, &uid, &backend);
+        if slice.set.is_empty() {
+            return false;
+        }
+        let Ok(request) = RequestBuilder::default()
+            .principal(caller.uid.clone())
+            .action(action)
+            .resource(uid)
+            .schema(&self.schema)
+            .build()
+        else {
+            return false;
+        };
+        let partial = self
+            .authorizer
+            .is_authorized_partial(&request, &slice.set, ents);
+        partial.decision() != Some(cedar_policy::Decision::Deny)
+    }
+
+    /// [`Self::visible_tools`] the reference way: every tool's whole slice partially evaluated
+    /// in the shared store, nothing shared between tools and no answer cached.
+    #[cfg(test)]
+    fn visible_tools_reference(
+        &self,
+        principal: &Principal,
+        tools: &[ResourceRef<'_>],
+    ) -> Vec<bool> {
+        let Ok(caller) = self.caller(principal) else {
+            return vec![false; tools.len()];
+        };
+        let known = vec![None; tools.len()];
+        let fingerprints: Vec<String> = tools.iter().map(ResourceRef::fingerprint).collect();
+        match self.shared_store(&caller, tools, &fingerprints, &known) {
+            Some((shared, targets)) => tools
+                .iter()
+                .zip(targets)
+                .map(|(t, target)| {
+                    target.is_some() && self.visible_by_partial_eval(&caller, t, &shared)
+                })
+                .collect(),
+            None => tools
+                .iter()
+                .map(|t| self.visible_alone(&caller, t))
+                .collect(),
+        }
+    }
+
+    fn remember_visible(
+        &self,
+        mut known: Vec<Option<bool>>,
+        fresh: Vec<Option<bool>>,
+        keys: Vec<String>,
+    ) -> Vec<bool> {
         if let Ok(mut cache) = self.visible.write() {
-            if cache.len() + tools.len() > MAX_CACHED_VISIBLE {
+            if cache.len() + keys.len() > MAX_CACHED_VISIBLE {
                 cache.clear();
             }
             for ((k, f), key) in known.iter_mut().zip(fresh).zip(keys) {
@@ -883,26 +1528,31 @@ impl PolicyEngine {
         known.into_iter().map(|k| k.unwrap_or(false)).collect()
     }
 
-    /// The principal's entity, cached by everything it is built from.
+    /// The principal's entity, cached by issuer and subject and rebuilt when any other fact
+    /// it is built from changed.
     fn caller(&self, p: &Principal) -> Result<Arc<Caller>, PolicyError> {
-        let key = format!(
-            "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
-            p.issuer,
-            p.subject,
-            p.groups.join("\u{1}"),
-            p.scopes.join("\u{1}"),
-            p.claims
-        );
+        let key = format!("{}\u{0}{}", p.issuer, p.subject);
         if let Ok(cache) = self.callers.read()
             && let Some(c) = cache.get(&key)
+            && c.groups_given == p.groups
+            && c.scopes == p.scopes
+            && c.claims == p.claims
         {
             return Ok(Arc::clone(c));
         }
         let (uid, entity) = entities::principal_entity(p)?;
+        let mut groups = HashSet::with_capacity(p.groups.len());
+        for g in &p.groups {
+            groups.insert(entities::uid("Group", g)?);
+        }
         let built = Arc::new(Caller {
             uid,
             entity,
-            key: key.clone(),
+            id: self.next_caller.fetch_add(1, Ordering::Relaxed),
+            groups,
+            groups_given: p.groups.clone(),
+            scopes: p.scopes.clone(),
+            claims: p.claims.clone(),
         });
         if let Ok(mut cache) = self.callers.write() {
             if cache.len() >= MAX_CACHED_CALLERS {
@@ -925,6 +1575,12 @@ impl PolicyEngine {
             c.clear();
         }
         if let Ok(mut c) = self.visible.write() {
+            c.clear();
+        }
+        if let Ok(mut c) = self.last_context.lock() {
+            *c = None;
+        }
+        if let Ok(mut c) = self.validated.write() {
             c.clear();
         }
     }
@@ -974,40 +1630,93 @@ impl PolicyEngine {
         ex
     }
 
-    /// The cached entity store (caller, target, action) for requests that need no arguments.
-    fn store(
+    /// The caller's view of one (action, target), cached: the slice narrowed to policies whose
+    /// principal scope can match, and the entity store when no policy reads the arguments.
+    fn bound(
         &self,
         caller: &Caller,
         action_id: &str,
         resource: &ResourceRef<'_>,
-    ) -> Result<Arc<Entities>, Decision> {
+        slice: &Slice,
+    ) -> Result<Arc<Bound>, Decision> {
         let key = format!(
             "{}\u{2}{action_id}\u{2}{}",
-            caller.key,
+            caller.id,
             resource.fingerprint()
         );
         if let Ok(cache) = self.stores.read()
-            && let Some(e) = cache.get(&key)
+            && let Some(b) = cache.get(&key)
         {
-            return Ok(Arc::clone(e));
+            return Ok(Arc::clone(b));
         }
         let internal = |e: PolicyError| Decision::deny(e.to_string());
-        let (_, r_ent) = entities::resource_entity(resource).map_err(internal)?;
-        let mut ents = vec![caller.entity.clone(), r_ent];
-        if let Some(a) = self.actions.get(action_id) {
-            ents.push(a.clone());
-        }
-        let store = Arc::new(
-            Entities::from_entities(ents, None)
-                .map_err(|e| Decision::deny(format!("cannot build entities: {e}")))?,
-        );
+        let entities = if slice.needs_args {
+            None
+        } else {
+            let (_, r_ent) = entities::resource_entity(resource).map_err(internal)?;
+            let mut ents = vec![caller.entity.clone(), r_ent];
+            if let Some(a) = self.actions.get(action_id) {
+                ents.push(a.clone());
+            }
+            Some(Arc::new(Entities::from_entities(ents, None).map_err(
+                |e| Decision::deny(format!("cannot build entities: {e}")),
+            )?))
+        };
+        let narrowed: Vec<usize> = slice
+            .idx
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.policies
+                    .get(i)
+                    .is_some_and(|p| principal_may_match(&p.principal, caller))
+            })
+            .collect();
+        let set = if narrowed.len() == slice.idx.len() {
+            slice.set.clone()
+        } else {
+            // INVARIANT: ids are unique in `self.policies`, so from_policies cannot fail.
+            PolicySet::from_policies(
+                narrowed
+                    .iter()
+                    .filter_map(|&i| self.policies.get(i).map(|p| p.policy.clone())),
+            )
+            .unwrap_or_default()
+        };
+        let bound = Arc::new(Bound { set, entities });
         if let Ok(mut cache) = self.stores.write() {
             if cache.len() >= MAX_CACHED_STORES {
                 cache.clear();
             }
-            cache.insert(key, Arc::clone(&store));
+            cache.insert(key, Arc::clone(&bound));
         }
-        Ok(store)
+        Ok(bound)
+    }
+
+    /// The common context of a request (no typed arguments), reused while the facts it is
+    /// built from (the second, the client) stay the same.
+    fn common_context(&self, a_uid: EntityUid, env: &RequestEnv) -> Result<Context, Decision> {
+        let key = ContextKey {
+            unix: entities::utc_parts(env.now).0,
+            client: [
+                env.client_address.clone(),
+                env.client_name.clone(),
+                env.client_version.clone(),
+                env.protocol_version.clone(),
+            ],
+        };
+        if let Ok(last) = self.last_context.try_lock()
+            && let Some((k, c)) = last.as_ref()
+            && *k == key
+        {
+            return Ok(c.clone());
+        }
+        let context = Context::from_pairs(entities::common_context(a_uid, env))
+            .map_err(|e| Decision::deny(format!("cannot build the request context: {e}")))?;
+        if let Ok(mut last) = self.last_context.try_lock() {
+            *last = Some((key, context.clone()));
+        }
+        Ok(context)
     }
 
     fn prepare(
@@ -1025,52 +1734,82 @@ impl PolicyEngine {
         let r_uid = entities::uid(resource.type_name(), resource.id()).map_err(internal)?;
         let backend = entities::uid("Backend", resource.backend()).map_err(internal)?;
         let slice = self.slice(&action_id, &action_uid, resource, &r_uid, &backend);
+        let bound = self.bound(&caller, &action_id, resource, &slice)?;
         let a_uid = entities::uid("Arguments", entities::ARGUMENTS_ID).map_err(internal)?;
-        let entities = if slice.needs_args {
-            let (_, r_ent) = entities::resource_entity(resource).map_err(internal)?;
-            let (_, a_ent) = entities::arguments_entity(arguments).map_err(internal)?;
-            let mut ents = Vec::with_capacity(4);
-            ents.push(caller.entity.clone());
-            ents.push(r_ent);
-            ents.push(a_ent);
-            if let Some(a) = self.actions.get(&action_id) {
-                ents.push(a.clone());
+        let entities = match &bound.entities {
+            Some(e) => Arc::clone(e),
+            None => {
+                let (_, r_ent) = entities::resource_entity(resource).map_err(internal)?;
+                let (_, a_ent) = entities::arguments_entity(arguments).map_err(internal)?;
+                let mut ents = Vec::with_capacity(4);
+                ents.push(caller.entity.clone());
+                ents.push(r_ent);
+                ents.push(a_ent);
+                if let Some(a) = self.actions.get(&action_id) {
+                    ents.push(a.clone());
+                }
+                Arc::new(
+                    Entities::from_entities(ents, None)
+                        .map_err(|e| Decision::deny(format!("cannot build entities: {e}")))?,
+                )
             }
-            Arc::new(
-                Entities::from_entities(ents, None)
-                    .map_err(|e| Decision::deny(format!("cannot build entities: {e}")))?,
-            )
-        } else {
-            self.store(&caller, &action_id, resource)?
         };
-        let mut ctx = entities::common_context(a_uid, env);
-        if let Some(t) = self.typed.get(&action_id) {
-            let typed = schema::typed_arguments(arguments, t).map_err(|e| {
-                Decision::deny(format!(
-                    "arguments do not match the typed schema of tool `{}`: {e}",
-                    resource.id()
-                ))
-            })?;
-            ctx.push(("arguments".into(), typed));
-        }
-        let context = Context::from_pairs(ctx)
-            .map_err(|e| Decision::deny(format!("cannot build the request context: {e}")))?;
+        let type_bit = match resource {
+            ResourceRef::Tool { .. } => 1u8,
+            ResourceRef::Prompt { .. } => 2,
+            ResourceRef::Resource { .. } => 4,
+        };
+        let (context, checked) = match self.typed.get(&action_id) {
+            Some(t) => {
+                let typed = schema::typed_arguments(arguments, t).map_err(|e| {
+                    Decision::deny(format!(
+                        "arguments do not match the typed schema of tool `{}`: {e}",
+                        resource.id()
+                    ))
+                })?;
+                let mut ctx = entities::common_context(a_uid, env);
+                ctx.push(("arguments".into(), typed));
+                let context = Context::from_pairs(ctx).map_err(|e| {
+                    Decision::deny(format!("cannot build the request context: {e}"))
+                })?;
+                // Typed arguments come from the caller: always checked against the schema.
+                (context, false)
+            }
+            None => {
+                // The common context has the same shape in every request, so once a request
+                // of this action and resource type passed the schema, all others do.
+                let checked = self
+                    .validated
+                    .read()
+                    .ok()
+                    .and_then(|v| v.get(&action_id).copied())
+                    .is_some_and(|bits| bits & type_bit != 0);
+                (self.common_context(a_uid, env)?, checked)
+            }
+        };
         let request = Request::new(
             caller.uid.clone(),
             action_uid.clone(),
             r_uid.clone(),
             context,
-            Some(&self.schema),
+            (!checked).then_some(&self.schema),
         )
         .map_err(|e| {
             Decision::deny(format!(
                 "request does not match the policy schema (action `{action_id}`): {e}"
             ))
         })?;
+        if !checked
+            && !self.typed.contains_key(&action_id)
+            && let Ok(mut v) = self.validated.write()
+        {
+            *v.entry(action_id).or_insert(0) |= type_bit;
+        }
         Ok(Prepared {
             request,
             entities,
             slice,
+            bound,
         })
     }
 
@@ -1105,6 +1844,7 @@ struct Prepared {
     request: Request,
     entities: Arc<Entities>,
     slice: Arc<Slice>,
+    bound: Arc<Bound>,
 }
 
 /// The policies that can apply to one (action, target).
@@ -1112,13 +1852,59 @@ struct Slice {
     set: PolicySet,
     /// Some policy may read `context.args`: the arguments entity must be in the store.
     needs_args: bool,
+    /// Indices in [`PolicyEngine::policies`] of the policies in `set`.
+    idx: Vec<usize>,
+}
+
+/// A slice narrowed to one caller, with its entity store when no policy reads arguments.
+struct Bound {
+    set: PolicySet,
+    entities: Option<Arc<Entities>>,
 }
 
 /// A principal's entity, built once per engine.
 struct Caller {
     uid: EntityUid,
     entity: Entity,
-    key: String,
+    /// Unique per engine: a different caller (or the same one with other facts) gets a new id.
+    id: u64,
+    /// The `Group` uids the caller is a member of.
+    groups: HashSet<EntityUid>,
+    /// The facts the entity was built from (besides issuer and subject, the cache key).
+    groups_given: Vec<String>,
+    scopes: Vec<String>,
+    claims: Value,
+}
+
+/// What the common context is built from.
+#[derive(PartialEq, Eq)]
+struct ContextKey {
+    unix: i64,
+    client: [String; 4],
+}
+
+/// The traits of a tool that [`ResourceUse::Traits`] policies may read.
+fn tool_traits_key(r: &ResourceRef<'_>) -> String {
+    match r {
+        ResourceRef::Tool {
+            definition,
+            pinned,
+            findings,
+            ..
+        } => {
+            let t = ToolTraits::from_definition(definition, *pinned);
+            format!(
+                "T{}{}{}{}{}{findings:?}",
+                u8::from(t.read_only),
+                u8::from(t.destructive),
+                u8::from(t.idempotent),
+                u8::from(t.open_world),
+                u8::from(*pinned),
+            )
+        }
+        // Only tools are listed this way; anything else is keyed on everything it has.
+        other => other.fingerprint(),
+    }
 }
 
 /// The current engine, swapped atomically on reload. Decisions in flight keep the `Arc` they
