@@ -9,3 +9,8 @@ test: deps
 
 deps:
 	scripts/install-test-deps.sh
+
+# Every fuzz target of fuzz/ for 30 s; fails on any crash. Longer: `scripts/fuzz.sh SECONDS`.
+# Not yet part of `make test`: a clean fuzz build plus installing cargo-fuzz costs 15-30 min.
+fuzz-smoke:
+	scripts/fuzz.sh 30

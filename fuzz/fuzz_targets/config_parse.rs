@@ -5,6 +5,10 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = portcullis::config::Config::parse(text, "fuzz.toml", std::path::Path::new("/nonexistent"));
+        let _ = portcullis::config::Config::parse(
+            text,
+            "fuzz.toml",
+            std::path::Path::new("/nonexistent"),
+        );
     }
 });

@@ -5,7 +5,9 @@ use libfuzzer_sys::fuzz_target;
 use portcullis::protocol::sse::Parser;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&split, rest)) = data.split_first() else { return };
+    let Some((&split, rest)) = data.split_first() else {
+        return;
+    };
     let cut = (split as usize).min(rest.len());
     let (a, b) = rest.split_at(cut);
     let mut whole = Parser::new(4096);
