@@ -193,6 +193,19 @@ impl Guard {
         }
     }
 
+    /// Whether the principal could ever do `action` on `resource` (prompt and resource lists).
+    pub fn may_ever(
+        &self,
+        principal: &Principal,
+        action: Action,
+        resource: ResourceRef<'_>,
+    ) -> bool {
+        match &self.policy {
+            Some(store) => store.engine().may_ever(principal, action, resource),
+            None => true,
+        }
+    }
+
     /// Best-effort record (denials are also in metrics and logs).
     async fn write(&self, rec: AuditRecord) {
         if let Some(audit) = &self.audit {

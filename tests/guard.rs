@@ -153,6 +153,13 @@ fn policy_limits_audit_and_metrics_on_every_call() {
             names(&b.request("tools/list", json!({})).await).is_empty(),
             "bob may call nothing"
         );
+        // Prompts and resources no policy lets anyone use are not listed either.
+        for client in [&a, &b] {
+            let prompts = client.request("prompts/list", json!({})).await;
+            assert_eq!(prompts["result"]["prompts"], json!([]), "{prompts}");
+            let resources = client.request("resources/list", json!({})).await;
+            assert_eq!(resources["result"]["resources"], json!([]), "{resources}");
+        }
 
         // Calls: allowed, denied by policy (a specific error, not "unknown tool"), argument rules.
         let ok = call(&a, "demo__echo", json!({"message": "hi"})).await;

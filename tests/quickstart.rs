@@ -44,6 +44,7 @@ fn quickstart_serves_the_demo_backend_to_a_real_client() {
             {"op": "list_tools"},
             {"op": "call_tool", "name": "demo__add", "arguments": {"a": 2, "b": 40}},
             {"op": "call_tool", "name": "demo__whoami", "arguments": {}},
+            {"op": "list_prompts"},
         ]),
         &["--header", &auth],
     );
@@ -72,6 +73,11 @@ fn quickstart_serves_the_demo_backend_to_a_real_client() {
         steps[2]
     );
     assert_eq!(run["server_info"]["name"], "portcullis");
+    assert_eq!(
+        steps[3]["result"]["prompts"][0]["name"], "demo__greeting",
+        "{}",
+        steps[3]
+    );
     // The quickstart's policy lets group `eng` use the demo backend, and nobody else.
     let out = Command::new(portcullis_bin())
         .args(["token", "mint", "--sub", "mallory"])
@@ -83,6 +89,7 @@ fn quickstart_serves_the_demo_backend_to_a_real_client() {
         &json!([
             {"op": "list_tools"},
             {"op": "call_tool", "name": "demo__echo", "arguments": {"message": "hi"}},
+            {"op": "list_prompts"},
         ]),
         &["--header", &format!("Authorization: Bearer {other}")],
     );
@@ -94,4 +101,10 @@ fn quickstart_serves_the_demo_backend_to_a_real_client() {
         s[0]
     );
     assert_eq!(s[1]["error"]["code"], -32003, "{}", s[1]);
+    assert_eq!(
+        s[2]["result"]["prompts"],
+        json!([]),
+        "no prompts for mallory: {}",
+        s[2]
+    );
 }

@@ -1085,6 +1085,54 @@ impl PolicyEngine {
             .unwrap_or(false)
     }
 
+    /// Could any context let this principal do `action` on `resource`? The slow, exact path
+    /// (partial evaluation with the context unknown), for lists of prompts and resources,
+    /// which are short. False only when no context could.
+    pub fn may_ever(
+        &self,
+        principal: &Principal,
+        action: Action,
+        resource: ResourceRef<'_>,
+    ) -> bool {
+        let Ok(caller) = self.caller(principal) else {
+            return false;
+        };
+        let Ok((uid, entity)) = entities::resource_entity(&resource) else {
+            return false;
+        };
+        let action_id = self.action_id(action, &resource);
+        let mut v = vec![caller.entity.clone(), entity];
+        if let Some(a) = self.actions.get(&action_id) {
+            v.push(a.clone());
+        }
+        let Ok(ents) = Entities::from_entities(v, None) else {
+            return false;
+        };
+        let (Ok(action_uid), Ok(backend)) = (
+            entities::uid("Action", &action_id),
+            entities::uid("Backend", resource.backend()),
+        ) else {
+            return false;
+        };
+        let slice = self.slice(&action_id, &action_uid, &resource, &uid, &backend);
+        if slice.set.is_empty() {
+            return false;
+        }
+        let Ok(request) = RequestBuilder::default()
+            .principal(caller.uid.clone())
+            .action(action_uid)
+            .resource(uid)
+            .schema(&self.schema)
+            .build()
+        else {
+            return false;
+        };
+        self.authorizer
+            .is_authorized_partial(&request, &slice.set, &ents)
+            .decision()
+            != Some(cedar_policy::Decision::Deny)
+    }
+
     /// [`Self::may_ever_call`] for many tools (list filtering): the caller and every tool go
     /// into one entity store, built once.
     ///

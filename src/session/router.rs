@@ -259,8 +259,50 @@ impl Session {
 
     /// The items this principal may see: a tool the policy can never allow is not listed.
     fn visible_items<'m>(&self, kind: ListKind, merged: &'m Merged) -> Vec<&'m Value> {
-        if kind != ListKind::Tools {
-            return merged.items.iter().collect();
+        let guard = &self.shared.guard;
+        match kind {
+            ListKind::Tools => {}
+            ListKind::Prompts => {
+                return merged
+                    .items
+                    .iter()
+                    .filter(|item| {
+                        let Some(name) = item.get("name").and_then(Value::as_str) else {
+                            return false;
+                        };
+                        let Some(route) = merged.routes.get(name) else {
+                            return false;
+                        };
+                        let r = ResourceRef::Prompt {
+                            exposed: name,
+                            original: &route.original,
+                            backend: &route.backend,
+                        };
+                        guard.may_ever(&self.principal, Action::GetPrompt, r)
+                    })
+                    .collect();
+            }
+            ListKind::Resources => {
+                return merged
+                    .items
+                    .iter()
+                    .filter(|item| {
+                        let Some(uri) = item.get("uri").and_then(Value::as_str) else {
+                            return false;
+                        };
+                        let Some(route) = merged.routes.get(uri) else {
+                            return false;
+                        };
+                        let r = ResourceRef::Resource {
+                            uri,
+                            backend: &route.backend,
+                        };
+                        guard.may_ever(&self.principal, Action::ReadResource, r)
+                    })
+                    .collect();
+            }
+            // A template is not a resource a policy can name; reads of its URIs are decided.
+            ListKind::Templates => return merged.items.iter().collect(),
         }
         let mut refs = Vec::with_capacity(merged.items.len());
         let mut kept = Vec::with_capacity(merged.items.len());
