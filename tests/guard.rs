@@ -242,6 +242,16 @@ fn policy_limits_audit_and_metrics_on_every_call() {
         );
         assert!(records.iter().any(|r| r["kind"] == "session_start"));
 
+        // Completion goes through the same chain: no policy permits `complete` here.
+        let completion = a
+            .request(
+                "completion/complete",
+                json!({"ref": {"type": "ref/prompt", "name": "demo__greeting"},
+                       "argument": {"name": "name", "value": "A"}}),
+            )
+            .await;
+        assert_eq!(completion["error"]["code"], -32003, "{completion}");
+
         // A reload changes a decision mid-session: drop the echo rule.
         let pol_dir = gw.dir.path().join("policies");
         std::fs::write(

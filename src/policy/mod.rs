@@ -172,21 +172,11 @@ impl ResourceRef<'_> {
                 exposed,
                 original,
                 backend,
-                definition,
-                pinned,
-                findings,
-            } => {
-                let t = ToolTraits::from_definition(definition, *pinned);
-                format!(
-                    "T\u{0}{exposed}\u{0}{original}\u{0}{backend}\u{0}{}{}{}{}{}\u{0}{}",
-                    u8::from(t.read_only),
-                    u8::from(t.destructive),
-                    u8::from(t.idempotent),
-                    u8::from(t.open_world),
-                    u8::from(*pinned),
-                    findings.join("\u{1}")
-                )
-            }
+                ..
+            } => format!(
+                "T\u{0}{exposed}\u{0}{original}\u{0}{backend}\u{0}{}",
+                tool_traits_key(self)
+            ),
             ResourceRef::Prompt {
                 exposed,
                 original,

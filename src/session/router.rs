@@ -330,6 +330,22 @@ impl Session {
             .collect()
     }
 
+    /// The guard chain for one call of this session; `Err` is the reply to send instead.
+    async fn admit(
+        &self,
+        id: &Value,
+        method: &str,
+        action: Action,
+        resource: ResourceRef<'_>,
+        arguments: Option<&Value>,
+    ) -> Result<(), Reply> {
+        let guard = self.shared.guard.clone();
+        guard
+            .admit(&self.caller(), id, method, action, resource, arguments)
+            .await
+            .map_err(Reply::Json)
+    }
+
     // ----- routed calls -----
 
     async fn route_name(self: &Arc<Self>, kind: ListKind, name: &str) -> Option<Route> {
@@ -431,19 +447,11 @@ impl Session {
                 },
             ),
         };
-        let guard = self.shared.guard.clone();
-        if let Err(refusal) = guard
-            .admit(
-                &self.caller(),
-                &id,
-                method,
-                action,
-                resource,
-                arguments.as_ref(),
-            )
+        if let Err(refusal) = self
+            .admit(&id, method, action, resource, arguments.as_ref())
             .await
         {
-            return Reply::Json(refusal);
+            return refusal;
         }
         if let Some(p) = protocol::params_mut(&mut msg) {
             p.insert("name".into(), Value::String(route.original.clone()));
@@ -546,12 +554,8 @@ impl Session {
             };
             if let Some(action) = action {
                 let resource = ResourceRef::Resource { uri: &uri, backend };
-                let guard = self.shared.guard.clone();
-                if let Err(refusal) = guard
-                    .admit(&self.caller(), &id, &method, action, resource, None)
-                    .await
-                {
-                    return Reply::Json(refusal);
+                if let Err(refusal) = self.admit(&id, &method, action, resource, None).await {
+                    return refusal;
                 }
             }
         }
@@ -584,19 +588,11 @@ impl Session {
                             original: &route.original,
                             backend: &route.backend,
                         };
-                        let guard = self.shared.guard.clone();
-                        if let Err(refusal) = guard
-                            .admit(
-                                &self.caller(),
-                                &id,
-                                "completion/complete",
-                                Action::Complete,
-                                resource,
-                                None,
-                            )
+                        if let Err(refusal) = self
+                            .admit(&id, "completion/complete", Action::Complete, resource, None)
                             .await
                         {
-                            return Reply::Json(refusal);
+                            return refusal;
                         }
                         if let Some(r) = protocol::params_mut(&mut msg)
                             .and_then(|p| p.get_mut("ref"))
@@ -628,19 +624,11 @@ impl Session {
                             uri: &uri,
                             backend: &b,
                         };
-                        let guard = self.shared.guard.clone();
-                        if let Err(refusal) = guard
-                            .admit(
-                                &self.caller(),
-                                &id,
-                                "completion/complete",
-                                Action::Complete,
-                                resource,
-                                None,
-                            )
+                        if let Err(refusal) = self
+                            .admit(&id, "completion/complete", Action::Complete, resource, None)
                             .await
                         {
-                            return Reply::Json(refusal);
+                            return refusal;
                         }
                         b
                     }
