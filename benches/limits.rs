@@ -20,7 +20,7 @@ mode = "anonymous"
 dangerous_allow_anonymous = true
 [[backend]]
 name = "github"
-url = "http://127.0.0.1:1/mcp"
+url = "http://github.invalid:1/mcp"
 
 [limits]
 global = "1000000000/s"

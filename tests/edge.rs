@@ -1116,7 +1116,7 @@ fn tls_serves_h1_and_h2_and_reloads_the_certificate() {
     let cfg = format!(
         "[listen]\naddress = \"127.0.0.1:0\"\ntls = {{ cert = \"certs/dev.crt\", key = \"certs/dev.key\" }}\ncert_reload_secs = 1\n\n\
          [auth]\nmode = \"anonymous\"\ndangerous_allow_anonymous = true\n\n\
-         [http]\nheader_read_timeout_secs = 60\n{}",
+         [http]\nheader_read_timeout_secs = 60\n{TOFU}{}",
         demo_backend()
     );
     let gw = start_gateway_in(&cfg, dir);

@@ -44,6 +44,9 @@ fn setup() -> (Gateway, String, String) {
 address = "127.0.0.1:0"
 public_url = "http://127.0.0.1:1/mcp"
 
+[integrity]
+new_items = "trust_on_first_use"
+
 [auth]
 mode = "oidc"
 [[auth.issuers]]

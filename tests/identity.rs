@@ -235,6 +235,8 @@ issuer = {issuer}
 {issuer_extra}
 
 {backends}
+{ALLOW_LOOPBACK}
+{TOFU}
 "#,
         issuer = toml_str(&idp.issuer),
     )

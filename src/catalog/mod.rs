@@ -26,6 +26,9 @@ pub struct Merged {
     pub routes: HashMap<String, Route>,
     /// Items hidden because another backend won their name: (backend, original, exposed, winner).
     pub hidden: Vec<Hidden>,
+    /// Integrity verdicts by exposed name (filled by the session after review; empty for
+    /// resources, which are data, not definitions).
+    pub verdicts: HashMap<String, crate::integrity::Verdict>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -62,8 +62,26 @@ pub struct Config {
     pub policy: Option<Spanned<PolicyConfig>>,
     /// `[audit]`: the tamper-evident audit trail (see [`crate::audit`]); absent = none.
     pub audit: Option<Spanned<crate::audit::AuditConfig>>,
+    /// `[meta]`: meta-tools instead of the full tool list (see [`crate::meta`]); absent = off.
+    pub meta: Option<Spanned<crate::meta::MetaConfig>>,
+    /// `[[workflows]]`: composite tools (see [`crate::workflow`]).
+    #[serde(default)]
+    pub workflows: Vec<Spanned<crate::workflow::WorkflowDef>>,
+    /// Directory of workflow files (`*.toml`, one workflow each), relative to this file.
+    pub workflows_dir: Option<PathBuf>,
+    /// Every workflow of `workflows` and `workflows_dir`, validated by `parse`.
+    #[serde(skip)]
+    pub workflow_set: crate::workflow::Workflows,
     /// `[telemetry]`: OTLP export of spans (see [`crate::telemetry::trace`]); absent = none.
     pub telemetry: Option<crate::telemetry::trace::TelemetryConfig>,
+    /// `[network]`: outbound connections (see [`crate::egress`]); absent = only public
+    /// addresses are reached.
+    #[serde(default)]
+    pub network: crate::egress::NetworkConfig,
+    /// `[integrity]`: pins, drift and poisoning checks (see [`crate::integrity`]); absent =
+    /// `enforce` with new definitions waiting for approval.
+    #[serde(default)]
+    pub integrity: crate::integrity::config::IntegrityConfig,
     /// Where the config came from (a path, or `<quickstart>`), for error messages.
     #[serde(skip)]
     pub source_name: String,
@@ -92,10 +110,18 @@ pub struct Listen {
     /// How often the TLS certificate files are checked for changes, in seconds.
     #[serde(default = "default_cert_reload")]
     pub cert_reload_secs: u64,
+    /// On SIGTERM or SIGINT: how long requests in flight may take to finish before they are
+    /// cut off, seconds. New connections are refused from the first moment.
+    #[serde(default = "default_shutdown_grace")]
+    pub shutdown_grace_secs: u64,
 }
 
 fn default_cert_reload() -> u64 {
     5
+}
+
+fn default_shutdown_grace() -> u64 {
+    10
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -303,6 +329,8 @@ pub struct Backend {
     pub env: BTreeMap<String, SecretOrValue>,
     /// stdio: working directory.
     pub cwd: Option<PathBuf>,
+    /// stdio: kernel resource limits of the child (`setrlimit` through util-linux `prlimit`).
+    pub resource_limits: Option<crate::upstream::stdio::ResourceLimits>,
     /// Per-request timeout, seconds.
     #[serde(default = "default_backend_timeout")]
     pub timeout_secs: u64,
@@ -316,6 +344,19 @@ pub struct Backend {
     /// anywhere that token is accepted (token passthrough, a confused-deputy risk).
     #[serde(default)]
     pub dangerous_passthrough: bool,
+    /// `integrity = { mode = "warn", new_items = "trust_on_first_use" }`: this backend's own
+    /// integrity settings; unset keys take `[integrity]`'s.
+    #[serde(default)]
+    pub integrity: crate::integrity::config::BackendIntegrity,
+    /// Only these tools (the backend's own names) are offered to clients.
+    pub allow_tools: Option<Vec<String>>,
+    /// These tools (the backend's own names) are never offered to clients.
+    #[serde(default)]
+    pub deny_tools: Vec<String>,
+    /// `[backend.overrides.<tool>]`: what clients see of a tool instead of the backend's own
+    /// title, description or annotations.
+    #[serde(default)]
+    pub overrides: BTreeMap<String, crate::integrity::config::ToolOverride>,
 }
 
 /// The credential a backend gets. Never the caller's own token (see `dangerous_passthrough`).
@@ -476,6 +517,7 @@ impl Config {
         cfg.source_name = source_name.to_owned();
         cfg.base_dir = base.to_path_buf();
         cfg.validate(text)?;
+        cfg.workflow_set = crate::workflow::Workflows::load(&cfg, text)?;
         Ok(cfg)
     }
 
@@ -666,6 +708,12 @@ impl Config {
                 ));
             }
         }
+        if let Err((key, at, message)) = crate::egress::check_config(self) {
+            return Err(self.invalid(text, at, &key, message));
+        }
+        if let Err((key, at, message)) = crate::upstream::stdio::check_config(self) {
+            return Err(self.invalid(text, at, &key, message));
+        }
         if let Err(crate::limits::LimitsError::Invalid { key, at, message }) =
             self.limits.compile(&seen)
         {
@@ -696,6 +744,11 @@ impl Config {
                     ),
                 ));
             }
+        }
+        if let Some(meta) = &self.meta
+            && let Err((key, message)) = meta.get_ref().check()
+        {
+            return Err(self.invalid(text, meta.span().start, &format!("meta.{key}"), message));
         }
         if let Some(audit) = &self.audit
             && let Err((key, message)) = audit.get_ref().check()
@@ -897,6 +950,8 @@ impl Config {
         if let Some(a) = &self.audit {
             w.extend(a.get_ref().warnings());
         }
+        w.extend(crate::egress::warnings(self));
+        w.extend(crate::integrity::config_warnings(self));
         for b in &self.backends {
             let b = b.get_ref();
             if b.dangerous_passthrough {

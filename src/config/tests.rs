@@ -92,7 +92,7 @@ fn secrets_resolve_by_reference() {
 
 #[test]
 fn oidc_without_policy_needs_the_dangerous_flag() {
-    let text = "[listen]\naddress = \"127.0.0.1:0\"\npublic_url = \"http://127.0.0.1:1/mcp\"\n[auth]\nmode = \"oidc\"\n[[auth.issuers]]\nissuer = \"urn:x\"\njwks_url = \"http://127.0.0.1:1/jwks\"\n";
+    let text = "[listen]\naddress = \"127.0.0.1:0\"\npublic_url = \"http://127.0.0.1:1/mcp\"\n[auth]\nmode = \"oidc\"\n[[auth.issuers]]\nissuer = \"urn:x\"\njwks_url = \"http://idp.invalid/jwks\"\n";
     let err = parse(text).unwrap_err().to_string();
     assert!(
         err.contains("dangerous_no_policy") && err.contains("[policy]"),
@@ -108,4 +108,65 @@ fn oidc_without_policy_needs_the_dangerous_flag() {
             .iter()
             .any(|w| w.contains("dangerous_no_policy"))
     );
+}
+
+#[test]
+fn integrity_defaults_to_enforce_and_approval() {
+    let cfg = parse(BASE).unwrap();
+    assert_eq!(cfg.integrity.mode, crate::integrity::config::Mode::Enforce);
+    assert_eq!(
+        cfg.integrity.new_items,
+        crate::integrity::config::NewItems::Approve
+    );
+    assert!(
+        !cfg.warnings().iter().any(|w| w.contains("integrity")),
+        "{:?}",
+        cfg.warnings()
+    );
+}
+
+#[test]
+fn weaker_integrity_and_floating_package_versions_are_warned_about() {
+    let text = format!(
+        "{BASE}\n[integrity]\nnew_items = \"trust_on_first_use\"\n\n[[backend]]\nname = \"mem\"\n\
+         command = [\"npx\", \"-y\", \"@modelcontextprotocol/server-memory\"]\n\
+         integrity = {{ mode = \"warn\" }}\n\n[[backend]]\nname = \"pinned\"\n\
+         command = [\"npx\", \"-y\", \"@modelcontextprotocol/server-memory@2025.9.25\"]\n"
+    );
+    let w = parse(&text).unwrap().warnings();
+    let has = |s: &str| w.iter().any(|x| x.contains(s));
+    assert!(has("trust_on_first_use"), "{w:?}");
+    assert!(has("backend `mem` has integrity mode \"warn\""), "{w:?}");
+    assert!(
+        has(
+            "backend `mem` runs package `@modelcontextprotocol/server-memory` without an exact version"
+        ),
+        "{w:?}"
+    );
+    assert!(!has("backend `pinned` runs package"), "{w:?}");
+}
+
+#[test]
+fn overrides_and_tool_lists_parse_per_backend() {
+    let text = format!(
+        "{BASE}\n[[backend]]\nname = \"b\"\ncommand = [\"x\"]\nallow_tools = [\"a\", \"b\"]\n\
+         deny_tools = [\"b\"]\n[backend.overrides.a]\ndescription = \"short\"\n\
+         annotations = {{ destructiveHint = true }}\n"
+    );
+    let cfg = parse(&text).unwrap();
+    let b = cfg.backends[0].get_ref();
+    assert_eq!(
+        b.allow_tools.as_deref(),
+        Some(&["a".to_owned(), "b".to_owned()][..])
+    );
+    let mut def = serde_json::json!({ "name": "a", "description": "long", "annotations": { "readOnlyHint": true } });
+    b.overrides["a"].apply(&mut def);
+    assert_eq!(
+        def,
+        serde_json::json!({ "name": "a", "description": "short", "annotations": { "readOnlyHint": true, "destructiveHint": true } })
+    );
+    let err = parse(&format!("{BASE}\n[integrity]\nmode = \"strict\"\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("strict"), "{err}");
 }

@@ -146,10 +146,19 @@ impl TokenClient {
         c: &TokenClientConfig,
         backend: &str,
     ) -> Result<Self, ConfigError> {
-        let http = reqwest::Client::builder()
+        // The token endpoint through the SSRF guard (its literal host was checked with the
+        // config; a host name is checked each time it is resolved).
+        let egress = crate::egress::Egress::from_config(cfg);
+        egress
+            .check_url(&c.token_endpoint)
+            .map_err(|e| ConfigError::Secret {
+                what: format!("token endpoint of `{backend}`"),
+                message: e.to_string(),
+            })?;
+        let http = egress
+            .client_builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
-            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ConfigError::Secret {
                 what: format!("token client of `{backend}`"),
@@ -267,7 +276,13 @@ impl TokenClient {
             .body(body)
             .send()
             .await
-            .map_err(|e| err(format!("`{}` unreachable: {e}", self.cfg.token_endpoint)))?;
+            .map_err(|e| {
+                err(format!(
+                    "`{}` unreachable: {}",
+                    self.cfg.token_endpoint,
+                    crate::egress::error_chain(&e)
+                ))
+            })?;
         let status = resp.status();
         let bytes = resp.bytes().await.map_err(|e| err(e.to_string()))?;
         let doc: Value =

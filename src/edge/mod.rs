@@ -41,7 +41,15 @@ const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
 const KEEPALIVE: Duration = Duration::from_secs(15);
 
-/// Accept connections until `shutdown` fires.
+/// What a connection runs on: TCP or TLS over TCP, one type for both.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+/// Accept connections until `shutdown` fires, then drain: the listener is closed at once (new
+/// connections are refused), requests in flight get up to `[listen] shutdown_grace_secs` to
+/// finish (HTTP/1.1 connections close after their response, HTTP/2 ones get GOAWAY; standalone
+/// GET streams end), and whatever is still running then is cut off. Returns when no
+/// connection is left; the caller then closes sessions and flushes the audit trail.
 pub async fn serve(
     gw: Arc<Gateway>,
     listener: TcpListener,
@@ -61,9 +69,13 @@ pub async fn serve(
         .keep_alive_interval(Some(Duration::from_secs(30)));
     let builder = Arc::new(builder);
     let handshake_timeout = Duration::from_secs(gw.cfg.http.header_read_timeout_secs);
+    let grace = Duration::from_secs(gw.cfg.listen.get_ref().shutdown_grace_secs);
+    let connections = tokio_util::task::TaskTracker::new();
+    // Fired when the grace period is over: connections still open are dropped.
+    let cut_off = CancellationToken::new();
     loop {
         let accepted = tokio::select! {
-            _ = shutdown.cancelled() => return,
+            _ = shutdown.cancelled() => break,
             a = listener.accept() => a,
         };
         let (stream, peer) = match accepted {
@@ -78,8 +90,9 @@ pub async fn serve(
         let gw = gw.clone();
         let builder = builder.clone();
         let tls = tls.clone();
-        let conn_shutdown = shutdown.clone();
-        tokio::spawn(async move {
+        let draining = shutdown.clone();
+        let cut_off = cut_off.clone();
+        connections.spawn(async move {
             // hyper's header read timeout only starts once hyper_util has read enough bytes to
             // tell HTTP/1 from HTTP/2, so a client sending nothing (or one byte) would hold the
             // connection forever: bound the wait for the first request here too.
@@ -93,49 +106,87 @@ pub async fn serve(
                     }
                 }
             };
-            let service = hyper::service::service_fn(move |req| {
+            let streams_end = draining.clone();
+            let service = hyper::service::service_fn(move |req: Request<Incoming>| {
                 seen.cancel();
                 let gw = gw.clone();
-                async move { Ok::<_, Infallible>(handle(gw, req, peer).await) }
+                let streams_end = streams_end.clone();
+                async move {
+                    let standalone = req.method() == Method::GET;
+                    let resp = handle(gw, req, peer).await;
+                    // A standalone GET stream never ends by itself: it ends at shutdown, so
+                    // that its connection can close within the grace period.
+                    Ok::<_, Infallible>(if standalone {
+                        end_at(resp, streams_end)
+                    } else {
+                        resp
+                    })
+                }
             });
-            let result =
-                match tls {
-                    Some(acceptor) => {
-                        let tls_stream =
-                            match tokio::time::timeout(handshake_timeout, acceptor.accept(stream))
-                                .await
-                            {
-                                Ok(Ok(s)) => s,
-                                Ok(Err(e)) => {
-                                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                                    return;
-                                }
-                                Err(_) => {
-                                    tracing::debug!(%peer, "TLS handshake timed out");
-                                    return;
-                                }
-                            };
-                        let conn = builder.serve_connection(TokioIo::new(tls_stream), service);
-                        tokio::select! {
-                            r = conn => r,
-                            _ = conn_shutdown.cancelled() => Ok(()),
-                            _ = idle => Ok(()),
+            let io: Box<dyn Io> = match tls {
+                Some(acceptor) => {
+                    match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(s)) => Box::new(s),
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            return;
                         }
                     }
-                    None => {
-                        let conn = builder.serve_connection(TokioIo::new(stream), service);
-                        tokio::select! {
-                            r = conn => r,
-                            _ = conn_shutdown.cancelled() => Ok(()),
-                            _ = idle => Ok(()),
+                }
+                None => Box::new(stream),
+            };
+            let conn = builder.serve_connection(TokioIo::new(io), service);
+            tokio::pin!(conn);
+            let result = tokio::select! {
+                r = conn.as_mut() => r,
+                _ = idle => Ok(()),
+                _ = draining.cancelled() => {
+                    // Finish the request in flight, accept no other on this connection.
+                    conn.as_mut().graceful_shutdown();
+                    tokio::select! {
+                        r = conn.as_mut() => r,
+                        _ = cut_off.cancelled() => {
+                            tracing::warn!(%peer, "request still in flight at the end of the shutdown grace period; cut off");
+                            Ok(())
                         }
                     }
-                };
+                }
+            };
             if let Err(e) = result {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         });
     }
+    // Stop accepting: with the socket closed, new connections are refused by the OS at once
+    // instead of queueing in the backlog until the process exits.
+    drop(listener);
+    connections.close();
+    tracing::info!(
+        connections = connections.len(),
+        grace_secs = grace.as_secs(),
+        "shutting down: listener closed, draining requests in flight"
+    );
+    if tokio::time::timeout(grace, connections.wait())
+        .await
+        .is_err()
+    {
+        cut_off.cancel();
+        // Dropping a connection is immediate; this only lets the tasks unwind.
+        let _ = tokio::time::timeout(Duration::from_secs(1), connections.wait()).await;
+    }
+    tracing::info!("all connections closed");
+}
+
+/// `resp` with a body that ends when `token` fires.
+fn end_at(resp: Response<Body>, token: CancellationToken) -> Response<Body> {
+    resp.map(|body| {
+        let frames = http_body_util::BodyStream::new(body).take_until(token.cancelled_owned());
+        BodyExt::boxed(StreamBody::new(frames))
+    })
 }
 
 /// The whole edge request path.
@@ -537,8 +588,9 @@ fn json_response(status: StatusCode, v: &Value) -> Response<Body> {
 fn sse_response(mut rx: mpsc::Receiver<Value>, keepalive: bool) -> Response<Body> {
     let (tx, body_rx) = mpsc::channel::<Bytes>(16);
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(KEEPALIVE);
-        tick.tick().await;
+        // The first tick is one period away. (Awaiting an `interval`'s immediate first tick
+        // instead waits for the timer wheel's next millisecond: up to 1 ms on every response.)
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE);
         loop {
             let frame = tokio::select! {
                 m = rx.recv() => match m {

@@ -107,6 +107,7 @@ pub struct Authenticator {
     max_token_bytes: usize,
     issuers: Vec<Arc<IssuerState>>,
     http: reqwest::Client,
+    egress: Arc<crate::egress::Egress>,
     /// Canonical resource URI and metadata URL, for RFC 9728 and challenges.
     pub resource: Option<String>,
     pub metadata_url: Option<String>,
@@ -199,10 +200,13 @@ impl Authenticator {
         let listen = cfg.listen.get_ref();
         let resource = listen.public_url.clone();
         let metadata_url = resource.as_deref().and_then(metadata_url_for);
-        let http = reqwest::Client::builder()
+        // Discovery and JWKS through the SSRF guard: a discovery document names the JWKS URL,
+        // so that URL is checked before each fetch too (`refresh`).
+        let egress = crate::egress::Egress::from_config(cfg);
+        let http = egress
+            .client_builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| config::ConfigError::Secret {
                 what: "OIDC HTTP client".into(),
@@ -215,6 +219,7 @@ impl Authenticator {
                 max_token_bytes: 8192,
                 issuers: Vec::new(),
                 http,
+                egress,
                 resource,
                 metadata_url,
             });
@@ -269,6 +274,7 @@ impl Authenticator {
             max_token_bytes: auth.max_token_bytes,
             issuers,
             http,
+            egress,
             resource,
             metadata_url,
         })
@@ -459,12 +465,15 @@ impl Authenticator {
             KeySource::Url(None) | KeySource::Static => return Ok(()),
         };
         let fail = |m: String| AuthError::KeysUnavailable(issuer.cfg.issuer.clone(), m);
+        self.egress
+            .check_url(&url)
+            .map_err(|e| fail(format!("JWKS URL refused: {e}")))?;
         let resp = self
             .http
             .get(&url)
             .send()
             .await
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| fail(crate::egress::error_chain(&e)))?;
         if !resp.status().is_success() {
             return Err(fail(format!("HTTP {} from `{url}`", resp.status())));
         }
@@ -496,6 +505,10 @@ impl Authenticator {
         }
         let mut last_err = String::from("no metadata found");
         for c in candidates {
+            if let Err(e) = self.egress.check_url(&c) {
+                last_err = e.to_string();
+                continue;
+            }
             match self.http.get(&c).send().await {
                 Ok(r) if r.status().is_success() => {
                     let doc: Value = match r
@@ -520,7 +533,7 @@ impl Authenticator {
                         .ok_or_else(|| fail(format!("`{c}` has no `jwks_uri`")));
                 }
                 Ok(r) => last_err = format!("`{c}`: HTTP {}", r.status()),
-                Err(e) => last_err = format!("`{c}`: {e}"),
+                Err(e) => last_err = format!("`{c}`: {}", crate::egress::error_chain(&e)),
             }
         }
         Err(fail(last_err))

@@ -30,7 +30,8 @@
 //! by name. A `definition` is the pinned subset ([`super::pinned`]), so its hash is reproducible
 //! from the file alone; [`load`] checks every `sha256` and `catalog_sha256`, so a hand edit that
 //! does not go through approval is refused. A backend may also carry `executables`: pins of the
-//! stdio program it runs (`path`, `sha256`, optional `package` and `version`), empty for now.
+//! stdio program it runs (`path`, `sha256`, optional `package` and `version`; see
+//! [`super::exec`]) and `rejected` definitions (`kind`, `name`, `sha256`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -75,9 +76,13 @@ pub struct BackendPins {
     pub server_info: Value,
     /// [`catalog_hash`] over every item below.
     pub catalog_sha256: String,
-    /// Pins of the stdio program the backend runs; empty until executable pinning exists.
+    /// Pins of what the stdio backend runs ([`super::exec::pins`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub executables: Vec<ExecutablePin>,
+    /// Definitions an operator refused (`portcullis pins reject`): quarantined in every mode
+    /// but `off`, and never pinned on first use. Not part of `catalog_sha256`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<Rejected>,
     #[serde(default)]
     pub prompts: BTreeMap<String, Pin>,
     #[serde(default)]
@@ -93,6 +98,15 @@ pub struct Pin {
     pub sha256: String,
     /// The pinned subset of the approved definition, keys sorted.
     pub definition: Value,
+}
+
+/// A definition an operator refused.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rejected {
+    pub kind: Kind,
+    pub name: String,
+    pub sha256: String,
 }
 
 /// The pin of a stdio backend's executable.

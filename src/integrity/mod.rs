@@ -24,8 +24,14 @@
 //! the SHA-256 of the JCS form of the sorted list of `[kind, name, pin]` triples, so a renamed,
 //! removed or added item changes it even when every remaining pin matches.
 
+pub mod cli;
+pub mod config;
+pub mod exec;
 pub mod findings;
 pub mod lockfile;
+mod monitor;
+
+pub use monitor::{Monitor, Quarantine, Reviewed, SeenCatalog, Verdict, load_seen, seen_path};
 
 use std::collections::BTreeMap;
 
@@ -60,6 +66,8 @@ pub enum IntegrityError {
         path: String,
         source: std::io::Error,
     },
+    #[error("`integrity.webhook.url`: {message}")]
+    Webhook { message: String },
     #[error("cannot encode lockfile `{path}`: {message}")]
     Encode { path: String, message: String },
     #[error(
@@ -273,3 +281,58 @@ pub fn catalog_hash(items: &[(Kind, String, String)]) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// `portcullis check` warnings about integrity choices weaker than the default, and about stdio
+/// backends whose package version floats (what runs can change without the command changing).
+pub fn config_warnings(cfg: &crate::config::Config) -> Vec<String> {
+    use config::{Mode, NewItems};
+    let mut w = Vec::new();
+    let i = &cfg.integrity;
+    if i.new_items == NewItems::TrustOnFirstUse {
+        w.push(
+            "integrity.new_items = \"trust_on_first_use\": new tools are pinned and offered \
+             without review"
+                .into(),
+        );
+    }
+    match i.mode {
+        Mode::Warn => w.push(
+            "integrity.mode = \"warn\": drifted and poisoned definitions stay callable".into(),
+        ),
+        Mode::Off => {
+            w.push("integrity.mode = \"off\": definitions are not pinned or scanned".into())
+        }
+        Mode::Enforce => {}
+    }
+    for b in &cfg.backends {
+        let b = b.get_ref();
+        match b.integrity.mode {
+            Some(Mode::Warn) => w.push(format!(
+                "backend `{}` has integrity mode \"warn\": its drifted definitions stay callable",
+                b.name
+            )),
+            Some(Mode::Off) => w.push(format!(
+                "backend `{}` has integrity mode \"off\": its definitions are not pinned or scanned",
+                b.name
+            )),
+            _ => {}
+        }
+        if b.integrity.new_items == Some(NewItems::TrustOnFirstUse) {
+            w.push(format!(
+                "backend `{}` trusts new tools on first use: they are offered without review",
+                b.name
+            ));
+        }
+        if let Some(argv) = &b.command {
+            if let Some((package, None)) = exec::package_of(argv) {
+                w.push(format!(
+                    "backend `{}` runs package `{package}` without an exact version: what runs can \
+                     change while the command stays the same; write `{package}@1.2.3` (npm) or \
+                     `{package}==1.2.3` (Python)",
+                    b.name
+                ));
+            }
+        }
+    }
+    w
+}

@@ -12,10 +12,10 @@ mode = "anonymous"
 dangerous_allow_anonymous = true
 [[backend]]
 name = "github"
-url = "http://127.0.0.1:1/mcp"
+url = "http://github.invalid:1/mcp"
 [[backend]]
 name = "files"
-url = "http://127.0.0.1:2/mcp"
+url = "http://files.invalid:2/mcp"
 "#;
 
 fn parse(limits: &str) -> Result<Config, ConfigError> {

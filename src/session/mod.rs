@@ -26,6 +26,7 @@ use crate::identity::Principal;
 use crate::protocol::{self, id_key};
 use crate::upstream::{BackendSpec, Conn, Inbound, UpstreamError};
 
+mod meta;
 mod router;
 pub use router::Reply;
 
@@ -37,9 +38,15 @@ const STREAM_CAPACITY: usize = 1024;
 /// What every session shares: backend specs, naming, limits.
 pub struct Shared {
     pub guard: Arc<crate::guard::Guard>,
+    /// Pins, drift and poisoning review of every catalog a backend lists.
+    pub integrity: Arc<crate::integrity::Monitor>,
     pub backends: Vec<Arc<BackendSpec>>,
     pub namer: Namer,
     pub page_size: usize,
+    /// Meta-tools (`find_tool`, `call_tool`): config, analyzer, optional embedder.
+    pub meta: Arc<crate::meta::Runtime>,
+    /// Workflows exposed as tools.
+    pub workflows: crate::workflow::Workflows,
     /// Last capabilities each backend announced, used while it is down.
     pub known_caps: Mutex<HashMap<String, Value>>,
 }
@@ -72,10 +79,14 @@ pub struct Session {
     next_token: AtomicU64,
     last_seen: Mutex<Instant>,
     cancel: CancellationToken,
+    /// The `find_tool` index of this session's catalog (see `meta.rs`).
+    meta_index: Mutex<Option<meta::Cached>>,
 }
 
 #[derive(Default)]
 struct Cache {
+    /// The integrity generation (approvals) the cached lists were reviewed under.
+    generation: u64,
     tools: Option<Arc<Merged>>,
     prompts: Option<Arc<Merged>>,
     resources: Option<Arc<Merged>>,
@@ -206,6 +217,7 @@ impl Session {
             next_token: AtomicU64::new(1),
             last_seen: Mutex::new(Instant::now()),
             cancel: CancellationToken::new(),
+            meta_index: Mutex::new(None),
         });
         let connects = session.links.iter().map(|link| {
             let s = session.clone();
@@ -219,10 +231,62 @@ impl Session {
             }
         });
         futures::future::join_all(connects).await;
+        session.spawn_refresher();
         session
     }
 
+    /// Re-read and re-review the catalogs every `integrity.refresh_secs`, so drift a backend
+    /// does not announce is still caught; the client hears `list_changed` when what it may use
+    /// changed.
+    fn spawn_refresher(self: &Arc<Self>) {
+        let every = self.shared.integrity.refresh_every();
+        if every.is_zero() {
+            return;
+        }
+        let weak = Arc::downgrade(self);
+        let cancel = self.cancel.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(every) => {}
+                }
+                let Some(s) = weak.upgrade() else { return };
+                s.refresh_catalogs().await;
+            }
+        });
+    }
+
+    /// Approvals changed (the lockfile was reloaded): review again and tell the client.
+    pub fn approvals_changed(&self) {
+        *lock(&self.cache) = Cache::default();
+        self.notify_all_lists();
+    }
+
+    fn notify_all_lists(&self) {
+        let caps: Vec<Value> = lock(&self.shared.known_caps).values().cloned().collect();
+        for (cap, method) in [
+            ("tools", "notifications/tools/list_changed"),
+            ("prompts", "notifications/prompts/list_changed"),
+            ("resources", "notifications/resources/list_changed"),
+        ] {
+            if caps.iter().any(|c| c.get(cap).is_some()) {
+                self.deliver(protocol::notification(method, None), None);
+            }
+        }
+    }
+
     async fn connect_link(self: &Arc<Self>, link: &Arc<Link>) -> Result<(), UpstreamError> {
+        // What a stdio backend runs is checked against its pins before it starts.
+        if let crate::upstream::SpecKind::Stdio { argv, env, cwd } = &link.spec.kind {
+            self.shared
+                .integrity
+                .check_executables(&link.spec.name, argv, env, cwd.as_deref())
+                .map_err(|reason| UpstreamError::Unavailable {
+                    backend: link.spec.name.clone(),
+                    reason,
+                })?;
+        }
         let (tx, rx) = mpsc::channel(256);
         let binding = Binding {
             source: link.spec.credentials.clone(),
@@ -808,6 +872,13 @@ impl Store {
     }
     pub fn len(&self) -> usize {
         self.map.read().map(|m| m.len()).unwrap_or(0)
+    }
+    /// Every live session.
+    pub fn all(&self) -> Vec<Arc<Session>> {
+        self.map
+            .read()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
     }
     /// Live sessions of one principal (`iss|sub`).
     pub fn count_for(&self, principal_key: &str) -> usize {

@@ -25,7 +25,7 @@ pub enum Reply {
 const MAX_UPSTREAM_PAGES: usize = 100;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum ListKind {
+pub(super) enum ListKind {
     Tools,
     Prompts,
     Resources,
@@ -56,6 +56,15 @@ impl ListKind {
             ListKind::Resources | ListKind::Templates => "resources",
         }
     }
+    /// What the integrity stage pins of this list (resources are data, not definitions).
+    fn integrity_kind(self) -> Option<crate::integrity::Kind> {
+        match self {
+            ListKind::Tools => Some(crate::integrity::Kind::Tool),
+            ListKind::Prompts => Some(crate::integrity::Kind::Prompt),
+            ListKind::Templates => Some(crate::integrity::Kind::ResourceTemplate),
+            ListKind::Resources => None,
+        }
+    }
     fn tag(self) -> &'static str {
         match self {
             ListKind::Tools => "t",
@@ -81,10 +90,12 @@ impl Session {
                 "this session is already initialized; start a new session without `Mcp-Session-Id`",
                 None,
             )),
-            "tools/list" => Reply::Json(self.list(ListKind::Tools, &msg).await),
+            // Meta mode and workflows (session::meta) decide what a tool list shows.
+            "tools/list" => Reply::Json(self.tools_list(&msg).await),
             "prompts/list" => Reply::Json(self.list(ListKind::Prompts, &msg).await),
             "resources/list" => Reply::Json(self.list(ListKind::Resources, &msg).await),
             "resources/templates/list" => Reply::Json(self.list(ListKind::Templates, &msg).await),
+            "tools/call" if self.owns_call(&msg) => self.meta_call(msg).await,
             "tools/call" => self.named_call(ListKind::Tools, msg).await,
             "prompts/get" => self.named_call(ListKind::Prompts, msg).await,
             "resources/read" => self.uri_call(msg, true).await,
@@ -125,14 +136,19 @@ impl Session {
 
     // ----- lists -----
 
-    async fn merged(self: &Arc<Self>, kind: ListKind) -> Arc<Merged> {
+    pub(super) async fn merged(self: &Arc<Self>, kind: ListKind) -> Arc<Merged> {
+        let generation = self.shared.integrity.generation();
         let cached = {
             let c = lock(&self.cache);
-            match kind {
-                ListKind::Tools => c.tools.clone(),
-                ListKind::Prompts => c.prompts.clone(),
-                ListKind::Resources => c.resources.clone(),
-                ListKind::Templates => c.templates.clone(),
+            if c.generation != generation {
+                None
+            } else {
+                match kind {
+                    ListKind::Tools => c.tools.clone(),
+                    ListKind::Prompts => c.prompts.clone(),
+                    ListKind::Resources => c.resources.clone(),
+                    ListKind::Templates => c.templates.clone(),
+                }
             }
         };
         if let Some(m) = cached {
@@ -173,16 +189,44 @@ impl Session {
         });
         let results = futures::future::join_all(fetches).await;
         let mut lists = Vec::new();
+        let mut verdicts = std::collections::HashMap::new();
         for (link, items) in results {
             match items {
                 Some(items) => {
                     lock(&link.offered).insert(kind.field(), items.clone());
+                    // Every list a backend gives is reviewed against its pins before a client
+                    // sees any of it.
+                    let items = match kind.integrity_kind() {
+                        None => items,
+                        Some(ik) => {
+                            let server_info = link
+                                .init()
+                                .and_then(|i| i.get("serverInfo").cloned())
+                                .unwrap_or(Value::Null);
+                            let mut r = self.shared.integrity.review(
+                                &link.spec.name,
+                                ik,
+                                &items,
+                                &server_info,
+                            );
+                            if kind == ListKind::Templates {
+                                // Templates route reads by URI: a quarantined one must not.
+                                r.items.retain(|t| {
+                                    crate::integrity::item_name(ik, t)
+                                        .and_then(|n| r.verdicts.get(n))
+                                        .is_none_or(|v| v.quarantine.is_none())
+                                });
+                            }
+                            verdicts.insert(link.spec.name.clone(), r.verdicts);
+                            Arc::new(r.items)
+                        }
+                    };
                     lists.push((link.spec.name.clone(), items));
                 }
                 None => self.backend_down(&link, "it failed while listing".into()),
             }
         }
-        let merged = match kind {
+        let mut merged = match kind {
             ListKind::Tools | ListKind::Prompts => {
                 let (m, collisions) = self.shared.namer.merge(&lists);
                 for c in collisions {
@@ -196,8 +240,22 @@ impl Session {
         for h in &merged.hidden {
             tracing::info!(session = %self.id, backend = %h.backend, name = %h.original, exposed = %h.exposed, winner = %h.winner, "hidden by a name collision");
         }
+        merged.verdicts = merged
+            .routes
+            .iter()
+            .filter_map(|(exposed, r)| {
+                let v = verdicts.get(&r.backend)?.get(&r.original)?;
+                Some((exposed.clone(), v.clone()))
+            })
+            .collect();
         let merged = Arc::new(merged);
         let mut c = lock(&self.cache);
+        if c.generation != generation {
+            *c = super::Cache {
+                generation,
+                ..Default::default()
+            };
+        }
         let slot = match kind {
             ListKind::Tools => &mut c.tools,
             ListKind::Prompts => &mut c.prompts,
@@ -208,7 +266,7 @@ impl Session {
         merged
     }
 
-    async fn list(self: &Arc<Self>, kind: ListKind, msg: &Value) -> Value {
+    pub(super) async fn list(self: &Arc<Self>, kind: ListKind, msg: &Value) -> Value {
         let id = msg.get("id").cloned().unwrap_or(Value::Null);
         let offset = match protocol::params(msg).and_then(|p| p.get("cursor")) {
             None | Some(Value::Null) => 0,
@@ -257,9 +315,16 @@ impl Session {
         protocol::result_response(id, Value::Object(result))
     }
 
-    /// The items this principal may see: a tool the policy can never allow is not listed.
-    fn visible_items<'m>(&self, kind: ListKind, merged: &'m Merged) -> Vec<&'m Value> {
+    /// The items this principal may see: a quarantined item, or one the policy can never allow,
+    /// is not listed.
+    pub(super) fn visible_items<'m>(&self, kind: ListKind, merged: &'m Merged) -> Vec<&'m Value> {
         let guard = &self.shared.guard;
+        let quarantined = |name: &str| {
+            merged
+                .verdicts
+                .get(name)
+                .is_some_and(|v| v.quarantine.is_some())
+        };
         match kind {
             ListKind::Tools => {}
             ListKind::Prompts => {
@@ -270,6 +335,9 @@ impl Session {
                         let Some(name) = item.get("name").and_then(Value::as_str) else {
                             return false;
                         };
+                        if quarantined(name) {
+                            return false;
+                        }
                         let Some(route) = merged.routes.get(name) else {
                             return false;
                         };
@@ -313,13 +381,20 @@ impl Session {
             let Some(route) = merged.routes.get(name) else {
                 continue;
             };
+            let verdict = merged.verdicts.get(name);
+            if verdict.is_some_and(|v| v.quarantine.is_some()) {
+                continue;
+            }
             refs.push(ResourceRef::Tool {
                 exposed: name,
                 original: &route.original,
                 backend: &route.backend,
                 definition: item,
-                pinned: false,
-                findings: &[],
+                // INVARIANT: `pinned` only when the backend's definition is the approved one
+                // (an operator override on top is reviewed config), so policy may trust the
+                // annotations clients see.
+                pinned: verdict.is_some_and(|v| v.pinned),
+                findings: verdict.map_or(&[], |v| v.findings.as_slice()),
             });
             kept.push(item);
         }
@@ -363,7 +438,7 @@ impl Session {
         self.merged(kind).await.routes.get(name).cloned()
     }
 
-    async fn named_call(self: &Arc<Self>, kind: ListKind, mut msg: Value) -> Reply {
+    pub(super) async fn named_call(self: &Arc<Self>, kind: ListKind, mut msg: Value) -> Reply {
         let id = msg.get("id").cloned().unwrap_or(Value::Null);
         let Some(name) = protocol::params(&msg)
             .and_then(|p| p.get("name"))
@@ -411,7 +486,8 @@ impl Session {
                 data,
             ));
         };
-        // The guard chain decides before anything goes upstream.
+        // The guard chain decides before anything goes upstream: integrity first (nobody may
+        // call a quarantined definition), then policy, limits and audit.
         let merged = self.merged(kind).await;
         let definition = merged
             .items
@@ -419,6 +495,29 @@ impl Session {
             .find(|i| i.get("name").and_then(Value::as_str) == Some(name.as_str()))
             .cloned()
             .unwrap_or(Value::Null);
+        let verdict = merged.verdicts.get(&name).cloned().unwrap_or_default();
+        if let Some(q) = &verdict.quarantine {
+            let method = if kind == ListKind::Tools {
+                "tools/call"
+            } else {
+                "prompts/get"
+            };
+            return Reply::Json(
+                self.shared
+                    .guard
+                    .refuse_quarantined(
+                        &self.caller(),
+                        &id,
+                        method,
+                        what,
+                        &name,
+                        &route.backend,
+                        &route.original,
+                        q,
+                    )
+                    .await,
+            );
+        }
         let arguments = protocol::params(&msg)
             .and_then(|p| p.get("arguments"))
             .cloned();
@@ -431,10 +530,8 @@ impl Session {
                     original: &route.original,
                     backend: &route.backend,
                     definition: &definition,
-                    // INVARIANT: nothing is pinned until the integrity stage exists, so tool
-                    // annotations are not trusted by policy (read_only=false, destructive=true).
-                    pinned: false,
-                    findings: &[],
+                    pinned: verdict.pinned,
+                    findings: &verdict.findings,
                 },
             ),
             _ => (
@@ -583,6 +680,29 @@ impl Session {
                 let name = reference.get("name").and_then(Value::as_str).unwrap_or("");
                 match self.route_name(ListKind::Prompts, name).await {
                     Some(route) => {
+                        let verdict = self
+                            .merged(ListKind::Prompts)
+                            .await
+                            .verdicts
+                            .get(name)
+                            .cloned();
+                        if let Some(q) = verdict.and_then(|v| v.quarantine) {
+                            return Reply::Json(
+                                self.shared
+                                    .guard
+                                    .refuse_quarantined(
+                                        &self.caller(),
+                                        &id,
+                                        "completion/complete",
+                                        "prompt",
+                                        name,
+                                        &route.backend,
+                                        &route.original,
+                                        &q,
+                                    )
+                                    .await,
+                            );
+                        }
                         let resource = ResourceRef::Prompt {
                             exposed: name,
                             original: &route.original,
@@ -652,6 +772,34 @@ impl Session {
             }
         };
         Reply::Json(self.forward(&backend, msg).await)
+    }
+
+    /// Re-read every catalog now (the periodic refresh): drift a backend did not announce is
+    /// reviewed, and the client hears `list_changed` for each list whose offer changed.
+    pub(super) async fn refresh_catalogs(self: &Arc<Self>) {
+        for kind in [ListKind::Tools, ListKind::Prompts, ListKind::Templates] {
+            let before = {
+                let mut c = lock(&self.cache);
+                let slot = match kind {
+                    ListKind::Tools => &mut c.tools,
+                    ListKind::Prompts => &mut c.prompts,
+                    _ => &mut c.templates,
+                };
+                slot.take()
+            };
+            let after = self.merged(kind).await;
+            // A list the client has not read since it was last invalidated needs no notice.
+            let changed =
+                before.is_some_and(|b| b.items != after.items || b.verdicts != after.verdicts);
+            if changed {
+                let method = match kind {
+                    ListKind::Tools => "notifications/tools/list_changed",
+                    ListKind::Prompts => "notifications/prompts/list_changed",
+                    _ => "notifications/resources/list_changed",
+                };
+                self.deliver(protocol::notification(method, None), None);
+            }
+        }
     }
 
     async fn set_level(self: &Arc<Self>, msg: Value) -> Value {

@@ -236,6 +236,8 @@ pub struct Metrics {
     sessions: Gauge,
     token_exchange: Family<TokenExchangeLabels, Counter>,
     backend_up: Family<BackendLabels, Gauge>,
+    /// The same states as `backend_up`, readable for `/readyz`.
+    backend_states: RwLock<BTreeMap<String, bool>>,
 }
 
 impl Default for Metrics {
@@ -312,6 +314,7 @@ impl Metrics {
             sessions,
             token_exchange,
             backend_up,
+            backend_states: RwLock::default(),
         }
     }
 
@@ -401,12 +404,26 @@ impl Metrics {
             .inc();
     }
 
+    /// A backend's connection state as last observed (by the start-up probe or any session).
     pub fn set_backend_up(&self, backend: &str, up: bool) {
         self.backend_up
             .get_or_create(&BackendLabels {
                 backend: backend.to_owned(),
             })
             .set(i64::from(up));
+        let mut b = self
+            .backend_states
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        b.insert(backend.to_owned(), up);
+    }
+
+    /// Every backend's last observed state (see [`Metrics::set_backend_up`]).
+    pub fn backend_states(&self) -> BTreeMap<String, bool> {
+        self.backend_states
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Every metric in the OpenMetrics text format (ends with `# EOF`).
@@ -479,6 +496,18 @@ impl Readiness {
     pub fn ready_fn(self: &Arc<Self>) -> ReadyFn {
         let me = self.clone();
         Arc::new(move || me.snapshot())
+    }
+
+    /// Like [`Readiness::ready_fn`], with backends as `metrics` last observed them (live: a
+    /// session that loses a backend, or gets it back, changes what `/readyz` reports).
+    pub fn live_fn(self: &Arc<Self>, metrics: Arc<Metrics>) -> ReadyFn {
+        let me = self.clone();
+        Arc::new(move || {
+            for (b, up) in metrics.backend_states() {
+                me.set_backend(&b, up);
+            }
+            me.snapshot()
+        })
     }
 }
 

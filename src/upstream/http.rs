@@ -26,9 +26,19 @@ pub(crate) fn build_client(
     cfg: &config::Config,
     b: &config::Backend,
 ) -> Result<reqwest::Client, ConfigError> {
-    let mut builder = reqwest::Client::builder()
+    // The guard: connections only to allowed addresses, no proxy, no redirects (a backend
+    // that answers 3xx gets an error naming the target; see `request_inner`).
+    let egress = crate::egress::Egress::from_config(cfg);
+    if let Some(url) = &b.url {
+        // INVARIANT: config validation checked this already; kept for configs built in code.
+        egress.check_url(url).map_err(|e| ConfigError::Secret {
+            what: format!("URL of backend `{}`", b.name),
+            message: e.to_string(),
+        })?;
+    }
+    let mut builder = egress
+        .client_builder()
         .connect_timeout(Duration::from_secs(b.init_timeout_secs.min(30)))
-        .redirect(reqwest::redirect::Policy::none())
         .pool_idle_timeout(Duration::from_secs(90))
         .user_agent(concat!("portcullis/", env!("CARGO_PKG_VERSION")));
     if let Some(ca) = &b.ca {
@@ -74,7 +84,14 @@ impl HttpConn {
     ) -> Self {
         let (url, client) = match &spec.kind {
             SpecKind::Http { url, client } => (url.clone(), client.clone()),
-            SpecKind::Stdio { .. } => (String::new(), reqwest::Client::new()),
+            // Never used: a stdio spec has no URL. Guarded all the same.
+            SpecKind::Stdio { .. } => (
+                String::new(),
+                Arc::new(crate::egress::Egress::default())
+                    .client_builder()
+                    .build()
+                    .unwrap_or_default(),
+            ),
         };
         Self {
             name: spec.name.clone(),
@@ -225,6 +242,20 @@ impl HttpConn {
                     *g = Some(sid.to_owned());
                 }
             }
+        }
+        if status.is_redirection() {
+            let to = resp
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .chars()
+                .take(200)
+                .collect::<String>();
+            return Err(self.protocol_err(format!(
+                "HTTP {status} redirect to `{to}` not followed: the gateway follows no redirects \
+                 from backends; set `url` to the final address"
+            )));
         }
         if !status.is_success() {
             let text = read_capped(resp, 2048).await.unwrap_or_default();
@@ -445,15 +476,7 @@ fn content_type(resp: &reqwest::Response) -> String {
 }
 
 fn describe(e: &reqwest::Error) -> String {
-    use std::error::Error;
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
+    crate::egress::error_chain(e)
 }
 
 async fn read_body(resp: reqwest::Response, max: usize) -> Result<Vec<u8>, String> {

@@ -81,6 +81,9 @@ pub struct BackendSpec {
     pub max_json_depth: usize,
     /// What this backend is given to authenticate each request (HTTP only).
     pub credentials: Arc<crate::credentials::Source>,
+    /// stdio: rlimits applied when the child starts. `SpecKind::Stdio::argv` stays the
+    /// backend's own program (what integrity pins); the `prlimit` prefix is added at spawn.
+    pub resource_limits: Option<stdio::ResourceLimits>,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +141,7 @@ impl BackendSpec {
             max_message_bytes: limits.max_upstream_message_bytes,
             max_json_depth: limits.max_json_depth.max(128),
             credentials: Arc::new(crate::credentials::Source::from_config(cfg, b)?),
+            resource_limits: b.resource_limits.clone(),
         })
     }
 

@@ -1,9 +1,16 @@
 //! stdio backends: a child process speaking newline-delimited JSON-RPC.
 //!
 //! The child gets exactly the environment its config names (`env_clear` first: the gateway's own
-//! environment, which may hold its secrets, is never inherited), no shell, an optional working
-//! directory, and its stderr goes to our logs line by line. `kill_on_drop` ties its life to the
-//! connection.
+//! environment, which may hold its secrets, is never inherited), no shell (`command` is an argv,
+//! executed as is: `;`, `|` or `$X` in it mean nothing), an optional working directory, and its
+//! stderr goes to our logs line by line. `kill_on_drop` ties its life to the connection.
+//!
+//! Optional `resource_limits` are kernel rlimits set before the backend's own program runs. The
+//! crate forbids `unsafe`, and `setrlimit` between fork and exec (`pre_exec`) needs it; so the
+//! argv is prefixed with util-linux `prlimit --as=… -- program args…`, which sets the limits on
+//! itself and then `execvp`s the program. The program is found the same way as without the
+//! prefix: Rust looks a program up in the child's `PATH` once the environment is cleared, and
+//! `execvp` in `prlimit` does too, with the same (cleared) environment.
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -33,6 +40,11 @@ impl StdioConn {
     ) -> Result<Self, UpstreamError> {
         let SpecKind::Stdio { argv, env, cwd } = &spec.kind else {
             return Err(unavailable(&spec.name, "not a stdio backend".into()));
+        };
+        let argv = match &spec.resource_limits {
+            Some(limits) => with_limits(argv.clone(), limits)
+                .map_err(|e| unavailable(&spec.name, format!("resource limits: {e}")))?,
+            None => argv.clone(),
         };
         let (program, args) = argv
             .split_first()
@@ -135,6 +147,112 @@ impl StdioConn {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(2), child.wait()).await;
         }
     }
+}
+
+/// `resource_limits = { address_space_mb = 4096, cpu_secs = 3600, open_files = 256,
+/// file_size_mb = 1024 }`: each optional; each sets both the soft and the hard limit, so the
+/// child cannot raise it again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceLimits {
+    /// Virtual address space (`RLIMIT_AS`), MiB. Not RSS: runtimes that reserve large address
+    /// ranges up front (Node.js/V8, the JVM) need several GiB even when they use little.
+    pub address_space_mb: Option<u64>,
+    /// CPU time (`RLIMIT_CPU`), seconds of CPU over the child's whole life.
+    pub cpu_secs: Option<u64>,
+    /// Open file descriptors (`RLIMIT_NOFILE`).
+    pub open_files: Option<u64>,
+    /// Largest file the child may write (`RLIMIT_FSIZE`), MiB.
+    pub file_size_mb: Option<u64>,
+}
+
+impl ResourceLimits {
+    fn options(&self) -> Vec<String> {
+        let mib = |n: u64| n.saturating_mul(1024 * 1024);
+        [
+            self.address_space_mb.map(|n| format!("--as={}", mib(n))),
+            self.cpu_secs.map(|n| format!("--cpu={n}")),
+            self.open_files.map(|n| format!("--nofile={n}")),
+            self.file_size_mb.map(|n| format!("--fsize={}", mib(n))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+/// Where util-linux installs `prlimit`; only these (never a `PATH` lookup of the gateway's).
+const PRLIMIT: &[&str] = &["/usr/bin/prlimit", "/bin/prlimit"];
+
+fn prlimit() -> Option<&'static str> {
+    PRLIMIT
+        .iter()
+        .copied()
+        .find(|p| std::path::Path::new(p).is_file())
+}
+
+/// `argv` prefixed with `prlimit` and the limits (see the module docs).
+pub(crate) fn with_limits(
+    argv: Vec<String>,
+    limits: &ResourceLimits,
+) -> Result<Vec<String>, String> {
+    let options = limits.options();
+    if options.is_empty() {
+        return Ok(argv);
+    }
+    let tool = prlimit().ok_or_else(|| {
+        format!(
+            "`prlimit` (util-linux) is needed to apply them and is not at {}",
+            PRLIMIT.join(" or ")
+        )
+    })?;
+    let mut out = vec![tool.to_owned()];
+    out.extend(options);
+    out.push("--".into());
+    out.extend(argv);
+    Ok(out)
+}
+
+/// Config validation of `resource_limits`: stdio only, non-zero values, `prlimit` present.
+pub fn check_config(cfg: &crate::config::Config) -> Result<(), (String, usize, String)> {
+    for (i, b) in cfg.backends.iter().enumerate() {
+        let be = b.get_ref();
+        let Some(limits) = &be.resource_limits else {
+            continue;
+        };
+        let fail = |message: String| {
+            (
+                format!("backend[{i}].resource_limits"),
+                b.span().start,
+                message,
+            )
+        };
+        if be.command.is_none() {
+            return Err(fail(format!(
+                "backend `{}` is not a stdio backend; resource limits apply to child processes only",
+                be.name
+            )));
+        }
+        let values = [
+            limits.address_space_mb,
+            limits.cpu_secs,
+            limits.open_files,
+            limits.file_size_mb,
+        ];
+        if values.contains(&Some(0)) {
+            return Err(fail(
+                "limits must be at least 1 (leave a key out for no limit)".into(),
+            ));
+        }
+        if values.iter().any(Option::is_some) && prlimit().is_none() {
+            return Err(fail(format!(
+                "`prlimit` (util-linux) is needed to apply resource limits and is not at {}; \
+                 install util-linux or remove `resource_limits`",
+                PRLIMIT.join(" or ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn unavailable(backend: &str, reason: String) -> UpstreamError {

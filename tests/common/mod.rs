@@ -230,6 +230,43 @@ pub fn start_conformance_server() -> (Proc, String) {
     (proc, url)
 }
 
+/// Build (if needed) and return the rmcp `drift-server` fixture: an MCP server whose catalog
+/// changes on `POST /control` (see `fixtures/conformance-server/src/bin/drift-server.rs`).
+pub fn drift_server_bin() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "conformance-server",
+            "--bin",
+            "drift-server",
+        ])
+        .current_dir(repo_root())
+        .status()
+        .expect("cargo build -p conformance-server --bin drift-server");
+    assert!(status.success(), "building the drift-server fixture failed");
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let candidate = dir.join("drift-server");
+    if candidate.exists() {
+        return candidate;
+    }
+    repo_root().join("target/debug/drift-server")
+}
+
+/// Start the drift-server fixture on a free port; returns it, its MCP URL and its control URL.
+pub fn start_drift_server() -> (Proc, String, String) {
+    let mut cmd = Command::new(drift_server_bin());
+    cmd.args(["--port", "0"]);
+    let proc = Proc::spawn(cmd);
+    let line = proc.wait_for_line("listening on", Duration::from_secs(30));
+    let url = line.rsplit(' ').next().unwrap().to_owned();
+    let control = format!("{}/control", url.trim_end_matches("/mcp"));
+    (proc, url, control)
+}
+
 /// Run the Python `mcp` SDK client driver (`tests/py/mcp_client.py`) with a script of steps.
 pub fn python_client(url: &str, steps: &Value, extra: &[&str]) -> Value {
     let d = deps();
@@ -288,7 +325,8 @@ pub fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-/// A config prelude for tests: anonymous on loopback (identity is tested separately).
+/// A config prelude for tests: anonymous on loopback (identity is tested separately), and
+/// outbound connections allowed to loopback, where every test backend listens.
 pub const ANON: &str = r#"
 [listen]
 address = "127.0.0.1:0"
@@ -296,7 +334,20 @@ address = "127.0.0.1:0"
 [auth]
 mode = "anonymous"
 dangerous_allow_anonymous = true
+
+[network]
+dangerous_allow_private = ["127.0.0.1/32", "::1/128"]
+
+[integrity]
+new_items = "trust_on_first_use"
 "#;
+
+/// Tests that are not about integrity pin what they first see (see [`ANON`]).
+pub const TOFU: &str = "\n[integrity]\nnew_items = \"trust_on_first_use\"\n";
+
+/// The `[network]` section tests with HTTP backends or a networked IdP need (see [`ANON`]).
+pub const ALLOW_LOOPBACK: &str =
+    "\n[network]\ndangerous_allow_private = [\"127.0.0.1/32\", \"::1/128\"]\n";
 
 /// A small raw MCP client over Streamable HTTP (reqwest), for tests that need exact control of
 /// headers, cursors or concurrency. Parses JSON or SSE responses.

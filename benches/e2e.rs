@@ -1,0 +1,769 @@
+//! End to end: the same `tools/call` against a fast MCP backend directly, and through the real
+//! `portcullis` binary with the whole chain on (TLS, JWT, Cedar, limits, audit), at concurrency
+//! 1 and 16. Prints p50/p99 latency, calls/s, what the gateway adds, and the gateway's memory.
+//!
+//! Run: `cargo bench --bench e2e`. Everything runs on 127.0.0.1 on free ports; every process
+//! started here is killed when the bench ends, also on failure.
+//!
+//! The backend is a minimal MCP server over Streamable HTTP in this file (`mod backend`), run
+//! as its own process. Not the rmcp fixture (`fixtures/conformance-server`): its axum listener
+//! leaves Nagle's algorithm on, so on a keep-alive connection each SSE response waits ~40 ms
+//! for the client's delayed ACK, and a backend that slow hides everything the gateway costs.
+//! The bench backend answers in microseconds, so the direct numbers are close to the cost of
+//! the HTTP round trip and the load generator itself.
+//!
+//! The load generator is one MCP client (reqwest, HTTP/1.1 keep-alive, one connection and one
+//! MCP session per worker) used unchanged for both targets; only the URL, the trusted CA and
+//! the bearer token differ.
+// A benchmark is a harness: a failed expectation should stop it loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// The tool every call invokes; `[naming] strategy = "priority"` keeps its bare name through
+/// the gateway, so both targets receive byte-identical requests.
+const TOOL: &str = "test_simple_text";
+
+/// Calls per configuration (measured), and warm-up calls before them.
+const PLAN: &[(usize, usize, usize)] = &[
+    // (concurrency, warm-up calls, measured calls)
+    (1, 300, 2_000),
+    (16, 2_000, 20_000),
+];
+
+const POLICY: &str = r#"
+@id("eng-may-use-fast")
+permit (principal in Group::"eng", action in Action::"call_tool", resource in Backend::"fast");
+
+@id("no-tools-with-findings")
+forbid (principal, action in Action::"call_tool", resource)
+when { !resource.findings.isEmpty() };
+"#;
+
+fn main() {
+    if std::env::args().any(|a| a == BACKEND_FLAG) {
+        backend::serve();
+        return;
+    }
+    // `cargo test --benches` runs each bench binary with no `--bench` flag: compile only.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("e2e: run with `cargo bench --bench e2e`");
+        return;
+    }
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let work = tempfile::tempdir().unwrap();
+    let backend = start_backend();
+    let gw = start_gateway(work.path(), &backend.url);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let direct = Target {
+        url: backend.url.clone(),
+        ca: None,
+        token: None,
+    };
+    let through = Target {
+        url: gw.url.clone(),
+        ca: Some(std::fs::read(work.path().join("certs/dev.crt")).unwrap()),
+        token: Some(gw.token.clone()),
+    };
+
+    let idle = memory(gw.proc.child.id());
+    let mut rows = Vec::new();
+    let mut after = Vec::new();
+    for &(conc, warm, n) in PLAN {
+        for (name, target) in [("direct", &direct), ("gateway", &through)] {
+            let r = rt.block_on(measure(target, conc, warm, n));
+            rows.push((name, conc, r));
+        }
+        after.push((conc, memory(gw.proc.child.id())));
+    }
+    let calls_through: usize = PLAN.iter().map(|(_, w, n)| w + n).sum();
+    let audited = check_audit(&gw, calls_through);
+
+    print_report(&rows, idle, &after, audited);
+    drop(gw);
+    drop(backend);
+}
+
+// ----- processes -----
+
+/// A child process, killed and reaped on drop. Its stdout lines go to a channel (drained by a
+/// thread, so a chatty child never blocks on a full pipe); stderr goes to a file or nowhere.
+struct Proc {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    /// Where stderr goes (shown when the process fails to start).
+    log: Option<PathBuf>,
+}
+
+impl Proc {
+    fn spawn(mut cmd: Command, log: Option<PathBuf>) -> Proc {
+        let stderr = match &log {
+            Some(p) => Stdio::from(std::fs::File::create(p).unwrap()),
+            None => Stdio::null(),
+        };
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot spawn {cmd:?}: {e}"));
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Proc { child, lines, log }
+    }
+
+    fn wait_for_line(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(_) => panic!(
+                    "no line containing {needle:?} (exit status {:?}); stderr:\n{}",
+                    self.child.try_wait(),
+                    self.log
+                        .as_ref()
+                        .and_then(|p| std::fs::read_to_string(p).ok())
+                        .unwrap_or_default()
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Backend {
+    _proc: Proc,
+    url: String,
+}
+
+/// The backend is this bench binary again, in backend mode: its own process, as a real
+/// backend would be.
+fn start_backend() -> Backend {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.arg(BACKEND_FLAG);
+    let mut proc = Proc::spawn(cmd, None);
+    let line = proc.wait_for_line("listening on");
+    let url = line.rsplit(' ').next().unwrap().to_owned();
+    Backend { _proc: proc, url }
+}
+
+struct Gateway {
+    proc: Proc,
+    url: String,
+    token: String,
+    audit: PathBuf,
+}
+
+fn portcullis(args: &[&str], dir: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "portcullis {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn free_port() -> u16 {
+    // INVARIANT: nothing else on this machine grabs the port between this drop and the
+    // gateway's bind; good enough for a bench (a clash fails loudly at start-up).
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// The gateway with every stage of the chain on, as a production config would have it.
+fn start_gateway(dir: &Path, backend_url: &str) -> Gateway {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    portcullis(
+        &[
+            "dev-cert",
+            "--out",
+            "certs",
+            "--name",
+            "localhost",
+            "--name",
+            "127.0.0.1",
+        ],
+        dir,
+    );
+    let pol = dir.join("policies");
+    std::fs::create_dir(&pol).unwrap();
+    std::fs::copy(
+        root.join("policies/portcullis.cedarschema"),
+        pol.join("portcullis.cedarschema"),
+    )
+    .unwrap();
+    std::fs::write(pol.join("bench.cedar"), POLICY).unwrap();
+    std::fs::create_dir(dir.join("audit")).unwrap();
+    let port = free_port();
+    let config = format!(
+        r#"
+[listen]
+address = "127.0.0.1:{port}"
+public_url = "https://127.0.0.1:{port}/mcp"
+tls = {{ cert = "certs/dev.crt", key = "certs/dev.key" }}
+
+[auth]
+mode = "oidc"
+required_scopes = ["mcp"]
+[[auth.issuers]]
+issuer = "urn:portcullis:bench"
+dev_key_file = "dev-signing-key.pem"
+groups_claim = "groups"
+
+[policy]
+schema = "policies/portcullis.cedarschema"
+policies = "policies"
+
+# Generous: nothing is refused, but every limiter is consulted and charged on every call.
+[limits]
+global = "1000000/s"
+per_backend = "1000000/s"
+per_principal = "1000000/s"
+per_principal_tool = "1000000/s"
+max_sessions_per_principal = 1000
+
+[audit]
+file = "audit/portcullis.jsonl"
+fsync = {{ interval_ms = 1000 }}
+
+[admin]
+address = "127.0.0.1:0"
+
+# INTEGRITY: tool pins are checked on every call; the bench tool is pinned on first sight.
+[integrity]
+new_items = "trust_on_first_use"
+
+# The backend listens on loopback, which the SSRF guard refuses unless listed.
+[network]
+dangerous_allow_private = ["127.0.0.1/32"]
+
+[naming]
+strategy = "priority"
+
+[[backend]]
+name = "fast"
+url = "{backend_url}"
+"#
+    );
+    let config_path = dir.join("portcullis.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let cfg = config_path.to_str().unwrap();
+    let token = portcullis(
+        &[
+            "token", "mint", "--config", cfg, "--sub", "bench", "--groups", "eng", "--scope",
+            "mcp", "--ttl", "3600",
+        ],
+        dir,
+    )
+    .trim()
+    .to_owned();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
+    cmd.args(["serve", "--config", cfg]).current_dir(dir);
+    let mut proc = Proc::spawn(cmd, Some(dir.join("gateway.log")));
+    let line = proc.wait_for_line("listening on");
+    let url = line.rsplit(' ').next().unwrap().to_owned();
+    assert!(url.starts_with("https://"), "gateway is not on TLS: {line}");
+    Gateway {
+        proc,
+        url,
+        token,
+        audit: dir.join("audit/portcullis.jsonl"),
+    }
+}
+
+/// Every call through the gateway left an `allow` record, and the chain verifies: the
+/// audit and policy stages really ran. Returns the number of call records.
+fn check_audit(gw: &Gateway, expected: usize) -> usize {
+    // Records are on disk once their call returned (write(2) before forwarding).
+    let text = std::fs::read_to_string(&gw.audit).unwrap();
+    let calls = text
+        .lines()
+        .filter(|l| l.contains(r#""kind":"call""#) && l.contains(r#""decision":"allow""#))
+        .count();
+    assert_eq!(calls, expected, "call records in the audit trail");
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(["audit", "verify"])
+        .arg(&gw.audit)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "audit verify: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    calls
+}
+
+/// (VmRSS, VmHWM) in KiB from /proc/<pid>/status.
+fn memory(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+// ----- the load generator -----
+
+struct Target {
+    url: String,
+    /// The CA to trust (the gateway's dev certificate); `None` for plain HTTP.
+    ca: Option<Vec<u8>>,
+    token: Option<String>,
+}
+
+/// One worker: its own connection and MCP session.
+struct Client {
+    http: reqwest::Client,
+    url: String,
+    token: Option<String>,
+    session: Option<String>,
+}
+
+impl Client {
+    fn new(t: &Target) -> Client {
+        let mut b = reqwest::Client::builder()
+            .http1_only()
+            .tcp_nodelay(true)
+            .timeout(Duration::from_secs(30));
+        if let Some(pem) = &t.ca {
+            b = b.tls_certs_only([reqwest::Certificate::from_pem(pem).unwrap()]);
+        }
+        Client {
+            http: b.build().unwrap(),
+            url: t.url.clone(),
+            token: t.token.clone(),
+            session: None,
+        }
+    }
+
+    async fn post(&self, body: String) -> (u16, Option<String>, bytes::Bytes) {
+        let mut req = self
+            .http
+            .post(&self.url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(s) = &self.session {
+            req = req
+                .header("mcp-session-id", s)
+                .header("mcp-protocol-version", "2025-11-25");
+        }
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let sid = resp
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (status, sid, resp.bytes().await.unwrap())
+    }
+
+    async fn initialize(t: &Target) -> Client {
+        let mut c = Client::new(t);
+        let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "portcullis-e2e-bench", "version": "0"}}});
+        let (status, sid, body) = c.post(init.to_string()).await;
+        assert_eq!(
+            status,
+            200,
+            "initialize: {}",
+            String::from_utf8_lossy(&body)
+        );
+        c.session = Some(sid.expect("no Mcp-Session-Id"));
+        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        let (status, _, _) = c.post(note.to_string()).await;
+        assert_eq!(status, 202, "notifications/initialized");
+        c
+    }
+
+    /// One `tools/call`; fails loudly unless the response is this call's result.
+    async fn call(&self, id: u64) {
+        let msg = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
+            "name": TOOL,
+            "arguments": {"query": "status of build 4127", "limit": 10}}});
+        let (status, _, body) = self.post(msg.to_string()).await;
+        assert_eq!(
+            status,
+            200,
+            "tools/call: {}",
+            String::from_utf8_lossy(&body)
+        );
+        let ok = messages(&body)
+            .iter()
+            .any(|m| m["id"] == json!(id) && m["result"]["content"].is_array());
+        assert!(
+            ok,
+            "no result for call {id}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+
+    async fn close(&self) {
+        let mut req = self.http.delete(&self.url);
+        if let Some(s) = &self.session {
+            req = req
+                .header("mcp-session-id", s)
+                .header("mcp-protocol-version", "2025-11-25");
+        }
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let _ = req.send().await;
+    }
+}
+
+/// The JSON-RPC messages of a response body: one JSON document, or SSE `data:` events.
+fn messages(body: &[u8]) -> Vec<Value> {
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        return vec![v];
+    }
+    let text = String::from_utf8_lossy(body);
+    text.split("\n\n")
+        .filter_map(|event| {
+            let data: Vec<&str> = event
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(str::trim_start)
+                .collect();
+            serde_json::from_str(&data.join("\n")).ok()
+        })
+        .collect()
+}
+
+struct Run {
+    latencies: Vec<Duration>,
+    wall: Duration,
+}
+
+impl Run {
+    fn percentile(&self, p: f64) -> Duration {
+        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies[i.min(self.latencies.len() - 1)]
+    }
+    fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.wall.as_secs_f64()
+    }
+}
+
+/// `conc` workers, each with its own session; `warm` calls to warm up, then exactly `n`
+/// measured calls taken from a shared counter (so a slow worker does not stretch the run).
+async fn measure(t: &Target, conc: usize, warm: usize, n: usize) -> Run {
+    let mut clients = Vec::new();
+    for _ in 0..conc {
+        clients.push(Arc::new(Client::initialize(t).await));
+    }
+    let ids = Arc::new(AtomicU64::new(1));
+    let phase = |budget: usize| {
+        let left = Arc::new(AtomicU64::new(budget as u64));
+        let handles: Vec<_> = clients
+            .iter()
+            .map(|c| {
+                let (c, left, ids) = (c.clone(), left.clone(), ids.clone());
+                tokio::spawn(async move {
+                    let mut lat = Vec::new();
+                    while left
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| l.checked_sub(1))
+                        .is_ok()
+                    {
+                        let id = ids.fetch_add(1, Ordering::Relaxed);
+                        let t0 = Instant::now();
+                        c.call(id).await;
+                        lat.push(t0.elapsed());
+                    }
+                    lat
+                })
+            })
+            .collect();
+        async move {
+            let t0 = Instant::now();
+            let mut all = Vec::with_capacity(budget);
+            for h in handles {
+                all.extend(h.await.unwrap());
+            }
+            (all, t0.elapsed())
+        }
+    };
+    phase(warm).await;
+    let (mut latencies, wall) = phase(n).await;
+    for c in &clients {
+        c.close().await;
+    }
+    latencies.sort();
+    Run { latencies, wall }
+}
+
+// ----- the report -----
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn print_report(
+    rows: &[(&str, usize, Run)],
+    idle: (u64, u64),
+    after: &[(usize, (u64, u64))],
+    audited: usize,
+) {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!();
+    println!("e2e: tools/call `{TOOL}` against the bench backend, direct vs through portcullis");
+    println!(
+        "     chain: TLS (rustls, HTTP/1.1) + JWT ES256 (dev key) + Cedar (2 policies) + limits (4 limiters) + audit (file, fsync 1 s)"
+    );
+    println!(
+        "     {cpus} CPUs shared by backend, gateway and load generator; load average {}",
+        load.join(" ")
+    );
+    println!();
+    println!("| target  | concurrency | calls  | p50 µs | p99 µs | calls/s | vs direct |");
+    println!("|---|---|---|---|---|---|---|");
+    for (name, conc, r) in rows {
+        let direct = rows
+            .iter()
+            .find(|(n, c, _)| *n == "direct" && c == conc)
+            .map(|(_, _, r)| r);
+        let vs = match (name, direct) {
+            (&"gateway", Some(d)) if *conc == 1 => format!(
+                "+{:.0} µs p50, +{:.0} µs p99",
+                us(r.percentile(0.5)) - us(d.percentile(0.5)),
+                us(r.percentile(0.99)) - us(d.percentile(0.99)),
+            ),
+            (&"gateway", Some(d)) => {
+                format!("{:.0}% of direct throughput", 100.0 * r.rate() / d.rate())
+            }
+            _ => "-".into(),
+        };
+        println!(
+            "| {name:<7} | {conc:>11} | {:>6} | {:>6.0} | {:>6.0} | {:>7.0} | {vs} |",
+            r.latencies.len(),
+            us(r.percentile(0.5)),
+            us(r.percentile(0.99)),
+            r.rate(),
+        );
+    }
+    println!();
+    let mib = |k: u64| k as f64 / 1024.0;
+    print!(
+        "gateway memory: idle VmRSS {:.1} MiB (VmHWM {:.1})",
+        mib(idle.0),
+        mib(idle.1)
+    );
+    for (conc, (rss, hwm)) in after {
+        print!(
+            "; after c={conc} VmRSS {:.1} MiB (VmHWM {:.1})",
+            mib(*rss),
+            mib(*hwm)
+        );
+    }
+    println!();
+    println!("audit: {audited} call records, all `allow`, chain verifies");
+    println!();
+}
+
+// ----- the backend -----
+
+const BACKEND_FLAG: &str = "--e2e-backend";
+
+/// A minimal, fast MCP server over Streamable HTTP (2025-11-25): `initialize`, `ping`,
+/// `tools/list` with one tool, and `tools/call` of that tool, answered as one SSE event (as the
+/// MCP SDKs answer requests); notifications get 202, GET 405 (no standalone stream), DELETE
+/// 200. Sessions are ids it hands out and then requires. It does nothing else, so that what
+/// the bench measures is the gateway, not the backend.
+mod backend {
+    use std::collections::HashSet;
+    use std::convert::Infallible;
+    use std::io::Write as _;
+    use std::sync::{Arc, Mutex};
+
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Incoming;
+    use hyper::{Method, Request, Response, StatusCode};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use serde_json::{Value, json};
+
+    type Sessions = Arc<Mutex<HashSet<String>>>;
+
+    pub fn serve() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            {
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "listening on http://{addr}/mcp").unwrap();
+                out.flush().unwrap();
+            }
+            let sessions = Sessions::default();
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                // Without it, a response written in two segments waits for the peer's
+                // delayed ACK (~40 ms on Linux).
+                stream.set_nodelay(true).unwrap();
+                let sessions = sessions.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let sessions = sessions.clone();
+                        async move { Ok::<_, Infallible>(handle(req, &sessions).await) }
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+    }
+
+    fn reply(
+        status: StatusCode,
+        ctype: Option<&'static str>,
+        body: Bytes,
+    ) -> Response<Full<Bytes>> {
+        let mut resp = Response::new(Full::new(body));
+        *resp.status_mut() = status;
+        if let Some(c) = ctype {
+            resp.headers_mut()
+                .insert(hyper::header::CONTENT_TYPE, c.parse().unwrap());
+        }
+        resp
+    }
+
+    fn empty(status: StatusCode) -> Response<Full<Bytes>> {
+        reply(status, None, Bytes::new())
+    }
+
+    async fn handle(req: Request<Incoming>, sessions: &Sessions) -> Response<Full<Bytes>> {
+        let sid = req
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let known = sid
+            .as_ref()
+            .is_some_and(|s| sessions.lock().unwrap().contains(s));
+        match *req.method() {
+            Method::POST => {}
+            Method::DELETE if known => {
+                sessions
+                    .lock()
+                    .unwrap()
+                    .remove(sid.as_deref().unwrap_or(""));
+                return empty(StatusCode::OK);
+            }
+            Method::DELETE => return empty(StatusCode::NOT_FOUND),
+            _ => return empty(StatusCode::METHOD_NOT_ALLOWED),
+        }
+        let Ok(body) = req.into_body().collect().await else {
+            return empty(StatusCode::BAD_REQUEST);
+        };
+        let Ok(msg) = serde_json::from_slice::<Value>(&body.to_bytes()) else {
+            return empty(StatusCode::BAD_REQUEST);
+        };
+        let method = msg["method"].as_str().unwrap_or("");
+        if method == "initialize" {
+            let sid = format!("{:032x}", rand::random::<u128>());
+            sessions.lock().unwrap().insert(sid.clone());
+            let result = json!({
+                "protocolVersion": "2025-11-25",
+                "capabilities": {"tools": {}},
+                "serverInfo": {"name": "e2e-bench-backend", "version": "0"}
+            });
+            let mut resp = reply(
+                StatusCode::OK,
+                Some("application/json"),
+                answer(&msg["id"], result).to_string().into(),
+            );
+            resp.headers_mut()
+                .insert("mcp-session-id", sid.parse().unwrap());
+            return resp;
+        }
+        if !known {
+            return empty(StatusCode::NOT_FOUND);
+        }
+        if msg.get("id").is_none() || method.is_empty() {
+            // A notification, or a response to a request we never send.
+            return empty(StatusCode::ACCEPTED);
+        }
+        let out = match method {
+            "ping" => answer(&msg["id"], json!({})),
+            "tools/list" => answer(
+                &msg["id"],
+                json!({"tools": [{
+                    "name": super::TOOL,
+                    "description": "Returns a simple text response",
+                    "inputSchema": {"type": "object", "properties": {
+                        "query": {"type": "string"}, "limit": {"type": "integer"}}}
+                }]}),
+            ),
+            "tools/call" if msg["params"]["name"] == super::TOOL => answer(
+                &msg["id"],
+                json!({"content": [
+                    {"type": "text", "text": "This is a simple text response for testing."}
+                ]}),
+            ),
+            "tools/call" => json!({"jsonrpc": "2.0", "id": msg["id"], "error":
+                {"code": -32602, "message": "unknown tool"}}),
+            _ => json!({"jsonrpc": "2.0", "id": msg["id"], "error":
+                {"code": -32601, "message": "method not found"}}),
+        };
+        reply(
+            StatusCode::OK,
+            Some("text/event-stream"),
+            format!("event: message\ndata: {out}\n\n").into(),
+        )
+    }
+
+    fn answer(id: &Value, result: Value) -> Value {
+        json!({"jsonrpc": "2.0", "id": id, "result": result})
+    }
+}

@@ -1,0 +1,447 @@
+//! The `find_tool` search index: BM25F over a tool's name, title, description, argument names,
+//! argument descriptions and backend, with query expansion through [`Synonyms`].
+//!
+//! BM25F (Robertson et al., "Simple BM25 extension to multiple weighted fields") combines the
+//! length-normalised term frequencies of all fields with per-field weights before the one
+//! saturation step, so a word in a tool's name counts more than the same word in a long
+//! description without a rare word in a description being drowned. Every weight is known when
+//! the index is built, so each posting stores its finished contribution (`idf × saturated tf`)
+//! and a query is a sum over a few posting lists: no allocation per document, no sort of the
+//! whole catalog (a partial select picks the top k).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::synonyms::{SYNONYM_WEIGHT, Synonyms};
+use super::text::{Analyzer, words};
+
+/// BM25 term-frequency saturation.
+const K1: f32 = 1.2;
+
+/// How strongly a document is scaled by the share of typed words it covers.
+const COORDINATION: f32 = 1.0;
+
+/// The fields of a tool that are searched, with their weight and length normalisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    Name,
+    Title,
+    Description,
+    ArgNames,
+    ArgDescriptions,
+    Backend,
+}
+
+const FIELDS: [Field; 6] = [
+    Field::Name,
+    Field::Title,
+    Field::Description,
+    Field::ArgNames,
+    Field::ArgDescriptions,
+    Field::Backend,
+];
+
+impl Field {
+    fn weight(self) -> f32 {
+        match self {
+            Field::Name => 3.0,
+            Field::Title => 2.0,
+            Field::Description => 1.0,
+            Field::ArgNames => 1.0,
+            Field::ArgDescriptions => 0.4,
+            Field::Backend => 1.0,
+        }
+    }
+    /// How much a long field is discounted (BM25's `b`).
+    fn b(self) -> f32 {
+        match self {
+            Field::Name | Field::Title | Field::Backend => 0.3,
+            Field::Description => 0.75,
+            Field::ArgNames | Field::ArgDescriptions => 0.5,
+        }
+    }
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Shared, read-only text machinery: one per gateway.
+pub struct Lexicon {
+    pub analyzer: Analyzer,
+    pub synonyms: Synonyms,
+}
+
+/// One tool to index: its exposed name, the backend it comes from (if any) and its definition
+/// as listed (`name`, `title`, `description`, `inputSchema`, `annotations.title`).
+pub struct DocInput<'a> {
+    pub name: &'a str,
+    pub backend: Option<&'a str>,
+    pub definition: &'a Value,
+}
+
+/// A search result: the document's position in the order it was indexed, and its score.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Hit {
+    pub doc: u32,
+    pub score: f32,
+}
+
+/// How a query is expanded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The words of the query only (the baseline in the retrieval benchmark).
+    Keywords,
+    /// The words of the query and their synonyms.
+    Expanded,
+}
+
+pub struct Index {
+    lexicon: Arc<Lexicon>,
+    names: Vec<String>,
+    by_name: HashMap<String, u32>,
+    terms: HashMap<String, u32>,
+    /// Per term: (document, finished score contribution), documents ascending.
+    postings: Vec<Vec<(u32, f32)>>,
+}
+
+impl Index {
+    pub fn build<'a>(lexicon: Arc<Lexicon>, docs: impl IntoIterator<Item = DocInput<'a>>) -> Index {
+        let analyzer = &lexicon.analyzer;
+        // Per document: per field, term → frequency; and per field, length.
+        let mut per_doc: Vec<[HashMap<String, u32>; 6]> = Vec::new();
+        let mut lens: Vec<[u32; 6]> = Vec::new();
+        let mut names = Vec::new();
+        let mut by_name = HashMap::new();
+        for d in docs {
+            let Ok(doc) = u32::try_from(names.len()) else {
+                break;
+            };
+            if by_name.contains_key(d.name) {
+                continue;
+            }
+            let mut fields: [HashMap<String, u32>; 6] = Default::default();
+            let mut len = [0u32; 6];
+            for f in FIELDS {
+                let terms = field_terms(analyzer, f, &d);
+                if let (Some(slot), Some(l)) = (fields.get_mut(f.index()), len.get_mut(f.index())) {
+                    *l = u32::try_from(terms.len()).unwrap_or(u32::MAX);
+                    for t in terms {
+                        *slot.entry(t).or_insert(0) += 1;
+                    }
+                }
+            }
+            per_doc.push(fields);
+            lens.push(len);
+            by_name.insert(d.name.to_owned(), doc);
+            names.push(d.name.to_owned());
+        }
+        let n = names.len().max(1) as f32;
+        let mut avg = [0f32; 6];
+        for l in &lens {
+            for (a, x) in avg.iter_mut().zip(l.iter()) {
+                *a += *x as f32 / n;
+            }
+        }
+        // Combined, normalised term frequency per (term, doc).
+        let mut terms: HashMap<String, u32> = HashMap::new();
+        let mut raw: Vec<Vec<(u32, f32)>> = Vec::new();
+        for (doc, (fields, len)) in per_doc.iter().zip(lens.iter()).enumerate() {
+            let doc = u32::try_from(doc).unwrap_or(u32::MAX);
+            let mut combined: HashMap<&str, f32> = HashMap::new();
+            for f in FIELDS {
+                let i = f.index();
+                let (Some(tf), Some(l), Some(a)) = (fields.get(i), len.get(i), avg.get(i)) else {
+                    continue;
+                };
+                let norm = 1.0 - f.b() + f.b() * (*l as f32) / a.max(1.0);
+                for (t, c) in tf {
+                    *combined.entry(t.as_str()).or_insert(0.0) += f.weight() * (*c as f32) / norm;
+                }
+            }
+            for (t, tf) in combined {
+                let next = u32::try_from(raw.len()).unwrap_or(u32::MAX);
+                let id = *terms.entry(t.to_owned()).or_insert(next);
+                if id == next {
+                    raw.push(Vec::new());
+                }
+                if let Some(p) = raw.get_mut(id as usize) {
+                    p.push((doc, tf));
+                }
+            }
+        }
+        let postings = raw
+            .into_iter()
+            .map(|list| {
+                let df = list.len() as f32;
+                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+                list.into_iter()
+                    .map(|(d, tf)| (d, idf * tf * (K1 + 1.0) / (tf + K1)))
+                    .collect()
+            })
+            .collect();
+        Index {
+            lexicon,
+            names,
+            by_name,
+            terms,
+            postings,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The exposed name of a document.
+    pub fn name(&self, doc: u32) -> Option<&str> {
+        self.names.get(doc as usize).map(String::as_str)
+    }
+
+    /// The document of an exposed name.
+    pub fn doc(&self, name: &str) -> Option<u32> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The weighted terms of a query: what the user typed at weight 1, synonyms lower. Each
+    /// term carries the bit of every typed word ("concept") it stands for.
+    pub fn query(&self, query: &str, mode: Mode) -> Query {
+        let lex = &self.lexicon;
+        let mut typed: Vec<String> = Vec::new();
+        for t in lex.analyzer.terms(query) {
+            if !typed.contains(&t) {
+                typed.push(t);
+            }
+        }
+        // term → (weight, concepts)
+        let mut weights: HashMap<u32, (f32, u64)> = HashMap::new();
+        let mut concepts = 0u32;
+        let hints = if mode == Mode::Expanded {
+            shape_hints(query)
+        } else {
+            Vec::new()
+        };
+        let hinted = hints.iter().map(|h| (h, true));
+        for (t, hint) in typed.iter().map(|t| (t, false)).chain(hinted) {
+            let mut members: Vec<(u32, f32)> = Vec::new();
+            if let Some(id) = self.terms.get(t.as_str()) {
+                members.push((*id, if hint { SYNONYM_WEIGHT } else { 1.0 }));
+            }
+            if mode == Mode::Expanded && !hint {
+                for s in lex.synonyms.of(t) {
+                    if let Some(id) = self.terms.get(s) {
+                        members.push((*id, SYNONYM_WEIGHT));
+                    }
+                }
+            }
+            // A word nothing in the catalog says (a name, a number) is no concept to cover.
+            if members.is_empty() || concepts >= 64 {
+                continue;
+            }
+            let bit = 1u64 << concepts;
+            concepts += 1;
+            for (id, w) in members {
+                let e = weights.entry(id).or_insert((0.0, 0));
+                e.0 = e.0.max(w);
+                e.1 |= bit;
+            }
+        }
+        let mut terms: Vec<(u32, f32, u64)> =
+            weights.into_iter().map(|(id, (w, c))| (id, w, c)).collect();
+        terms.sort_by_key(|(id, _, _)| *id);
+        Query {
+            terms,
+            concepts,
+            coordinate: mode == Mode::Expanded,
+        }
+    }
+
+    /// Every document with a non-zero score for `query`, unsorted. `scratch` must hold
+    /// [`Index::len`] zeros and is left zeroed.
+    pub fn score_all(&self, query: &Query, scratch: &mut [(f32, u64)]) -> Vec<Hit> {
+        let mut touched: Vec<u32> = Vec::new();
+        for (term, w, concepts) in &query.terms {
+            let Some(list) = self.postings.get(*term as usize) else {
+                continue;
+            };
+            for (doc, s) in list {
+                if let Some(slot) = scratch.get_mut(*doc as usize) {
+                    if slot.1 == 0 {
+                        touched.push(*doc);
+                    }
+                    slot.0 += w * s;
+                    slot.1 |= concepts;
+                }
+            }
+        }
+        let all = query.concepts.max(1) as f32;
+        touched
+            .into_iter()
+            .map(|doc| {
+                let (score, covered) = scratch
+                    .get_mut(doc as usize)
+                    .map(std::mem::take)
+                    .unwrap_or_default();
+                // Coordination: a tool that answers more of what was asked ranks above one
+                // that matches a single word very well.
+                let score = if query.coordinate {
+                    let c = covered.count_ones() as f32 / all;
+                    score * c.powf(COORDINATION)
+                } else {
+                    score
+                };
+                Hit { doc, score }
+            })
+            .collect()
+    }
+
+    /// The best `k` documents for `query` among those `allowed` admits, best first; ties go to
+    /// the document indexed first, so the same catalog and query always give the same answer.
+    pub fn search(
+        &self,
+        query: &str,
+        k: usize,
+        mode: Mode,
+        allowed: impl Fn(u32) -> bool,
+    ) -> Vec<Hit> {
+        let q = self.query(query, mode);
+        let mut scratch = vec![(0f32, 0u64); self.names.len()];
+        let hits: Vec<Hit> = self
+            .score_all(&q, &mut scratch)
+            .into_iter()
+            .filter(|h| allowed(h.doc))
+            .collect();
+        top_k(hits, k)
+    }
+}
+
+/// An analysed query.
+pub struct Query {
+    /// (term, weight, bits of the typed words it stands for), by term id.
+    terms: Vec<(u32, f32, u64)>,
+    /// Typed words that the catalog's vocabulary can match.
+    concepts: u32,
+    /// Whether scores are scaled by the share of typed words a document covers.
+    coordinate: bool,
+}
+
+/// What the shape of a query's words says: a file name (`notes.txt`) is about a `file`, a URL
+/// about a `url`, a number about a `number`. Returned as (stemmed) terms.
+fn shape_hints(query: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |t: &str| {
+        if !out.iter().any(|o| o == t) {
+            out.push(t.to_owned());
+        }
+    };
+    for raw in query.split_whitespace() {
+        let w = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '/' && c != '.');
+        let w = w.trim_end_matches('.');
+        let lower = w.to_ascii_lowercase();
+        if lower.starts_with("http://")
+            || lower.starts_with("https://")
+            || lower.starts_with("www.")
+        {
+            add("url");
+            continue;
+        }
+        if !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+        {
+            add("number");
+            continue;
+        }
+        if let Some((stem, ext)) = w.rsplit_once('.') {
+            let file_like = !stem.is_empty()
+                && (1..=5).contains(&ext.len())
+                && ext.chars().all(|c| c.is_ascii_alphanumeric())
+                && ext.chars().any(|c| c.is_ascii_alphabetic());
+            if file_like {
+                add("file");
+            }
+        }
+    }
+    out
+}
+
+/// The `k` best hits, best first, ties by document order.
+pub fn top_k(mut hits: Vec<Hit>, k: usize) -> Vec<Hit> {
+    let order = |a: &Hit, b: &Hit| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc));
+    if k == 0 {
+        return Vec::new();
+    }
+    if hits.len() > k {
+        hits.select_nth_unstable_by(k - 1, order);
+        hits.truncate(k);
+    }
+    hits.sort_by(order);
+    hits
+}
+
+/// The analysed terms of one field of a tool.
+fn field_terms(analyzer: &Analyzer, field: Field, d: &DocInput<'_>) -> Vec<String> {
+    let def = d.definition;
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
+    let props = def
+        .get("inputSchema")
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object);
+    match field {
+        Field::Name => analyzer.terms(d.name),
+        Field::Title => {
+            let mut t = text(def.get("title"));
+            if t.is_empty() {
+                t = text(def.get("annotations").and_then(|a| a.get("title")));
+            }
+            analyzer.terms(&t)
+        }
+        Field::Description => analyzer.terms(&text(def.get("description"))),
+        Field::ArgNames => props
+            .map(|p| p.keys().flat_map(|k| analyzer.terms(k)).collect())
+            .unwrap_or_default(),
+        Field::ArgDescriptions => props
+            .map(|p| {
+                p.values()
+                    .flat_map(|v| analyzer.terms(&text(v.get("description"))))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Field::Backend => d
+            .backend
+            .map(|b| words(b).iter().filter_map(|w| analyzer.term(w)).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// The text of a tool that an embedding model sees: name, title, description, argument names.
+pub fn embedding_text(name: &str, definition: &Value) -> String {
+    let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
+    let args: Vec<String> = definition
+        .get("inputSchema")
+        .and_then(|x| x.get("properties"))
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut t = words(name).join(" ");
+    let title = s(definition.get("title"));
+    if !title.is_empty() {
+        t.push_str(". ");
+        t.push_str(&title);
+    }
+    let desc = s(definition.get("description"));
+    if !desc.is_empty() {
+        t.push_str(". ");
+        t.push_str(&desc);
+    }
+    if !args.is_empty() {
+        t.push_str(". Arguments: ");
+        t.push_str(&args.join(", "));
+    }
+    t
+}

@@ -1,0 +1,375 @@
+//! Unit tests of the analyzer, the index, the meta config and the embedding re-rank (against
+//! a tiny local embeddings endpoint). Retrieval quality on a real catalog is measured by
+//! `tests/meta_retrieval.rs`; `find_tool` through the gateway by `tests/meta.rs`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::index::{DocInput, Index, Mode};
+use super::text::{Analyzer, words};
+use super::*;
+
+#[test]
+fn words_split_identifiers_and_prose() {
+    assert_eq!(words("list_directory"), ["list", "directory"]);
+    assert_eq!(words("getFileInfo"), ["get", "file", "info"]);
+    assert_eq!(words("HTTPServer v2"), ["http", "server", "v2"]);
+    assert_eq!(
+        words("my open PRs and URLs"),
+        ["my", "open", "prs", "and", "urls"]
+    );
+    assert_eq!(
+        words("gzip-file-as-resource"),
+        ["gzip", "file", "as", "resource"]
+    );
+    assert_eq!(words("what's in it?"), ["what's", "in", "it"]);
+}
+
+#[test]
+fn terms_are_stemmed_without_stop_words() {
+    let a = Analyzer::new();
+    assert_eq!(a.terms("Listing the lists"), ["list", "list"]);
+    assert_eq!(a.terms("what's in this folder"), ["folder"]);
+    assert_eq!(a.terms("directories"), a.terms("directory"));
+}
+
+fn tool(name: &str, description: &str, args: &[&str]) -> Value {
+    let props: serde_json::Map<String, Value> = args
+        .iter()
+        .map(|a| ((*a).to_owned(), json!({ "type": "string" })))
+        .collect();
+    json!({ "name": name, "description": description, "inputSchema": { "type": "object", "properties": props } })
+}
+
+fn catalog() -> Vec<Value> {
+    vec![
+        tool(
+            "fs__list_directory",
+            "Get a detailed listing of all files and directories in a path",
+            &["path"],
+        ),
+        tool(
+            "fs__read_file",
+            "Read the complete contents of a file",
+            &["path"],
+        ),
+        tool(
+            "fs__write_file",
+            "Create a new file or overwrite an existing one",
+            &["path", "content"],
+        ),
+        tool(
+            "chat__post_message",
+            "Post a new message to a channel",
+            &["channel_id", "text"],
+        ),
+        tool(
+            "maps__elevation",
+            "Get elevation data for locations on the earth",
+            &["locations"],
+        ),
+        tool(
+            "gh__delete_repository",
+            "Delete a repository",
+            &["owner", "repo"],
+        ),
+    ]
+}
+
+fn index(tools: &[Value]) -> Index {
+    Index::build(
+        Arc::new(lexicon(&BTreeMap::new())),
+        tools.iter().map(|t| {
+            let name = t["name"].as_str().unwrap();
+            DocInput {
+                name,
+                backend: name.split_once("__").map(|(b, _)| b),
+                definition: t,
+            }
+        }),
+    )
+}
+
+fn top(ix: &Index, q: &str, mode: Mode) -> Option<String> {
+    ix.search(q, 1, mode, |_| true)
+        .first()
+        .map(|h| ix.name(h.doc).unwrap().to_owned())
+}
+
+#[test]
+fn keywords_find_tools_and_synonyms_close_paraphrases() {
+    let tools = catalog();
+    let ix = index(&tools);
+    assert_eq!(
+        top(&ix, "read a file", Mode::Keywords).as_deref(),
+        Some("fs__read_file")
+    );
+    // No word in common with the tool: keywords find nothing, synonyms do.
+    assert_eq!(top(&ix, "what's in this folder", Mode::Keywords), None);
+    assert_eq!(
+        top(&ix, "what's in this folder", Mode::Expanded).as_deref(),
+        Some("fs__list_directory")
+    );
+    assert_eq!(
+        top(&ix, "how high above sea level is Denver", Mode::Expanded).as_deref(),
+        Some("maps__elevation")
+    );
+    assert_eq!(
+        top(&ix, "tell the team the build is green", Mode::Expanded).as_deref(),
+        Some("chat__post_message")
+    );
+    assert_eq!(top(&ix, "", Mode::Expanded), None);
+}
+
+#[test]
+fn a_tool_that_is_not_allowed_is_never_returned() {
+    let tools = catalog();
+    let ix = index(&tools);
+    let denied = ix.doc("gh__delete_repository").unwrap();
+    let hits = ix.search("delete the repository file", 10, Mode::Expanded, |d| {
+        d != denied
+    });
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h.doc != denied));
+    let all = ix.search("delete the repository file", 10, Mode::Expanded, |_| true);
+    assert_eq!(all[0].doc, denied, "it is the best match when allowed");
+}
+
+#[test]
+fn results_are_deterministic_and_bounded() {
+    let tools = catalog();
+    let ix = index(&tools);
+    let a = ix.search("file", 2, Mode::Expanded, |_| true);
+    let b = ix.search("file", 2, Mode::Expanded, |_| true);
+    assert_eq!(a, b);
+    assert_eq!(a.len(), 2);
+    assert!(a[0].score >= a[1].score);
+}
+
+#[test]
+fn config_synonyms_extend_the_table() {
+    let tools = [tool(
+        "k8s__scale",
+        "Change the replica count of a deployment",
+        &[],
+    )];
+    let mut extra = BTreeMap::new();
+    extra.insert("autoscale".to_owned(), vec!["replica".to_owned()]);
+    let ix = Index::build(
+        Arc::new(lexicon(&extra)),
+        tools.iter().map(|t| DocInput {
+            name: t["name"].as_str().unwrap(),
+            backend: None,
+            definition: t,
+        }),
+    );
+    assert_eq!(
+        top(&ix, "autoscale the web tier", Mode::Expanded).as_deref(),
+        Some("k8s__scale")
+    );
+}
+
+fn meta(toml_text: &str) -> Result<MetaConfig, String> {
+    let cfg: MetaConfig = toml::from_str(toml_text).map_err(|e| e.to_string())?;
+    cfg.check().map_err(|(k, m)| format!("{k}: {m}"))?;
+    Ok(cfg)
+}
+
+#[test]
+fn meta_config_is_checked() {
+    assert!(meta("enabled = true").is_ok());
+    assert!(
+        meta("enabled = true\ngroups = [\"a\"]")
+            .unwrap_err()
+            .starts_with("groups")
+    );
+    assert!(meta("top_k = 0").unwrap_err().starts_with("top_k"));
+    assert!(meta("top_k = 30").unwrap_err().starts_with("top_k"));
+    assert!(
+        meta("max_top_k = 1000")
+            .unwrap_err()
+            .starts_with("max_top_k")
+    );
+    assert!(
+        meta("always_visible = [\"call_tool\"]")
+            .unwrap_err()
+            .starts_with("always_visible")
+    );
+    assert!(
+        meta("[embedding]\nurl = \"ftp://x\"")
+            .unwrap_err()
+            .starts_with("embedding.url")
+    );
+    assert!(meta("bogus = 1").is_err());
+}
+
+#[test]
+fn meta_mode_applies_per_listener_or_per_group() {
+    let p = |groups: &[&str]| crate::identity::Principal {
+        groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+        ..crate::identity::Principal::anonymous()
+    };
+    let base = std::path::Path::new(".");
+    let egress = Arc::new(crate::egress::Egress::default());
+    let off = Runtime::new(None, base, &egress).unwrap();
+    assert!(!off.applies_to(&p(&["agents"])));
+    let all = Runtime::new(Some(&meta("enabled = true").unwrap()), base, &egress).unwrap();
+    assert!(all.applies_to(&p(&[])));
+    let agents =
+        Runtime::new(Some(&meta("groups = [\"agents\"]").unwrap()), base, &egress).unwrap();
+    assert!(agents.applies_to(&p(&["eng", "agents"])));
+    assert!(!agents.applies_to(&p(&["eng"])));
+    let custom = Runtime::new(
+        Some(
+            &meta("enabled = true\nfind_tool_description = \"Search our tools\"\ntop_k = 3")
+                .unwrap(),
+        ),
+        base,
+        &egress,
+    )
+    .unwrap();
+    assert_eq!(custom.meta_tools()[0]["description"], "Search our tools");
+    assert_eq!(custom.top_k(None), 3);
+    assert_eq!(custom.top_k(Some(500)), 20);
+}
+
+#[test]
+fn the_meta_tool_list_is_a_fraction_of_the_catalog() {
+    let rt = Runtime::default();
+    let many: Vec<Value> = (0..100)
+        .map(|i| {
+            tool(
+                &format!("svc__operation_{i}"),
+                "Performs an operation on a resource of the service, with options for filtering, paging and sorting the results it returns",
+                &["id", "filter", "page", "sort", "fields"],
+            )
+        })
+        .collect();
+    let cmp = tokens::Comparison::new(&many, &rt.meta_tools()).unwrap();
+    assert!(cmp.meta_tokens > 50 && cmp.meta_tokens < 400, "{cmp:?}");
+    assert!(cmp.saving_percent() > 95.0, "{cmp:?}");
+    assert_eq!(tokens::count("hello world").unwrap(), 2);
+}
+
+#[test]
+fn blending_keeps_keyword_order_without_semantics() {
+    let b = embed::blend(&[2.0, 1.0, 0.0], &[0.0, 0.0, 0.0], 0.5);
+    assert!(b[0] > b[1] && b[1] > b[2]);
+    let b = embed::blend(&[0.0, 0.0], &[0.2, 0.9], 0.6);
+    assert!(b[1] > b[0]);
+    assert_eq!(embed::cosine(&[1.0, 0.0], &[1.0]), 0.0);
+}
+
+/// A local embeddings endpoint (OpenAI shape) for one test: each text becomes a 2-d vector,
+/// [mentions a place or height?, mentions files?], so "altitude" (which no tool says) is near
+/// the elevation tool.
+async fn fake_embeddings() -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1/embeddings", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let body = loop {
+                let n = s.read(&mut chunk).await.unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        break body.to_owned();
+                    }
+                }
+            };
+            let req: Value = serde_json::from_str(&body).unwrap();
+            let data: Vec<Value> = req["input"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let t = t.as_str().unwrap().to_lowercase();
+                    let place = ["elevation", "altitude", "earth", "mountain"].iter().any(|w| t.contains(w));
+                    let file = ["file", "folder", "director"].iter().any(|w| t.contains(w));
+                    json!({ "index": i, "embedding": [if place { 1.0 } else { 0.0 }, if file { 1.0 } else { 0.1 }] })
+                })
+                .collect();
+            let out = json!({ "data": data }).to_string();
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{out}",
+                out.len()
+            );
+            let _ = s.write_all(resp.as_bytes()).await;
+        }
+    });
+    (url, task)
+}
+
+#[tokio::test]
+async fn the_embedding_rerank_blends_and_falls_back_to_keywords() {
+    let (url, server) = fake_embeddings().await;
+    let tools = catalog();
+    let base = std::path::Path::new(".");
+    let cfg = meta(&format!(
+        "enabled = true\n[embedding]\nurl = \"{url}\"\nweight = 0.8"
+    ))
+    .unwrap();
+    // The endpoint is on loopback: allowed through the SSRF guard only explicitly.
+    let loopback = crate::egress::parse_net("127.0.0.1/32").unwrap();
+    let egress = Arc::new(crate::egress::Egress::new(vec![loopback]));
+    assert!(
+        Runtime::new(
+            Some(&cfg),
+            base,
+            &Arc::new(crate::egress::Egress::default())
+        )
+        .is_err()
+    );
+    let rt = Runtime::new(Some(&cfg), base, &egress).unwrap();
+    let ix = Index::build(
+        rt.lexicon(),
+        tools.iter().map(|t| DocInput {
+            name: t["name"].as_str().unwrap(),
+            backend: None,
+            definition: t,
+        }),
+    );
+    let allowed = vec![true; ix.len()];
+    let hits = rt
+        .rank(&ix, &tools, "altitude of the summit", 1, &allowed)
+        .await;
+    assert_eq!(ix.name(hits[0].doc), Some("maps__elevation"));
+    // Disallowed documents are not scored by the embedding either.
+    let mut some = allowed.clone();
+    some[ix.doc("maps__elevation").unwrap() as usize] = false;
+    let hits = rt
+        .rank(&ix, &tools, "altitude of the summit", 3, &some)
+        .await;
+    assert!(
+        hits.iter()
+            .all(|h| ix.name(h.doc) != Some("maps__elevation"))
+    );
+    server.abort();
+    // The endpoint is gone: keywords answer.
+    let hits = rt.rank(&ix, &tools, "read a file", 1, &allowed).await;
+    assert_eq!(ix.name(hits[0].doc), Some("fs__read_file"));
+}
