@@ -117,6 +117,9 @@ type Stamped = (u64, Option<SystemTime>, String);
 #[derive(Default)]
 pub struct HashCache {
     map: Mutex<HashMap<PathBuf, Stamped>>,
+    /// Held while hashing: backends started together (the probe, a new session) wait for one
+    /// read of a shared interpreter instead of each reading it.
+    hashing: Mutex<()>,
 }
 
 impl HashCache {
@@ -127,6 +130,14 @@ impl HashCache {
         };
         let meta = std::fs::metadata(path).map_err(read_err)?;
         let key = (meta.len(), meta.modified().ok());
+        if let Ok(m) = self.map.lock() {
+            if let Some((len, mtime, sha)) = m.get(path) {
+                if (*len, *mtime) == key {
+                    return Ok(sha.clone());
+                }
+            }
+        }
+        let _one = self.hashing.lock();
         if let Ok(m) = self.map.lock() {
             if let Some((len, mtime, sha)) = m.get(path) {
                 if (*len, *mtime) == key {

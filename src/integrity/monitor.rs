@@ -72,6 +72,9 @@ impl Quarantine {
     }
 }
 
+/// A definition to pin on first use: name, definition, alert key, its `pin_approval` record.
+type FirstUse = (String, Value, String, AuditRecord);
+
 /// (names version, kind, pin) of a scanned definition.
 type ScanKey = (u64, Kind, String);
 
@@ -372,6 +375,7 @@ impl Monitor {
         let pins = approved.backends.get(backend);
         let scanner = (rules.mode != Mode::Off).then(|| self.scanner(backend));
         let mut seen = HashSet::new();
+        let mut to_pin = Vec::new();
         for def in shown {
             let mut client_def = def.clone();
             let Some(name) = item_name(kind, def).map(str::to_owned) else {
@@ -390,10 +394,30 @@ impl Monitor {
             let verdict = match &scanner {
                 None => Verdict::default(),
                 Some(scanner) => {
-                    self.judge(backend, kind, &name, def, server_info, pins, rules, scanner)
+                    self.judge(backend, kind, &name, def, pins, rules, scanner, &mut to_pin)
                 }
             };
             out.verdicts.insert(name, verdict);
+        }
+        if !to_pin.is_empty() {
+            match self.pin_first_use(backend, kind, &to_pin, server_info) {
+                Ok(()) => {
+                    for (name, _, key, rec) in to_pin {
+                        if self.first(&key) {
+                            tracing::info!(backend, %kind, name, "pinned on first use");
+                            self.guard.event(rec);
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(backend, %kind, error = %e, "cannot write first-use pins; the definitions stay unpinned");
+                    for (name, ..) in &to_pin {
+                        if let Some(v) = out.verdicts.get_mut(name) {
+                            v.pinned = false;
+                        }
+                    }
+                }
+            }
         }
         // Approved items the backend no longer lists: a removal (or the old half of a rename).
         if rules.mode != Mode::Off {
@@ -423,10 +447,10 @@ impl Monitor {
         kind: Kind,
         name: &str,
         def: &Value,
-        server_info: &Value,
         pins: Option<&BackendPins>,
         rules: &Rules,
         scanner: &(u64, Scanner),
+        to_pin: &mut Vec<FirstUse>,
     ) -> Verdict {
         let enforce = rules.mode == Mode::Enforce;
         let sha = match hash_definition(kind, def) {
@@ -517,28 +541,19 @@ impl Monitor {
                 }
             }
             None if rules.new_items == NewItems::TrustOnFirstUse && severe.is_empty() => {
-                match self.pin_first_use(backend, kind, name, def, server_info) {
-                    Ok(()) => {
-                        verdict.pinned = true;
-                        let mut rec = AuditRecord::new(AuditKind::PinApproval, Decision::Info);
-                        rec.backend = Some(backend.to_owned());
-                        rec.original = Some(name.to_owned());
-                        rec.reason = Some(format!(
-                            "{kind} `{name}` of backend `{backend}` pinned on first use"
-                        ));
-                        rec.extra = Some(json!({
-                            "kind": kind.as_str(), "change": "pinned_on_first_use",
-                            "current_sha256": sha, "findings": findings_json(),
-                        }));
-                        if self.first(&key) {
-                            tracing::info!(backend, %kind, name, "pinned on first use");
-                            self.guard.event(rec);
-                        }
-                    }
-                    Err(e) => {
-                        tracing::error!(backend, %kind, name, error = %e, "cannot write a first-use pin; the definition stays unpinned");
-                    }
-                }
+                // Pinned with the rest of this list in one lockfile write (see `review`).
+                verdict.pinned = true;
+                let mut rec = AuditRecord::new(AuditKind::PinApproval, Decision::Info);
+                rec.backend = Some(backend.to_owned());
+                rec.original = Some(name.to_owned());
+                rec.reason = Some(format!(
+                    "{kind} `{name}` of backend `{backend}` pinned on first use"
+                ));
+                rec.extra = Some(json!({
+                    "kind": kind.as_str(), "change": "pinned_on_first_use",
+                    "current_sha256": sha, "findings": findings_json(),
+                }));
+                to_pin.push((name.to_owned(), def.clone(), key, rec));
             }
             None => {
                 let q = if severe.is_empty() {
@@ -646,28 +661,35 @@ impl Monitor {
         self.guard.event(rec);
     }
 
+    /// Pin new definitions of one list in one lockfile write.
     fn pin_first_use(
         &self,
         backend: &str,
         kind: Kind,
-        name: &str,
-        def: &Value,
+        items: &[FirstUse],
         server_info: &Value,
     ) -> Result<(), IntegrityError> {
         let _w = self.write.lock();
         let mut lock = (*self.approved.load_full()).clone();
         let pins = lock.backends.entry(backend.to_owned()).or_default();
-        if pins.items(kind).contains_key(name) {
-            // Another session pinned (some version of) it first; the next review compares.
-            return Ok(());
-        }
         if pins.server_info.is_null() {
             pins.server_info = super::sorted_keys(server_info.clone());
         }
-        let definition = pinned(kind, def)?;
-        let sha256 = super::hash_pinned(kind, &definition)?;
-        pins.items_mut(kind)
-            .insert(name.to_owned(), Pin { sha256, definition });
+        let mut added = false;
+        for (name, def, ..) in items {
+            if pins.items(kind).contains_key(name) {
+                // Another session pinned (some version of) it first; the next review compares.
+                continue;
+            }
+            let definition = pinned(kind, def)?;
+            let sha256 = super::hash_pinned(kind, &definition)?;
+            pins.items_mut(kind)
+                .insert(name.clone(), Pin { sha256, definition });
+            added = true;
+        }
+        if !added {
+            return Ok(());
+        }
         pins.catalog_sha256 = pins.compute_catalog_hash();
         self.store(lock)
     }
