@@ -194,32 +194,3 @@ fn retrieval_benchmark() {
         para[0].r5()
     );
 }
-
-/// How one query is analysed and ranked: `Q="what's in this folder" cargo test --test
-/// meta_retrieval explain_query -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn explain_query() {
-    let q = std::env::var("Q").unwrap();
-    let catalog = data("meta_catalog.json");
-    let tools = catalog["tools"].as_array().unwrap();
-    let lexicon = Arc::new(portcullis::meta::lexicon(&Default::default()));
-    let index = Index::build(
-        lexicon.clone(),
-        tools.iter().map(|t| {
-            let name = t["name"].as_str().unwrap();
-            DocInput {
-                name,
-                backend: name.split_once("__").map(|(b, _)| b),
-                definition: t,
-            }
-        }),
-    );
-    println!("terms {:?}", lexicon.analyzer.terms(&q));
-    for t in lexicon.analyzer.terms(&q) {
-        println!("  {t} → {:?}", lexicon.synonyms.of(&t));
-    }
-    for h in index.search(&q, 8, Mode::Expanded, |_| true) {
-        println!("{:.3} {}", h.score, index.name(h.doc).unwrap());
-    }
-}
