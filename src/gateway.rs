@@ -53,6 +53,15 @@ pub struct Gateway {
     pub mcp_path: String,
     allowed_hosts: Vec<String>,
     allowed_origins: Vec<String>,
+    /// SHA-256 of the config file as loaded (`None` for the embedded quickstart).
+    config_digest: Option<String>,
+}
+
+fn file_digest(p: &std::path::Path) -> Option<String> {
+    use sha2::Digest;
+    std::fs::read(p)
+        .ok()
+        .map(|b| hex::encode(sha2::Sha256::digest(&b)))
 }
 
 /// What the start-up probe learned about one backend.
@@ -130,6 +139,7 @@ impl Gateway {
         });
         let allowed_origins = listen.allowed_origins.clone().unwrap_or_default();
         let auth = Arc::new(Authenticator::new(&cfg)?);
+        let config_digest = file_digest(std::path::Path::new(&cfg.source_name));
         Ok(Arc::new(Gateway {
             guard,
             auth,
@@ -139,6 +149,7 @@ impl Gateway {
             mcp_path,
             allowed_hosts,
             allowed_origins,
+            config_digest,
         }))
     }
 
@@ -302,6 +313,7 @@ impl Gateway {
             }
         }
         self.guard.limits.spawn_pruner(Duration::from_secs(60));
+        self.watch_config(shutdown.clone());
         {
             // Approvals (a reloaded lockfile) reach every session at once: each reviews its
             // catalogs again and its client hears `list_changed`.
@@ -365,6 +377,64 @@ impl Gateway {
                 tracing::error!(error = %e, "audit trail did not flush cleanly");
             }
         }
+    }
+}
+
+impl Gateway {
+    /// Record every change of the config file on disk (an insider with write access to it is in
+    /// the threat model): a `config_reload` audit record saying whether the new file is valid.
+    /// The running gateway keeps its config; applying a change needs a restart, and the record
+    /// says so.
+    fn watch_config(&self, stop: CancellationToken) {
+        let path = std::path::PathBuf::from(&self.cfg.source_name);
+        if !path.is_file() {
+            return; // the embedded quickstart
+        }
+        let guard = self.guard.clone();
+        let digest = file_digest;
+        let mut last = self.config_digest.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(2));
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tick.tick() => {}
+                }
+                let now = digest(&path);
+                if now == last {
+                    continue;
+                }
+                let short = |d: &Option<String>| {
+                    d.as_deref()
+                        .map_or("none".to_owned(), |d| d.chars().take(12).collect())
+                };
+                let change = format!("sha256 {} -> {}", short(&last), short(&now));
+                last = now;
+                let (decision, reason) = match Config::load(&path) {
+                    Ok(_) => (
+                        crate::audit::Decision::Info,
+                        format!(
+                            "config file `{}` changed on disk ({change}); it is valid; restart \
+                             the gateway to apply it",
+                            path.display()
+                        ),
+                    ),
+                    Err(e) => (
+                        crate::audit::Decision::Error,
+                        format!(
+                            "config file `{}` changed on disk ({change}) and is invalid: {e}; \
+                             the running gateway keeps its config, a restart would fail",
+                            path.display()
+                        ),
+                    ),
+                };
+                tracing::warn!("{reason}");
+                let mut rec =
+                    crate::audit::AuditRecord::new(crate::audit::Kind::ConfigReload, decision);
+                rec.reason = Some(reason);
+                guard.event(rec);
+            }
+        });
     }
 }
 

@@ -569,3 +569,49 @@ fn with_on_failure_continue_calls_go_on_without_a_trail() {
         assert!(lost["extra"]["count"].as_u64().unwrap() >= 3, "{lost}");
     });
 }
+
+/// A change to the config file on disk is an audited event (valid or not); the running gateway
+/// keeps serving with the config it started with.
+#[test]
+fn config_changes_on_disk_are_recorded_and_do_not_disturb_the_gateway() {
+    let config = format!(
+        "{ANON}\n[audit]\nfile = \"audit.jsonl\"\nfsync = \"never\"\n{}",
+        demo_backend()
+    );
+    let gw = start_gateway(&config);
+    let trail = gw.dir.path().join("audit.jsonl");
+    let wait_for = |decision: &str| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(r) = records(&trail)
+                .into_iter()
+                .find(|r| r["kind"] == "config_reload" && r["decision"] == decision)
+            {
+                return r;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no config_reload/{decision} record"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    std::fs::write(&gw.config_path, format!("{config}\n# edited\n")).unwrap();
+    let ok = wait_for("info");
+    let reason = ok["reason"].as_str().unwrap();
+    assert!(reason.contains("is valid; restart"), "{reason}");
+    std::fs::write(&gw.config_path, format!("{config}\n[listen]\nbogus = 1\n")).unwrap();
+    let bad = wait_for("error");
+    let reason = bad["reason"].as_str().unwrap();
+    assert!(reason.contains("is invalid"), "{reason}");
+    assert!(reason.contains("portcullis.toml:"), "{reason}");
+    // Still serving on the config it started with.
+    let rt = runtime();
+    rt.block_on(async {
+        let mut c = RawClient::new(&gw.url);
+        c.initialize().await;
+        let r = c.request("tools/list", json!({})).await;
+        assert!(!r["result"]["tools"].as_array().unwrap().is_empty(), "{r}");
+    });
+    assert!(verify(&trail).0);
+}
