@@ -1,20 +1,26 @@
 //! End to end: the same `tools/call` against a fast MCP backend directly, and through the real
-//! `portcullis` binary with the whole chain on (TLS, JWT, Cedar, limits, audit), at concurrency
-//! 1 and 16. Prints p50/p99 latency, calls/s, what the gateway adds, and the gateway's memory.
+//! `portcullis` binary with the whole chain on (TLS, JWT, Cedar, limits, audit, integrity
+//! pins), at concurrency 1 and 16. Prints p50/p99 latency, calls/s, what the gateway adds, and
+//! the gateway's memory (VmRSS/VmHWM) idle and after each load.
 //!
-//! Run: `cargo bench --bench e2e`. Everything runs on 127.0.0.1 on free ports; every process
-//! started here is killed when the bench ends, also on failure.
+//! Run: `cargo bench --bench e2e` (about a minute). Everything runs on 127.0.0.1 on free ports;
+//! every process started here is killed when the bench ends, also on failure. After the load,
+//! the bench checks that every call left an `allow` record in an audit trail that verifies, and
+//! that the tool is pinned in the lockfile: the chain really ran.
 //!
 //! The backend is a minimal MCP server over Streamable HTTP in this file (`mod backend`), run
-//! as its own process. Not the rmcp fixture (`fixtures/conformance-server`): its axum listener
-//! leaves Nagle's algorithm on, so on a keep-alive connection each SSE response waits ~40 ms
-//! for the client's delayed ACK, and a backend that slow hides everything the gateway costs.
-//! The bench backend answers in microseconds, so the direct numbers are close to the cost of
-//! the HTTP round trip and the load generator itself.
+//! as its own process (this binary with `--e2e-backend`). Not the rmcp fixture
+//! (`fixtures/conformance-server`): its axum listener leaves Nagle's algorithm on, so on a
+//! keep-alive connection each SSE response waits ~40 ms for the client's delayed ACK, and a
+//! backend that slow hides everything the gateway costs. The bench backend answers in
+//! microseconds, so the direct numbers are close to the cost of the HTTP round trip and of the
+//! load generator itself.
 //!
-//! The load generator is one MCP client (reqwest, HTTP/1.1 keep-alive, one connection and one
-//! MCP session per worker) used unchanged for both targets; only the URL, the trusted CA and
-//! the bearer token differ.
+//! The load generator is one MCP client (reqwest, HTTP/1.1 keep-alive, one client and one MCP
+//! session per worker) used unchanged for both targets; only the URL, the trusted CA and the
+//! bearer token differ. Its idle pool is not capped at one connection: hyper returns a
+//! connection to the pool asynchronously after a streamed (SSE) body ends, so with a cap of one
+//! the next call often found the pool empty and paid a fresh TLS handshake.
 // A benchmark is a harness: a failed expectation should stop it loudly.
 #![allow(
     clippy::unwrap_used,
@@ -63,6 +69,7 @@ fn main() {
         return;
     }
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let load_at_start = load_average();
     let work = tempfile::tempdir().unwrap();
     let backend = start_backend();
     let gw = start_gateway(work.path(), &backend.url);
@@ -95,8 +102,14 @@ fn main() {
     }
     let calls_through: usize = PLAN.iter().map(|(_, w, n)| w + n).sum();
     let audited = check_audit(&gw, calls_through);
+    // The integrity stage pinned the tool it checked every call against.
+    let lock = std::fs::read_to_string(work.path().join("portcullis.lock")).unwrap_or_default();
+    assert!(
+        lock.contains(TOOL),
+        "`{TOOL}` is not pinned in portcullis.lock"
+    );
 
-    print_report(&rows, idle, &after, audited);
+    print_report(&load_at_start, backend.label, &rows, idle, &after, audited);
     drop(gw);
     drop(backend);
 }
@@ -164,17 +177,47 @@ impl Drop for Proc {
 struct Backend {
     _proc: Proc,
     url: String,
+    label: &'static str,
 }
 
-/// The backend is this bench binary again, in backend mode: its own process, as a real
-/// backend would be.
+/// The backend: this bench binary again, in backend mode (its own process, as a real backend
+/// would be), or with `PORTCULLIS_E2E_BACKEND=rmcp` the rmcp fixture, built in release.
 fn start_backend() -> Backend {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.arg(BACKEND_FLAG);
+    let (mut cmd, label) = match std::env::var("PORTCULLIS_E2E_BACKEND").as_deref() {
+        Ok("rmcp") => (Command::new(rmcp_fixture()), "the rmcp fixture"),
+        _ => {
+            let mut c = Command::new(std::env::current_exe().unwrap());
+            c.arg(BACKEND_FLAG);
+            (c, "the bench backend")
+        }
+    };
+    cmd.args(["--port", "0"]);
     let mut proc = Proc::spawn(cmd, None);
     let line = proc.wait_for_line("listening on");
     let url = line.rsplit(' ').next().unwrap().to_owned();
-    Backend { _proc: proc, url }
+    Backend {
+        _proc: proc,
+        url,
+        label,
+    }
+}
+
+fn rmcp_fixture() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--quiet", "--release", "-p", "conformance-server"])
+        .current_dir(&root)
+        .status()
+        .unwrap();
+    assert!(status.success(), "building the conformance fixture failed");
+    // target/release/deps/e2e-<hash> → target/release/conformance-server
+    let exe = std::env::current_exe().unwrap();
+    exe.parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("conformance-server"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| root.join("target/release/conformance-server"))
 }
 
 struct Gateway {
@@ -199,8 +242,8 @@ fn portcullis(args: &[&str], dir: &Path) -> String {
 }
 
 fn free_port() -> u16 {
-    // INVARIANT: nothing else on this machine grabs the port between this drop and the
-    // gateway's bind; good enough for a bench (a clash fails loudly at start-up).
+    // Free now; the gateway binds it a moment later. Another process taking it in between
+    // would make the gateway fail to start, loudly: good enough for a bench.
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
@@ -543,23 +586,32 @@ fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
+/// The 1, 5 and 15 minute load averages: other work on the machine skews every number here.
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn print_report(
+    load_at_start: &str,
+    backend: &str,
     rows: &[(&str, usize, Run)],
     idle: (u64, u64),
     after: &[(usize, (u64, u64))],
     audited: usize,
 ) {
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let load: Vec<&str> = load.split_whitespace().take(3).collect();
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!();
-    println!("e2e: tools/call `{TOOL}` against the bench backend, direct vs through portcullis");
+    println!("e2e: tools/call `{TOOL}` against {backend}, direct vs through portcullis");
     println!(
-        "     chain: TLS (rustls, HTTP/1.1) + JWT ES256 (dev key) + Cedar (2 policies) + limits (4 limiters) + audit (file, fsync 1 s)"
+        "     chain: TLS (rustls, HTTP/1.1) + JWT ES256 (dev key) + Cedar (2 policies) + limits (4 limiters) + audit (file, fsync 1 s) + integrity (pins, trust on first use)"
     );
     println!(
-        "     {cpus} CPUs shared by backend, gateway and load generator; load average {}",
-        load.join(" ")
+        "     {cpus} CPUs shared by backend, gateway and load generator; load average {load_at_start} at start, {} at end",
+        load_average()
     );
     println!();
     println!("| target  | concurrency | calls  | p50 µs | p99 µs | calls/s | vs direct |");
@@ -603,7 +655,9 @@ fn print_report(
         );
     }
     println!();
-    println!("audit: {audited} call records, all `allow`, chain verifies");
+    println!(
+        "audit: {audited} call records, all `allow`, chain verifies; `{TOOL}` pinned in portcullis.lock"
+    );
     println!();
 }
 
