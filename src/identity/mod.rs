@@ -111,7 +111,24 @@ pub struct Authenticator {
     /// Canonical resource URI and metadata URL, for RFC 9728 and challenges.
     pub resource: Option<String>,
     pub metadata_url: Option<String>,
+    /// Tokens whose signature and claims were verified, by SHA-256 of the token: a client
+    /// sends the same token on every request, and an ES256 verification costs ~70 µs. An entry
+    /// is used only while the token is unexpired (same leeway as a full check) and the issuer's
+    /// key set is the one it was verified with.
+    verified: std::sync::Mutex<HashMap<[u8; 32], Verified>>,
 }
+
+/// A verified token, as [`Authenticator::validate`] accepted it.
+struct Verified {
+    principal: Principal,
+    /// `exp` plus the issuer's leeway: the last second the token is accepted.
+    until: u64,
+    issuer: usize,
+    generation: u64,
+}
+
+/// Most verified tokens kept (expired entries are dropped first, then all).
+const MAX_VERIFIED: usize = 10_000;
 
 struct IssuerState {
     cfg: config::Issuer,
@@ -119,6 +136,9 @@ struct IssuerState {
     algorithms: Vec<Algorithm>,
     source: KeySource,
     keys: RwLock<Keys>,
+    /// Bumped whenever `keys` is replaced: verified-token cache entries of an older key set
+    /// are verified again (a key the IdP removed stops validating at once).
+    generation: std::sync::atomic::AtomicU64,
     /// Serializes fetches (single-flight) and rate-limits unknown-kid refetches.
     fetch: tokio::sync::Mutex<Option<Instant>>,
 }
@@ -222,6 +242,7 @@ impl Authenticator {
                 egress,
                 resource,
                 metadata_url,
+                verified: std::sync::Mutex::new(HashMap::new()),
             });
         };
         let mut issuers = Vec::new();
@@ -265,6 +286,7 @@ impl Authenticator {
                 algorithms,
                 source,
                 keys: RwLock::new(keys),
+                generation: std::sync::atomic::AtomicU64::new(0),
                 fetch: tokio::sync::Mutex::new(None),
             }));
         }
@@ -277,6 +299,7 @@ impl Authenticator {
             egress,
             resource,
             metadata_url,
+            verified: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -351,8 +374,48 @@ impl Authenticator {
         Ok((principal, Some(token.to_owned())))
     }
 
-    /// Validate one JWT access token.
+    /// Validate one JWT access token: from the verified-token cache when this exact token was
+    /// verified under the issuer's current keys and has not expired, else in full.
     pub async fn validate(&self, token: &str) -> Result<Principal, AuthError> {
+        use sha2::Digest;
+        let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        let now = now_secs();
+        if let Ok(cache) = self.verified.lock() {
+            if let Some(v) = cache.get(&digest) {
+                let current = self
+                    .issuers
+                    .get(v.issuer)
+                    .map(|i| i.generation.load(std::sync::atomic::Ordering::Acquire));
+                if now <= v.until && current == Some(v.generation) {
+                    return Ok(v.principal.clone());
+                }
+            }
+        }
+        let (principal, until, issuer, generation) = self.verify(token).await?;
+        if let Ok(mut cache) = self.verified.lock() {
+            if cache.len() >= MAX_VERIFIED {
+                cache.retain(|_, v| now <= v.until);
+                if cache.len() >= MAX_VERIFIED {
+                    cache.clear();
+                }
+            }
+            cache.insert(
+                digest,
+                Verified {
+                    principal: principal.clone(),
+                    until,
+                    issuer,
+                    generation,
+                },
+            );
+        }
+        Ok(principal)
+    }
+
+    /// Verify one JWT access token in full (signature, algorithm, issuer, audience, time
+    /// claims). Returns the principal, the last second it is valid, the issuer's index and the
+    /// key-set generation it was verified with.
+    async fn verify(&self, token: &str) -> Result<(Principal, u64, usize, u64), AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| {
             // `alg: none` and HMAC/unknown algorithms fail here or below with a clear reason.
             let alg = token
@@ -376,11 +439,15 @@ impl Authenticator {
             .get("iss")
             .and_then(Value::as_str)
             .ok_or_else(|| AuthError::Invalid("missing `iss`".into()))?;
-        let issuer = self
+        let (issuer_index, issuer) = self
             .issuers
             .iter()
-            .find(|i| i.cfg.issuer == iss)
+            .enumerate()
+            .find(|(_, i)| i.cfg.issuer == iss)
             .ok_or_else(|| AuthError::UnknownIssuer(iss.to_owned()))?;
+        // Read before the key: a refresh racing this verification makes the entry stale, never
+        // a stale key current.
+        let generation = issuer.generation.load(std::sync::atomic::Ordering::Acquire);
         if !issuer.algorithms.contains(&header.alg) {
             return Err(AuthError::Algorithm(alg_name));
         }
@@ -420,14 +487,21 @@ impl Authenticator {
         let groups = strings(claim_path(&claims, &issuer.cfg.groups_claim));
         let mut scopes = strings(claims.get("scope"));
         scopes.extend(strings(claims.get("scp")));
-        Ok(Principal {
+        // `exp` is required and was checked; its value bounds the cache entry.
+        let until = claims
+            .get("exp")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+            .saturating_add(issuer.cfg.leeway_secs);
+        let principal = Principal {
             issuer: issuer.cfg.issuer.clone(),
             subject,
             groups,
             scopes,
             claims,
             anonymous: false,
-        })
+        };
+        Ok((principal, until, issuer_index, generation))
     }
 
     async fn key_for(
@@ -487,6 +561,9 @@ impl Authenticator {
         tracing::info!(issuer = %issuer.cfg.issuer, keys = keys.by_kid.len() + keys.without_kid.len(), "JWKS loaded");
         if let Ok(mut g) = issuer.keys.write() {
             *g = keys;
+            issuer
+                .generation
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         }
         Ok(())
     }

@@ -226,3 +226,53 @@ fn metadata_follows_rfc9728() {
     );
     let _ = Path::new("");
 }
+
+#[test]
+fn a_verified_token_is_cached_only_until_it_expires() {
+    let (_d, auth, key) = setup("");
+    let rt = rt();
+    // Expired 29 s ago: still inside the 30 s leeway for one more second.
+    let tok = key
+        .sign(&claims(json!({ "exp": now_secs() - 29 })))
+        .unwrap();
+    let first = rt.block_on(auth.validate(&tok)).unwrap();
+    assert_eq!(auth.verified.lock().unwrap().len(), 1);
+    let again = rt.block_on(auth.validate(&tok)).unwrap();
+    assert_eq!(first, again);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    match rt.block_on(auth.validate(&tok)) {
+        Err(AuthError::Invalid(m)) => assert!(m.contains("expired"), "{m}"),
+        other => panic!("a cached token outlived its exp: {other:?}"),
+    }
+}
+
+#[test]
+fn a_key_set_change_sends_cached_tokens_back_to_full_verification() {
+    let (_d, auth, key) = setup("");
+    let rt = rt();
+    let tok = key.sign(&claims(json!({}))).unwrap();
+    rt.block_on(auth.validate(&tok)).unwrap();
+    // The IdP drops the key (as a JWKS refresh would install a new set).
+    let issuer = &auth.issuers[0];
+    *issuer.keys.write().unwrap() = Keys::default();
+    issuer
+        .generation
+        .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    assert!(matches!(
+        rt.block_on(auth.validate(&tok)),
+        Err(AuthError::UnknownKey(_))
+    ));
+}
+
+#[test]
+fn a_cached_token_is_not_a_different_token() {
+    let (_d, auth, key) = setup("");
+    let rt = rt();
+    let tok = key.sign(&claims(json!({}))).unwrap();
+    rt.block_on(auth.validate(&tok)).unwrap();
+    // Same header and claims, signature bytes changed: not in the cache, and refused.
+    let mut forged = tok.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    assert!(rt.block_on(auth.validate(&forged)).is_err());
+}
