@@ -110,6 +110,13 @@ fn main() {
     );
 
     print_report(&load_at_start, backend.label, &rows, idle, &after, audited);
+    let (before, with, n) = rt.block_on(idle_sessions(&through, gw.proc.child.id(), IDLE_SESSIONS));
+    println!(
+        "idle sessions: {n} sessions (no client connection open; each with its upstream session to the one HTTP backend) took VmRSS {:.1} -> {:.1} MiB: {:.1} KiB per idle session",
+        before as f64 / 1024.0,
+        with as f64 / 1024.0,
+        with.saturating_sub(before) as f64 / n as f64
+    );
     drop(gw);
     drop(backend);
 }
@@ -384,6 +391,31 @@ fn memory(pid: u32) -> (u64, u64) {
             .unwrap_or(0)
     };
     (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Sessions opened (and left idle) to measure the memory one idle session costs.
+const IDLE_SESSIONS: usize = 500;
+
+/// Open `n` sessions and leave them idle — no client connection open, as an idle session of
+/// Streamable HTTP has none; the gateway's VmRSS before and with them.
+async fn idle_sessions(t: &Target, pid: u32, n: usize) -> (u64, u64, usize) {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = memory(pid).0;
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        // Dropping the client closes its connection; the session stays.
+        let c = Client::initialize(t).await;
+        ids.push(c.session.clone());
+    }
+    // Let every upstream session finish connecting and the closed connections be reaped.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let with = memory(pid).0;
+    let mut closer = Client::new(t);
+    for id in ids {
+        closer.session = id;
+        closer.close().await;
+    }
+    (before, with, n)
 }
 
 // ----- the load generator -----
