@@ -3,14 +3,19 @@
 .PHONY: test deps fuzz-smoke
 
 # Install the pinned test dependencies (Node 22, npm MCP servers, the conformance suite, the
-# Python mcp SDK) into .deps/, then run every test in the workspace.
+# Python mcp SDK) into .deps/, run every test in the workspace, then the fuzz smoke. `.ci/run`
+# runs exactly this.
 test: deps
 	cargo test --workspace
+	$(MAKE) fuzz-smoke
 
 deps:
 	scripts/install-test-deps.sh
 
-# Every fuzz target of fuzz/ for 30 s; fails on any crash. Longer: `scripts/fuzz.sh SECONDS`.
-# Not yet part of `make test`: a clean fuzz build plus installing cargo-fuzz costs 15-30 min.
+# Every fuzz target of fuzz/ for FUZZ_SMOKE_SECS (default 20) seconds; fails on any crash, leak,
+# timeout or OOM. Installs the pinned cargo-fuzz if missing and builds fuzz/target (a clean
+# build is the longest part; measured costs in the README, "Fuzzing"). Longer runs:
+# `scripts/fuzz.sh SECONDS [TARGET...]`.
+FUZZ_SMOKE_SECS ?= 20
 fuzz-smoke:
-	scripts/fuzz.sh 30
+	scripts/fuzz.sh $(FUZZ_SMOKE_SECS)
