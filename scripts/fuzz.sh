@@ -2,7 +2,8 @@
 # Run every cargo-fuzz target of fuzz/ for SECONDS_PER_TARGET seconds each (default 30) on the
 # stable toolchain (RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its -Z sanitizer flags to stable).
 #
-#   scripts/fuzz.sh            # 30 s per target (what `make fuzz-smoke` and CI run)
+#   scripts/fuzz.sh            # 30 s per target
+#   scripts/fuzz.sh 20         # what `make fuzz-smoke` runs, and so `make test` and CI
 #   scripts/fuzz.sh 600        # 10 min per target
 #   scripts/fuzz.sh 60 jwt     # only the named targets
 #
@@ -43,7 +44,7 @@ echo "fuzz build: $(($(date +%s) - start)) s"
 
 mkdir -p target/fuzz-logs
 failed=()
-printf '%-16s %12s %10s  %s\n' target executions exec/s result
+printf '%-16s %12s %10s %14s  %s\n' target executions exec/s corpus result
 for t in "${targets[@]}"; do
     work="target/corpus/$t"
     mkdir -p "$work" "corpus/$t"
@@ -52,14 +53,21 @@ for t in "${targets[@]}"; do
     if ! cargo fuzz run "$t" "$work" "corpus/$t" -- \
         -max_total_time="$SECONDS_PER_TARGET" -timeout=30 -rss_limit_mb=2048 \
         >"$log" 2>&1; then
-        status=CRASH
+        # `cargo fuzz run` rebuilds first when the sources changed since the build above; a
+        # failure before libFuzzer started is a build error, not a crash (both fail the run).
+        if grep -q '^INFO: Seed:' "$log"; then status=CRASH; else status=BUILD-ERROR; fi
         failed+=("$t")
     fi
-    # libFuzzer's closing line: `#<execs> DONE cov: … exec/s: <n> rss: …`.
+    # libFuzzer's closing line, `#<execs> DONE cov: … corp: <inputs>/<bytes> … exec/s: <n> …`;
+    # after a crash, the last status line before it.
     done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 || true)
+    if [ -z "$done_line" ]; then
+        done_line=$(grep -E '^#[0-9]+[[:space:]]' "$log" | tail -n 1 || true)
+    fi
     execs=$(sed -E 's/^#([0-9]+).*/\1/' <<<"$done_line")
     rate=$(sed -nE 's/.*exec\/s: ([0-9]+).*/\1/p' <<<"$done_line")
-    printf '%-16s %12s %10s  %s\n' "$t" "${execs:--}" "${rate:--}" "$status"
+    corp=$(sed -nE 's/.*corp: ([0-9]+\/[0-9]+[A-Za-z]*).*/\1/p' <<<"$done_line")
+    printf '%-16s %12s %10s %14s  %s\n' "$t" "${execs:--}" "${rate:--}" "${corp:--}" "$status"
     if [ "$status" != ok ]; then
         echo "---- $t: last lines of $log" >&2
         tail -n 40 "$log" >&2
