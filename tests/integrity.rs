@@ -702,3 +702,62 @@ fn a_webhook_at_a_forbidden_address_stops_the_start() {
     assert!(err.contains("integrity.webhook.url"), "{err}");
     assert!(err.contains("169.254.169.254"), "{err}");
 }
+
+/// Findings are Cedar attributes: in `warn` mode a poisoned tool stays offered, and a policy
+/// can still refuse it (`resource.findings`), while its clean neighbours are allowed.
+#[test]
+fn findings_reach_cedar_as_resource_attributes() {
+    let (_drift, url, control_url) = start_drift_server();
+    let dir = tempfile::tempdir().unwrap();
+    let pol = dir.path().join("policies");
+    std::fs::create_dir(&pol).unwrap();
+    std::fs::copy(
+        repo_root().join("policies/portcullis.cedarschema"),
+        pol.join("portcullis.cedarschema"),
+    )
+    .unwrap();
+    std::fs::write(
+        pol.join("rules.cedar"),
+        r#"@id("everything") permit (principal, action, resource);
+@id("no-tools-with-findings")
+forbid (principal, action in Action::"call_tool", resource)
+when { !resource.findings.isEmpty() };
+"#,
+    )
+    .unwrap();
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    rt.block_on(approve_current(
+        &http,
+        &control_url,
+        &dir.path().join("portcullis.lock"),
+    ));
+    let cfg = format!(
+        "{}\n[policy]\nschema = \"policies/portcullis.cedarschema\"\npolicies = \"policies\"\n",
+        config(&url, "mode = \"warn\"", "")
+    );
+    let gw = start_gateway_in(&cfg, dir);
+    rt.block_on(async {
+        let mut c = RawClient::new(&gw.url);
+        c.initialize().await;
+        let r = call(&c, "echo", json!({ "text": "clean" })).await;
+        assert_eq!(r["result"]["content"][0]["text"], "clean", "{r}");
+        control(&http, &control_url, "description", true).await;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let r = call(&c, "echo", json!({ "text": "x" })).await;
+            if r["error"]["code"] == -32003 {
+                assert_eq!(
+                    r["error"]["data"]["policies"],
+                    json!(["no-tools-with-findings"]),
+                    "{r}"
+                );
+                break;
+            }
+            assert!(Instant::now() < deadline, "poisoned echo never denied: {r}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let sum = call(&c, "add", json!({ "a": 1, "b": 2 })).await;
+        assert_eq!(sum["result"]["content"][0]["text"], "3", "{sum}");
+    });
+}
