@@ -1234,7 +1234,7 @@ fn tls_refuses_a_key_that_does_not_match_the_certificate() {
     gw.kill();
 
     // `check` refuses it too, as it refuses a certificate file that is missing.
-    let (ok, out, err) = check(&path);
+    let (ok, out, err) = check_config(&path);
     assert!(!ok, "stdout:\n{out}");
     assert!(err.contains("does not match"), "{err}");
     write(
@@ -1242,7 +1242,7 @@ fn tls_refuses_a_key_that_does_not_match_the_certificate() {
         "[listen]\naddress = \"127.0.0.1:0\"\ntls = { cert = \"nope.crt\", key = \"b/dev.key\" }\n\n\
          [auth]\nmode = \"anonymous\"\ndangerous_allow_anonymous = true\n",
     );
-    let (ok, out, err) = check(&path);
+    let (ok, out, err) = check_config(&path);
     assert!(!ok, "stdout:\n{out}");
     assert!(
         err.contains("cannot read certificate") && err.contains("nope.crt"),
@@ -1251,46 +1251,6 @@ fn tls_refuses_a_key_that_does_not_match_the_certificate() {
 }
 
 // ----- config -----
-
-/// Run `portcullis check --config <path>` (bounded); returns (success, stdout, stderr).
-fn check(path: &Path) -> (bool, String, String) {
-    let mut child = Command::new(portcullis_bin())
-        .arg("check")
-        .arg("--config")
-        .arg(path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`portcullis check` did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut out = String::new();
-    let mut err = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    (status.success(), out, err)
-}
 
 #[test]
 fn check_names_file_line_and_key_of_broken_configs() {
@@ -1322,7 +1282,7 @@ fn check_names_file_line_and_key_of_broken_configs() {
     for (name, text, line, needles) in cases {
         let path = dir.path().join(name);
         write(&path, text);
-        let (ok, out, err) = check(&path);
+        let (ok, out, err) = check_config(&path);
         assert!(!ok, "{name}: check accepted it; stdout:\n{out}");
         let prefix = format!("{}:{line}: ", path.display());
         assert!(err.contains(&prefix), "{name}: {prefix:?} not in {err:?}");
@@ -1344,7 +1304,7 @@ fn check_lists_dangerous_settings_of_a_good_config() {
             demo_backend()
         ),
     );
-    let (ok, out, err) = check(&path);
+    let (ok, out, err) = check_config(&path);
     assert!(ok, "stdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains("config OK"), "{out}");
     let warnings: Vec<&str> = out.lines().filter(|l| l.starts_with("warning:")).collect();

@@ -17,8 +17,6 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -695,44 +693,6 @@ fn hostile_backend_responses_get_specific_errors_and_are_recorded() {
 
 // ----- config -----
 
-fn check(path: &Path) -> (bool, String, String) {
-    let mut child = Command::new(portcullis_bin())
-        .arg("check")
-        .arg("--config")
-        .arg(path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`portcullis check` did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let (mut out, mut err) = (String::new(), String::new());
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    (status.success(), out, err)
-}
-
 #[test]
 fn broken_configs_name_file_line_and_key() {
     let head = "[listen]\naddress = \"127.0.0.1:0\"\n\n[auth]\nmode = \"anonymous\"\ndangerous_allow_anonymous = true\n";
@@ -774,7 +734,7 @@ fn broken_configs_name_file_line_and_key() {
     for (name, text, line, needles) in cases {
         let path = dir.path().join(name);
         write(&path, &text);
-        let (ok, out, err) = check(&path);
+        let (ok, out, err) = check_config(&path);
         assert!(!ok, "{name}: accepted:\n{out}");
         let prefix = format!("{}:{line}: ", path.display());
         assert!(err.contains(&prefix), "{name}: {prefix:?} not in {err:?}");

@@ -18,7 +18,7 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
@@ -39,46 +39,6 @@ fn demo_backend() -> String {
 }
 
 const ANON_ONLY: &str = "[listen]\naddress = \"127.0.0.1:0\"\n\n[auth]\nmode = \"anonymous\"\ndangerous_allow_anonymous = true\n";
-
-/// `portcullis check --config <path>` (bounded): (success, stdout, stderr).
-fn check(path: &Path) -> (bool, String, String) {
-    let mut child = Command::new(portcullis_bin())
-        .arg("check")
-        .arg("--config")
-        .arg(path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`portcullis check` did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut out = String::new();
-    let mut err = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    (status.success(), out, err)
-}
 
 // ----- a tiny HTTP server that counts what reaches it -----
 
@@ -310,7 +270,7 @@ fn literal_private_urls_are_config_errors_with_file_line_key_and_fix() {
     for (name, text, line, needles) in cases {
         let path = dir.path().join(name);
         write(&path, &text);
-        let (ok, out, err) = check(&path);
+        let (ok, out, err) = check_config(&path);
         assert!(!ok, "{name}: check accepted it; stdout:\n{out}");
         let prefix = format!("{}:{line}: ", path.display());
         assert!(err.contains(&prefix), "{name}: {prefix:?} not in {err:?}");
@@ -346,7 +306,7 @@ fn check_warns_about_the_allowance() {
             demo_backend()
         ),
     );
-    let (ok, out, err) = check(&path);
+    let (ok, out, err) = check_config(&path);
     assert!(ok, "stdout:\n{out}\nstderr:\n{err}");
     assert!(
         out.contains(
@@ -375,7 +335,7 @@ fn a_name_resolving_to_loopback_is_refused_without_the_allowance_and_served_with
         &path,
         &format!("{ANON_ONLY}{TOFU}{}{backend}", demo_backend()),
     );
-    let (ok, out, err) = check(&path);
+    let (ok, out, err) = check_config(&path);
     assert!(!ok, "check passed:\n{out}");
     let line = out
         .lines()
@@ -611,7 +571,7 @@ fn a_token_endpoint_by_name_is_refused_and_nothing_reaches_the_backend() {
             token_server.addr.port()
         ),
     );
-    let (ok, out, _) = check(&path);
+    let (ok, out, _) = check_config(&path);
     assert!(!ok, "{out}");
     let line = out
         .lines()
