@@ -374,3 +374,61 @@ url = "{drift_url}"
             .any(|r| r["tool"] == "find_tool" && r["args_sha256"].is_string())
     );
 }
+
+/// `call_tool` is charged to the real tool's quota, the same one a direct call uses: a caller
+/// cannot get around a per-tool limit through the meta-tool, nor the other way round.
+#[test]
+fn call_tool_spends_the_real_tools_quota() {
+    let (_drift, url, _control) = start_drift_server();
+    let config = format!(
+        r#"{ANON}
+[meta]
+enabled = true
+
+[limits]
+per_principal_tool = {{ rate = "2/min", burst = 2 }}
+
+[[backend]]
+name = "drift"
+url = "{url}"
+"#
+    );
+    let gw = start_gateway(&config);
+    let rt = runtime();
+    rt.block_on(async {
+        let mut c = RawClient::new(&gw.url);
+        c.initialize().await;
+        let via_meta = |n: u64| {
+            c.request(
+                "tools/call",
+                json!({ "name": "call_tool", "arguments": {
+                    "name": "drift__add", "arguments": { "a": n, "b": 1 } } }),
+            )
+        };
+        let r = via_meta(1).await;
+        assert_eq!(r["result"]["content"][0]["text"], "2", "{r}");
+        // The second unit of the burst, spent by a direct call of the same tool.
+        let r = c
+            .request(
+                "tools/call",
+                json!({ "name": "drift__add", "arguments": { "a": 2, "b": 1 } }),
+            )
+            .await;
+        assert_eq!(r["result"]["content"][0]["text"], "3", "{r}");
+        let r = via_meta(3).await;
+        assert_eq!(r["error"]["code"], -32029, "{r}");
+        assert!(
+            r["error"]["data"]["retry_after_ms"].as_u64().unwrap() > 0,
+            "{r}"
+        );
+        // Another tool has its own quota.
+        let r = c
+            .request(
+                "tools/call",
+                json!({ "name": "call_tool", "arguments": {
+                    "name": "drift__echo", "arguments": { "text": "fine" } } }),
+            )
+            .await;
+        assert_eq!(r["result"]["content"][0]["text"], "fine", "{r}");
+    });
+}
