@@ -59,6 +59,17 @@ async fn approve_current(http: &reqwest::Client, control_url: &str, lock_path: &
     lockfile::save(&lock, lock_path).unwrap();
 }
 
+/// A temp dir (for the gateway's config) whose lockfile approves what the drift-server offers now.
+fn approved_dir(control_url: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(approve_current(
+        &reqwest::Client::new(),
+        control_url,
+        &dir.path().join("portcullis.lock"),
+    ));
+    dir
+}
+
 fn config(backend_url: &str, integrity: &str, backend_extra: &str) -> String {
     format!(
         r#"
@@ -151,14 +162,9 @@ fn assert_quarantined(resp: &Value, reason: &str) {
 /// between `list_changed` (refresh off) and silence (found by a 1 s refresh).
 fn each_drift_is_quarantined(announce: bool) {
     let (_drift, url, control_url) = start_drift_server();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = approved_dir(&control_url);
     let rt = runtime();
     let http = reqwest::Client::new();
-    rt.block_on(approve_current(
-        &http,
-        &control_url,
-        &dir.path().join("portcullis.lock"),
-    ));
     let refresh = if announce { 3600 } else { 1 };
     let gw = start_gateway_in(&config(&url, &format!("refresh_secs = {refresh}"), ""), dir);
     rt.block_on(async {
@@ -290,14 +296,9 @@ fn silent_drift_is_quarantined_by_the_periodic_refresh() {
 #[test]
 fn warn_mode_alerts_but_keeps_the_tool_callable() {
     let (_drift, url, control_url) = start_drift_server();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = approved_dir(&control_url);
     let rt = runtime();
     let http = reqwest::Client::new();
-    rt.block_on(approve_current(
-        &http,
-        &control_url,
-        &dir.path().join("portcullis.lock"),
-    ));
     let gw = start_gateway_in(&config(&url, "mode = \"warn\"", ""), dir);
     rt.block_on(async {
         let mut c = RawClient::new(&gw.url);
@@ -339,14 +340,9 @@ fn warn_mode_alerts_but_keeps_the_tool_callable() {
 #[test]
 fn overrides_are_what_clients_see_while_backend_drift_is_still_caught() {
     let (_drift, url, control_url) = start_drift_server();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = approved_dir(&control_url);
     let rt = runtime();
     let http = reqwest::Client::new();
-    rt.block_on(approve_current(
-        &http,
-        &control_url,
-        &dir.path().join("portcullis.lock"),
-    ));
     let extra = r#"
 deny_tools = ["search_notes"]
 
@@ -642,14 +638,9 @@ fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) 
 fn drift_alerts_are_posted_to_the_webhook_with_retries() {
     let (_drift, url, control_url) = start_drift_server();
     let (hook, bodies) = webhook_receiver();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = approved_dir(&control_url);
     let rt = runtime();
     let http = reqwest::Client::new();
-    rt.block_on(approve_current(
-        &http,
-        &control_url,
-        &dir.path().join("portcullis.lock"),
-    ));
     let gw = start_gateway_in(
         &config(
             &url,
