@@ -593,7 +593,7 @@ fn readyz_reports_pins_and_live_backend_state_and_metrics_count_alerts() {
 /// A webhook receiver on 127.0.0.1 that refuses its first delivery (HTTP 500) and accepts the
 /// rest, keeping every body.
 fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -601,22 +601,9 @@ fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) 
     std::thread::spawn(move || {
         for (n, stream) in listener.incoming().enumerate() {
             let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut len = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap();
-                }
-                if line == "\r\n" {
-                    break;
-                }
-            }
-            let mut body = vec![0; len];
-            reader.read_exact(&mut body).unwrap();
+            let Some((_, body)) = read_http_request(&stream).unwrap() else {
+                continue;
+            };
             seen.lock()
                 .unwrap()
                 .push(serde_json::from_slice(&body).unwrap());

@@ -510,3 +510,31 @@ pub fn check_config(path: &Path) -> (bool, String, String) {
         .unwrap();
     (status.success(), out, err)
 }
+
+/// Read one HTTP/1.1 request from `conn` (for hand-written hostile servers): its request line
+/// and its body (`Content-Length`, at most 1 MiB). `None` when the peer closed first.
+pub fn read_http_request(conn: &std::net::TcpStream) -> std::io::Result<Option<(String, Vec<u8>)>> {
+    use std::io::Read as _;
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0u8; length.min(1 << 20)];
+    reader.read_exact(&mut body)?;
+    Ok(Some((request_line, body)))
+}
