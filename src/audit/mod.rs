@@ -76,6 +76,18 @@
 //! returned), so it survives a crash of the gateway; with `fsync = "every_record"` also after
 //! `fdatasync(2)`, so it survives a power loss. Records that arrive together are written (and
 //! synced) together, so `every_record` costs one sync per batch, not per record.
+//!
+//! ## Who writes
+//!
+//! One `Writer` holds the chain state behind a mutex, so records are written in exactly the
+//! order `seq` gives them whoever writes them. When the trail is a file without per-record sync
+//! (`fsync = "never"` or an interval) [`Audit::record`] writes its line in the caller's task: a
+//! `write(2)` to the page cache costs a few microseconds, while handing the record to another
+//! thread and waiting for its answer cost two thread wake-ups per call. With
+//! `fsync = "every_record"` or a stdout copy (either can block for long) records go to the
+//! writer thread instead and the caller waits for its answer. The writer thread also takes the
+//! best-effort records ([`Audit::record_nowait`]), runs the interval sync (on a duplicate of the
+//! file handle, outside the mutex) and the shutdown.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -519,6 +531,9 @@ struct Shared {
     /// `record_nowait` records dropped because the queue was full, not yet reported in the trail.
     dropped: AtomicU64,
     head: Mutex<Head>,
+    /// Wakes the writer thread when a record written in a caller's task made the file dirty
+    /// (the interval sync must be scheduled).
+    dirtied: tokio::sync::Notify,
     include_args: bool,
     redact_keys: Vec<String>,
     on_failure: OnFailure,
@@ -530,12 +545,15 @@ impl Shared {
     }
 }
 
-/// The audit trail writer. Cheap to clone; all clones feed the same single writer, which owns the
-/// sinks on a dedicated thread, so records are written in exactly the order `seq` gives them.
+/// The audit trail writer. Cheap to clone; all clones share one `Writer`, so records are
+/// written in exactly the order `seq` gives them (see "Who writes" in the module docs).
 #[derive(Clone)]
 pub struct Audit {
     tx: mpsc::Sender<Msg>,
     shared: Arc<Shared>,
+    writer: Arc<Mutex<Writer>>,
+    /// `record()` writes in the caller's task (see the module docs).
+    inline: bool,
 }
 
 impl std::fmt::Debug for Audit {
@@ -585,11 +603,13 @@ impl Audit {
             healthy: AtomicBool::new(true),
             dropped: AtomicU64::new(0),
             head: Mutex::new(head.clone()),
+            dirtied: tokio::sync::Notify::new(),
             include_args: config.include_args,
             redact_keys: config.redact_keys.clone(),
             on_failure: config.on_failure,
         });
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let inline = sink.is_some() && !config.stdout && config.fsync != Fsync::EveryRecord;
         let writer = Writer {
             file: sink,
             stdout: config.stdout,
@@ -604,19 +624,35 @@ impl Audit {
             lost: 0,
             lost_since: None,
             reopened: None,
+            closed: false,
             shared: shared.clone(),
         };
+        let writer = Arc::new(Mutex::new(writer));
+        // Before any record: the notices about what start-up found come first in the trail.
+        if !startup_notices.is_empty() {
+            let msgs = startup_notices
+                .into_iter()
+                .map(|r| Msg::Record(Box::new(r), None))
+                .collect();
+            lock(&writer).handle(msgs);
+        }
         // The writer does blocking file I/O, so it gets its own thread (and a small runtime for
         // its channel and sync timer) instead of occupying a worker of the gateway's runtime.
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .map_err(AuditError::Start)?;
+        let thread_writer = writer.clone();
         std::thread::Builder::new()
             .name("portcullis-audit".into())
-            .spawn(move || rt.block_on(writer.run(rx, startup_notices)))
+            .spawn(move || rt.block_on(run_writer(thread_writer, rx)))
             .map_err(AuditError::Start)?;
-        Ok(Audit { tx, shared })
+        Ok(Audit {
+            tx,
+            shared,
+            writer,
+            inline,
+        })
     }
 
     /// Writes `rec` and waits until it is handed to the OS (and synced with
@@ -638,6 +674,22 @@ impl Audit {
 
     async fn send_and_wait(&self, rec: AuditRecord) -> Result<(), AuditError> {
         let rec = self.prepare(rec)?;
+        if self.inline {
+            let (ack, mut done) = oneshot::channel();
+            {
+                let mut w = lock(&self.writer);
+                if w.closed {
+                    return Err(AuditError::Closed);
+                }
+                let was_dirty = w.dirty;
+                w.handle(vec![Msg::Record(Box::new(rec), Some(ack))]);
+                if w.dirty && !was_dirty {
+                    self.shared.dirtied.notify_one();
+                }
+            }
+            // `handle` answered before it returned.
+            return done.try_recv().unwrap_or(Err(AuditError::Closed));
+        }
         let (ack, done) = oneshot::channel();
         self.tx
             .send(Msg::Record(Box::new(rec), Some(ack)))
@@ -1037,54 +1089,84 @@ struct Writer {
     lost_since: Option<String>,
     /// The live file was reopened (deleted or replaced); reported in the trail.
     reopened: Option<String>,
+    /// The trail was shut down: nothing more is written.
+    closed: bool,
     shared: Arc<Shared>,
 }
 
-impl Writer {
-    async fn run(mut self, mut rx: mpsc::Receiver<Msg>, startup: Vec<AuditRecord>) {
-        let mut stop = None;
-        if !startup.is_empty() {
-            let msgs = startup
-                .into_iter()
-                .map(|r| Msg::Record(Box::new(r), None))
-                .collect();
-            stop = self.handle(msgs);
-        }
-        let mut batch = Vec::with_capacity(MAX_BATCH);
-        while stop.is_none() {
-            let n = match self.sync_deadline() {
-                Some(wait) => {
-                    match tokio::time::timeout(wait, rx.recv_many(&mut batch, MAX_BATCH)).await {
-                        Ok(n) => n,
-                        Err(_) => {
-                            self.sync();
-                            continue;
-                        }
-                    }
-                }
-                None => rx.recv_many(&mut batch, MAX_BATCH).await,
-            };
-            if n == 0 {
-                break; // every `Audit` handle is gone
-            }
-            stop = self.handle(std::mem::take(&mut batch));
-            if self.sync_deadline() == Some(Duration::ZERO) {
-                self.sync();
-            }
-        }
-        if self.dirty {
-            self.sync();
-        }
-        let head = Head {
-            seq: self.seq,
-            hash: self.prev.clone(),
-        };
-        tracing::info!(seq = head.seq, hash = %head.hash, "audit trail closed; keep this head to detect truncation");
-        if let Some(tx) = stop {
-            let _ = tx.send(head);
-        }
-    }
+fn lock(w: &Mutex<Writer>) -> std::sync::MutexGuard<'_, Writer> {
+    w.lock().unwrap_or_else(|e| e.into_inner())
+}
 
+/// The writer thread: queued records, the interval sync and the shutdown.
+async fn run_writer(writer: Arc<Mutex<Writer>>, mut rx: mpsc::Receiver<Msg>) {
+    let mut stop = None;
+    let shared = lock(&writer).shared.clone();
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while stop.is_none() {
+        let wait = lock(&writer).sync_deadline();
+        let n = tokio::select! {
+            n = rx.recv_many(&mut batch, MAX_BATCH) => n,
+            // A record written in a caller's task made a clean file dirty: an interval sync is
+            // now due at some point.
+            () = shared.dirtied.notified() => continue,
+            () = tokio::time::sleep(wait.unwrap_or_default()), if wait.is_some() => {
+                sync_if_due(&writer);
+                continue;
+            }
+        };
+        if n == 0 {
+            break; // every `Audit` handle is gone
+        }
+        stop = lock(&writer).handle(std::mem::take(&mut batch));
+        sync_if_due(&writer);
+    }
+    let head = {
+        let mut w = lock(&writer);
+        w.closed = true;
+        if w.dirty {
+            w.sync();
+        }
+        Head {
+            seq: w.seq,
+            hash: w.prev.clone(),
+        }
+    };
+    tracing::info!(seq = head.seq, hash = %head.hash, "audit trail closed; keep this head to detect truncation");
+    if let Some(tx) = stop {
+        let _ = tx.send(head);
+    }
+}
+
+/// An interval sync that is due, on a duplicate of the file handle so that writers are not
+/// held up by `fdatasync(2)`.
+fn sync_if_due(writer: &Mutex<Writer>) {
+    let (file, shared) = {
+        let mut w = lock(writer);
+        if w.sync_deadline() != Some(Duration::ZERO) {
+            return;
+        }
+        w.dirty = false;
+        w.last_sync = Instant::now();
+        let file = w
+            .file
+            .as_ref()
+            .and_then(|s| s.file.as_ref())
+            .map(File::try_clone);
+        (file, w.shared.clone())
+    };
+    let result = match file {
+        Some(Ok(f)) => f.sync_data(),
+        Some(Err(e)) => Err(e),
+        None => Ok(()),
+    };
+    if let Err(e) = result {
+        shared.healthy.store(false, Ordering::Relaxed);
+        tracing::error!("audit: cannot sync the audit file: {e}");
+    }
+}
+
+impl Writer {
     /// How long until an interval sync is due, when one is pending.
     fn sync_deadline(&self) -> Option<Duration> {
         match self.fsync {
@@ -1312,7 +1394,11 @@ impl Writer {
     /// The file is the record of truth when configured; stdout then is a copy whose failures are
     /// logged only. Without a file, stdout is the record of truth.
     fn write_out(&mut self, bytes: &[u8]) -> Result<(), (String, String)> {
-        if let Some(sink) = self.file.as_ref() {
+        // `handle` looked for a deleted or replaced file just before this batch; only a file
+        // that could not be opened then is tried again here.
+        if let Some(sink) = self.file.as_ref()
+            && sink.file.is_none()
+        {
             let name = format!("`{}`", sink.path.display());
             self.check_file().map_err(|e| (name, e.to_string()))?;
         }
