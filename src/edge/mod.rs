@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use http_body_util::{BodyExt, Full, StreamBody, combinators::UnsyncBoxBody};
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use serde_json::Value;
@@ -28,13 +28,13 @@ use crate::audit::{self, AuditRecord};
 use crate::gateway::Gateway;
 use crate::identity::Principal;
 use crate::protocol::{self, Kind, sse};
-use crate::session::{Reply, Session, new_session_id};
+use crate::session::{Call, Next, Reply, Session, new_session_id};
 use rescue::Rejection;
 
-pub type Body = BoxBody<Bytes, Infallible>;
+pub type Body = UnsyncBoxBody<Bytes, Infallible>;
 
 pub fn full(b: impl Into<Bytes>) -> Body {
-    Full::new(b.into()).boxed()
+    Full::new(b.into()).boxed_unsync()
 }
 
 const SESSION_HEADER: &str = "mcp-session-id";
@@ -185,7 +185,7 @@ pub async fn serve(
 fn end_at(resp: Response<Body>, token: CancellationToken) -> Response<Body> {
     resp.map(|body| {
         let frames = http_body_util::BodyStream::new(body).take_until(token.cancelled_owned());
-        BodyExt::boxed(StreamBody::new(frames))
+        BodyExt::boxed_unsync(StreamBody::new(frames))
     })
 }
 
@@ -450,14 +450,22 @@ async fn post(
     async move {
         match kind {
             // Every response after initialize is an SSE stream, as the backends we front most
-            // often answer: clients then see one behaviour whatever the method.
+            // often answer: clients then see one behaviour whatever the method. A response
+            // with nothing before it is one event in one body (one write, no task); a call
+            // whose backend relates messages to it first (progress, logging, sampling,
+            // elicitation) streams them as they come, the response last.
             Kind::Request => Ok(match session.handle_request(msg).await {
-                Reply::Json(v) => {
-                    let (tx, rx) = mpsc::channel(1);
-                    let _ = tx.try_send(v);
-                    sse_response(rx, false)
-                }
-                Reply::Stream(rx) => sse_response(rx, false),
+                Reply::Json(v) => sse_single(&v),
+                Reply::Call(mut call) => match call.next().await {
+                    Some(Next::Response(v)) => sse_single(&v),
+                    Some(Next::Related(first)) => call_stream(first, call),
+                    None => sse_single(&protocol::error_response(
+                        Value::Null,
+                        protocol::code::INTERNAL_ERROR,
+                        "the call ended without a response",
+                        None,
+                    )),
+                },
             }),
             Kind::Notification => {
                 session.handle_notification(msg).await;
@@ -583,6 +591,51 @@ fn json_response(status: StatusCode, v: &Value) -> Response<Body> {
     resp
 }
 
+/// An SSE response of exactly one event, the whole body known.
+fn sse_single(msg: &Value) -> Response<Body> {
+    let mut resp = Response::new(full(sse::encode_message(&msg.to_string(), None)));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// The SSE stream of a call whose backend sent `first` before answering. The connection's own
+/// task drives the rest of the call as the client reads the stream.
+fn call_stream(first: Value, call: Call) -> Response<Body> {
+    let stream = futures::stream::unfold((Some(first), Some(call)), |(first, call)| async move {
+        let msg = match first {
+            Some(m) => m,
+            None => {
+                let mut call = call?;
+                let span = call.span().clone();
+                match call.next().instrument(span).await? {
+                    Next::Related(m) => return Some((frame(&m), (None, Some(call)))),
+                    Next::Response(m) => return Some((frame(&m), (None, None))),
+                }
+            }
+        };
+        Some((frame(&msg), (None, call)))
+    });
+    fn frame(m: &Value) -> Result<Frame<Bytes>, Infallible> {
+        Ok(Frame::data(Bytes::from(sse::encode_message(
+            &m.to_string(),
+            None,
+        ))))
+    }
+    let mut resp = Response::new(BodyExt::boxed_unsync(StreamBody::new(stream)));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp
+}
+
 /// An SSE response fed by `rx`. With `keepalive`, a comment line every few seconds lets both
 /// sides notice a dead peer on otherwise idle standalone streams.
 fn sse_response(mut rx: mpsc::Receiver<Value>, keepalive: bool) -> Response<Body> {
@@ -606,7 +659,7 @@ fn sse_response(mut rx: mpsc::Receiver<Value>, keepalive: bool) -> Response<Body
     });
     let stream = tokio_stream::wrappers::ReceiverStream::new(body_rx)
         .map(|b| Ok::<_, Infallible>(Frame::data(b)));
-    let mut resp = Response::new(BodyExt::boxed(StreamBody::new(stream)));
+    let mut resp = Response::new(BodyExt::boxed_unsync(StreamBody::new(stream)));
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -18,6 +18,7 @@ use std::time::Instant;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
+use super::call::{Call, Next};
 use super::router::{ListKind, Reply};
 use super::{Session, lock};
 use crate::audit::{Decision, Kind};
@@ -356,16 +357,14 @@ impl Session {
         let key = id_key(&id);
         let rx = self.open_request_stream(&key);
         let session = self.clone();
-        tokio::spawn(tracing::Instrument::instrument(
+        Reply::Call(Call::new(
             async move {
                 let resp = session.execute(&id, &key, &w, &inputs).await;
-                if let Some(tx) = session.close_request_stream(&key) {
-                    let _ = tx.send(resp).await;
-                }
+                session.close_request_stream(&key);
+                resp
             },
-            tracing::Span::current(),
-        ));
-        Reply::Stream(rx)
+            rx,
+        ))
     }
 
     async fn execute(
@@ -482,16 +481,10 @@ impl Session {
             };
         let response = match reply {
             Reply::Json(v) => v,
-            Reply::Stream(mut rx) => loop {
-                match tokio::time::timeout_at(deadline, rx.recv()).await {
-                    Ok(Some(m)) => {
-                        let is_response =
-                            m.get("id") == Some(&sid_value) && m.get("method").is_none();
-                        if is_response {
-                            break m;
-                        }
-                        self.deliver(m, Some(outer_key));
-                    }
+            Reply::Call(mut call) => loop {
+                match tokio::time::timeout_at(deadline, call.next()).await {
+                    Ok(Some(Next::Response(m))) => break m,
+                    Ok(Some(Next::Related(m))) => self.deliver(m, Some(outer_key)),
                     Ok(None) => {
                         break protocol::error_response(
                             sid_value.clone(),

@@ -26,8 +26,10 @@ use crate::identity::Principal;
 use crate::protocol::{self, id_key};
 use crate::upstream::{BackendSpec, Conn, Inbound, UpstreamError};
 
+mod call;
 mod meta;
 mod router;
+pub use call::{Call, Next};
 pub use router::Reply;
 
 /// Messages queued for a client that has no stream open, at most.
@@ -337,6 +339,7 @@ impl Session {
                         Some(inb) => {
                             let Some(s) = weak.upgrade() else { return };
                             s.on_backend_message(&link.spec.name, inb).await;
+                            conn.inbound_handled();
                         }
                         None => break "the connection closed".to_owned(),
                     },

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use base64::Engine;
 use serde_json::{Map, Value, json};
-use tokio::sync::mpsc;
 
+use super::call::Call;
 use super::{Session, lock};
 use crate::catalog::{Merged, Route, template_matches};
 use crate::policy::{Action, ResourceRef};
@@ -17,8 +17,8 @@ use crate::upstream::UpstreamError;
 pub enum Reply {
     /// One JSON response.
     Json(Value),
-    /// An SSE stream: related messages, then the response; closes after the response.
-    Stream(mpsc::Receiver<Value>),
+    /// A forwarded call still running: its related messages, then its response.
+    Call(Call),
 }
 
 /// Most pages we follow when listing one backend (guards against a cursor loop).
@@ -489,12 +489,13 @@ impl Session {
         // The guard chain decides before anything goes upstream: integrity first (nobody may
         // call a quarantined definition), then policy, limits and audit.
         let merged = self.merged(kind).await;
+        // Borrowed from the merged catalog: a tool's definition (its whole input schema) is
+        // not copied on every call.
         let definition = merged
             .items
             .iter()
             .find(|i| i.get("name").and_then(Value::as_str) == Some(name.as_str()))
-            .cloned()
-            .unwrap_or(Value::Null);
+            .unwrap_or(&Value::Null);
         let verdict = merged.verdicts.get(&name).cloned().unwrap_or_default();
         if let Some(q) = &verdict.quarantine {
             let method = if kind == ListKind::Tools {
@@ -529,7 +530,7 @@ impl Session {
                     exposed: &name,
                     original: &route.original,
                     backend: &route.backend,
-                    definition: &definition,
+                    definition,
                     pinned: verdict.pinned,
                     findings: &verdict.findings,
                 },
@@ -570,24 +571,20 @@ impl Session {
         })
     }
 
-    /// Forward on an SSE stream so the backend's related requests (sampling, elicitation) and
-    /// notifications (progress, logging) reach the client while the call runs.
+    /// Forward with a request stream open, so the backend's related requests (sampling,
+    /// elicitation) and notifications (progress, logging) reach the client while the call runs.
     fn stream_forward(self: &Arc<Self>, backend: String, msg: Value) -> Reply {
         let key = id_key(msg.get("id").unwrap_or(&Value::Null));
         let rx = self.open_request_stream(&key);
         let session = self.clone();
-        // The forwarding task stays in the caller's `rpc` span: its logs and the backend's
-        // `traceparent` belong to this call.
-        tokio::spawn(tracing::Instrument::instrument(
+        Reply::Call(Call::new(
             async move {
                 let resp = session.forward(&backend, msg).await;
-                if let Some(tx) = session.close_request_stream(&key) {
-                    let _ = tx.send(resp).await;
-                }
+                session.close_request_stream(&key);
+                resp
             },
-            tracing::Span::current(),
-        ));
-        Reply::Stream(rx)
+            rx,
+        ))
     }
 
     async fn route_uri(self: &Arc<Self>, uri: &str) -> Result<String, UpstreamError> {

@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::Value;
-use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use super::{BackendSpec, Conn, Inbound, Pending, SpecKind, UpstreamError, parse_message};
@@ -64,10 +63,11 @@ pub(crate) fn build_client(
 
 pub(crate) struct HttpConn {
     name: String,
-    url: String,
+    /// Parsed once: reqwest would parse a `&str` again on every request.
+    url: Result<reqwest::Url, String>,
     client: reqwest::Client,
     pub(crate) pending: Arc<Pending>,
-    pub(crate) inbound: mpsc::Sender<Inbound>,
+    pub(crate) inbound: super::InboundTx,
     session_id: Mutex<Option<String>>,
     protocol_version: Mutex<Option<String>>,
     alive: Arc<AtomicBool>,
@@ -79,7 +79,7 @@ pub(crate) struct HttpConn {
 impl HttpConn {
     pub(crate) fn new(
         spec: &BackendSpec,
-        inbound: mpsc::Sender<Inbound>,
+        inbound: super::InboundTx,
         binding: Option<crate::credentials::Binding>,
     ) -> Self {
         let (url, client) = match &spec.kind {
@@ -93,6 +93,7 @@ impl HttpConn {
                     .unwrap_or_default(),
             ),
         };
+        let url = reqwest::Url::parse(&url).map_err(|e| format!("invalid URL `{url}`: {e}"));
         Self {
             name: spec.name.clone(),
             url,
@@ -142,6 +143,10 @@ impl HttpConn {
         Ok(b)
     }
 
+    fn url(&self) -> Result<reqwest::Url, UpstreamError> {
+        self.url.clone().map_err(|e| self.unavailable(e))
+    }
+
     fn unavailable(&self, reason: String) -> UpstreamError {
         UpstreamError::Unavailable {
             backend: self.name.clone(),
@@ -160,10 +165,16 @@ impl HttpConn {
         let body = serde_json::to_vec(msg)
             .map_err(|e| self.unavailable(format!("cannot encode message: {e}")))?;
         let req = self
-            .headers(self.client.post(&self.url))
+            .headers(self.client.post(self.url()?))
             .await?
-            .header("accept", "application/json, text/event-stream")
-            .header("content-type", "application/json")
+            .header(
+                http::header::ACCEPT,
+                http::HeaderValue::from_static("application/json, text/event-stream"),
+            )
+            .header(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            )
             .body(body);
         // INVARIANT: `request` and `send` run this inside their `upstream` span, so the parent
         // id the backend sees is that span's id, in the client's trace when it sent one.
@@ -371,7 +382,10 @@ impl HttpConn {
     }
 
     async fn get_stream_once(&self) -> GetOutcome {
-        let Ok(req) = self.headers(self.client.get(&self.url)).await else {
+        let Ok(url) = self.url() else {
+            return GetOutcome::Failed;
+        };
+        let Ok(req) = self.headers(self.client.get(url)).await else {
             return GetOutcome::Failed;
         };
         let req = req.header("accept", "text/event-stream");
@@ -451,10 +465,10 @@ impl HttpConn {
             .ok()
             .and_then(|g| g.clone())
             .is_some()
+            && let Ok(url) = self.url()
+            && let Ok(req) = self.headers(self.client.delete(url)).await
         {
-            if let Ok(req) = self.headers(self.client.delete(&self.url)).await {
-                let _ = tokio::time::timeout(Duration::from_secs(2), req.send()).await;
-            }
+            let _ = tokio::time::timeout(Duration::from_secs(2), req.send()).await;
         }
         self.pending
             .fail_all(&self.unavailable("session closed".into()));

@@ -34,6 +34,34 @@ pub struct Inbound {
     pub flushed: Option<oneshot::Sender<()>>,
 }
 
+/// How many of a connection's inbound messages were queued and how many its owner handled:
+/// when the two agree there is nothing to flush, and [`Conn::flush_inbound`] returns at once
+/// instead of a round trip through the owner's task on every call.
+#[derive(Debug, Default)]
+pub struct InboundCount {
+    queued: AtomicU64,
+    handled: AtomicU64,
+}
+
+/// The sending side of a connection's inbound queue, counting what it queues.
+#[derive(Clone)]
+pub(crate) struct InboundTx {
+    tx: mpsc::Sender<Inbound>,
+    count: Arc<InboundCount>,
+}
+
+impl InboundTx {
+    pub(crate) async fn send(&self, msg: Inbound) -> Result<(), mpsc::error::SendError<Inbound>> {
+        // Counted before it is queued, so a flush that starts after this send sees it pending.
+        self.count.queued.fetch_add(1, Ordering::SeqCst);
+        self.tx.send(msg).await
+    }
+
+    pub(crate) fn raw(&self) -> &mpsc::Sender<Inbound> {
+        &self.tx
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum UpstreamError {
     #[error("backend `{backend}` is unavailable: {reason}")]
@@ -200,11 +228,12 @@ pub struct Conn {
     pub spec: Arc<BackendSpec>,
     next_id: AtomicU64,
     inner: Inner,
+    inbound_count: Arc<InboundCount>,
 }
 
 enum Inner {
     Stdio(stdio::StdioConn),
-    Http(http::HttpConn),
+    Http(Box<http::HttpConn>),
 }
 
 impl Conn {
@@ -234,14 +263,22 @@ impl Conn {
         inbound: mpsc::Sender<Inbound>,
         binding: Option<crate::credentials::Binding>,
     ) -> Result<(Arc<Conn>, Value), UpstreamError> {
+        let inbound_count = Arc::new(InboundCount::default());
+        let inbound = InboundTx {
+            tx: inbound,
+            count: inbound_count.clone(),
+        };
         let inner = match &spec.kind {
             SpecKind::Stdio { .. } => Inner::Stdio(stdio::StdioConn::spawn(&spec, inbound)?),
-            SpecKind::Http { .. } => Inner::Http(http::HttpConn::new(&spec, inbound, binding)),
+            SpecKind::Http { .. } => {
+                Inner::Http(Box::new(http::HttpConn::new(&spec, inbound, binding)))
+            }
         };
         let conn = Arc::new(Conn {
             spec: spec.clone(),
             next_id: AtomicU64::new(1),
             inner,
+            inbound_count,
         });
         let req = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init_params});
         let resp = conn.request_raw(req, spec.init_timeout).await?;
@@ -327,10 +364,19 @@ impl Conn {
     /// back to the caller directly while the backend's earlier messages for the same request
     /// (progress, logging) wait in the inbound queue: without this, the caller could answer the
     /// client and close its stream before they are delivered, and they would be lost.
+    /// The owner handled one inbound message (not a flush marker).
+    pub fn inbound_handled(&self) {
+        self.inbound_count.handled.fetch_add(1, Ordering::SeqCst);
+    }
+
     pub async fn flush_inbound(&self) {
+        let count = &self.inbound_count;
+        if count.handled.load(Ordering::SeqCst) == count.queued.load(Ordering::SeqCst) {
+            return;
+        }
         let tx = match &self.inner {
             Inner::Stdio(s) => s.inbound.upgrade(),
-            Inner::Http(h) => Some(h.inbound.clone()),
+            Inner::Http(h) => Some(h.inbound.raw().clone()),
         };
         let Some(tx) = tx else { return };
         let (done, flushed) = oneshot::channel();

@@ -36,7 +36,7 @@ pub(crate) struct StdioConn {
 impl StdioConn {
     pub(crate) fn spawn(
         spec: &BackendSpec,
-        inbound: mpsc::Sender<Inbound>,
+        inbound: super::InboundTx,
     ) -> Result<Self, UpstreamError> {
         let SpecKind::Stdio { argv, env, cwd } = &spec.kind else {
             return Err(unavailable(&spec.name, "not a stdio backend".into()));
@@ -85,7 +85,7 @@ impl StdioConn {
         let name = spec.name.clone();
         tokio::spawn(log_stderr(name.clone(), stderr));
 
-        let weak_inbound = inbound.downgrade();
+        let weak_inbound = inbound.raw().downgrade();
         let reader_pending = pending.clone();
         let reader_alive = alive.clone();
         let max = spec.max_message_bytes;
@@ -268,7 +268,7 @@ async fn read_loop(
     max: usize,
     depth: usize,
     pending: &Pending,
-    inbound: &mpsc::Sender<Inbound>,
+    inbound: &super::InboundTx,
 ) -> String {
     let mut reader = BufReader::new(stdout);
     let mut line = Vec::new();
