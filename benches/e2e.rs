@@ -58,9 +58,22 @@ forbid (principal, action in Action::"call_tool", resource)
 when { !resource.findings.isEmpty() };
 "#;
 
+#[path = "support/floor_proxy.rs"]
+mod floor_proxy;
+
+/// `<bench> --e2e-floor <cert> <key> <backend url>`: run the bare proxy.
+const FLOOR_FLAG: &str = "--e2e-floor";
+
 fn main() {
     if std::env::args().any(|a| a == BACKEND_FLAG) {
         backend::serve();
+        return;
+    }
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, cert, key, url] = args.as_slice()
+        && flag == FLOOR_FLAG
+    {
+        floor_proxy::serve(cert.as_ref(), key.as_ref(), url);
         return;
     }
     // `cargo test --benches` runs each bench binary with no `--bench` flag: compile only.
@@ -73,6 +86,10 @@ fn main() {
     let work = tempfile::tempdir().unwrap();
     let backend = start_backend();
     let gw = start_gateway(work.path(), &backend.url);
+    let floor = start_floor(work.path(), &backend.url);
+    let bare_dir = work.path().join("bare");
+    std::fs::create_dir(&bare_dir).unwrap();
+    let bare_gw = start_bare_gateway(&bare_dir, &backend.url);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -84,9 +101,20 @@ fn main() {
         ca: None,
         token: None,
     };
+    let ca = std::fs::read(work.path().join("certs/dev.crt")).unwrap();
+    let bare = Target {
+        url: floor.url.clone(),
+        ca: Some(ca.clone()),
+        token: None,
+    };
+    let unchecked = Target {
+        url: bare_gw.url.clone(),
+        ca: Some(std::fs::read(bare_dir.join("certs/dev.crt")).unwrap()),
+        token: None,
+    };
     let through = Target {
         url: gw.url.clone(),
-        ca: Some(std::fs::read(work.path().join("certs/dev.crt")).unwrap()),
+        ca: Some(ca),
         token: Some(gw.token.clone()),
     };
 
@@ -94,8 +122,18 @@ fn main() {
     let mut rows = Vec::new();
     let mut after = Vec::new();
     for &(conc, warm, n) in PLAN {
-        for (name, target) in [("direct", &direct), ("gateway", &through)] {
-            let r = rt.block_on(measure(target, conc, warm, n));
+        for (name, target, middle) in [
+            ("direct", &direct, None),
+            ("floor", &bare, Some(floor.proc.child.id())),
+            ("no checks", &unchecked, Some(bare_gw.proc.child.id())),
+            ("gateway", &through, Some(gw.proc.child.id())),
+        ] {
+            let pids = [
+                backend.proc.child.id(),
+                middle.unwrap_or(0),
+                std::process::id(),
+            ];
+            let r = rt.block_on(measure(target, conc, warm, n, pids));
             rows.push((name, conc, r));
         }
         after.push((conc, memory(gw.proc.child.id())));
@@ -117,8 +155,86 @@ fn main() {
         with as f64 / 1024.0,
         with.saturating_sub(before) as f64 / n as f64
     );
+    drop(floor);
+    drop(bare_gw);
     drop(gw);
     drop(backend);
+}
+
+/// The gateway with every check off: TLS, anonymous callers, no policy, no limits, no audit
+/// trail, integrity off. Between the floor and the full chain, it shows what the MCP handling
+/// itself costs (sessions, JSON-RPC, SSE from the backend) and what the checks add.
+fn start_bare_gateway(dir: &Path, backend_url: &str) -> Gateway {
+    portcullis(
+        &[
+            "dev-cert",
+            "--out",
+            "certs",
+            "--name",
+            "localhost",
+            "--name",
+            "127.0.0.1",
+        ],
+        dir,
+    );
+    let port = free_port();
+    let config = format!(
+        r#"
+[listen]
+address = "127.0.0.1:{port}"
+public_url = "https://127.0.0.1:{port}/mcp"
+tls = {{ cert = "certs/dev.crt", key = "certs/dev.key" }}
+
+[auth]
+mode = "anonymous"
+dangerous_allow_anonymous = true
+
+[integrity]
+mode = "off"
+
+[network]
+dangerous_allow_private = ["127.0.0.1/32"]
+
+[naming]
+strategy = "priority"
+
+[[backend]]
+name = "fast"
+url = "{backend_url}"
+"#
+    );
+    let config_path = dir.join("portcullis.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
+    cmd.args(["serve", "--config", config_path.to_str().unwrap()])
+        .current_dir(dir);
+    let mut proc = Proc::spawn(cmd, Some(dir.join("gateway.log")));
+    let line = proc.wait_for_line("listening on");
+    let url = line.rsplit(' ').next().unwrap().to_owned();
+    Gateway {
+        proc,
+        url,
+        token: String::new(),
+        audit: dir.join("none"),
+    }
+}
+
+/// The floor: a bare TLS reverse proxy (this bench binary in floor mode, see
+/// `support/floor_proxy.rs`) in front of the same backend, with the gateway's dev certificate.
+fn start_floor(dir: &Path, backend_url: &str) -> Backend {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.arg(FLOOR_FLAG)
+        .arg(dir.join("certs/dev.crt"))
+        .arg(dir.join("certs/dev.key"))
+        .arg(backend_url);
+    let mut proc = Proc::spawn(cmd, None);
+    let line = proc.wait_for_line("listening on");
+    let url = line.rsplit(' ').next().unwrap().to_owned();
+    Backend {
+        proc,
+        url,
+        label: "the bare proxy",
+    }
 }
 
 // ----- processes -----
@@ -182,7 +298,7 @@ impl Drop for Proc {
 }
 
 struct Backend {
-    _proc: Proc,
+    proc: Proc,
     url: String,
     label: &'static str,
 }
@@ -202,11 +318,7 @@ fn start_backend() -> Backend {
     let mut proc = Proc::spawn(cmd, None);
     let line = proc.wait_for_line("listening on");
     let url = line.rsplit(' ').next().unwrap().to_owned();
-    Backend {
-        _proc: proc,
-        url,
-        label,
-    }
+    Backend { proc, url, label }
 }
 
 fn rmcp_fixture() -> PathBuf {
@@ -553,6 +665,9 @@ fn messages(body: &[u8]) -> Vec<Value> {
 struct Run {
     latencies: Vec<Duration>,
     wall: Duration,
+    /// CPU time (user + system) the backend, the gateway and this load generator spent in the
+    /// measured phase.
+    cpu: [Duration; 3],
 }
 
 impl Run {
@@ -567,7 +682,7 @@ impl Run {
 
 /// `conc` workers, each with its own session; `warm` calls to warm up, then exactly `n`
 /// measured calls taken from a shared counter (so a slow worker does not stretch the run).
-async fn measure(t: &Target, conc: usize, warm: usize, n: usize) -> Run {
+async fn measure(t: &Target, conc: usize, warm: usize, n: usize, pids: [u32; 3]) -> Run {
     let mut clients = Vec::new();
     for _ in 0..conc {
         clients.push(Arc::new(Client::initialize(t).await));
@@ -604,12 +719,33 @@ async fn measure(t: &Target, conc: usize, warm: usize, n: usize) -> Run {
         }
     };
     phase(warm).await;
+    let before = pids.map(cpu_time);
     let (mut latencies, wall) = phase(n).await;
+    let after = pids.map(cpu_time);
+    let cpu = [0, 1, 2].map(|i| after[i].saturating_sub(before[i]));
     for c in &clients {
         c.close().await;
     }
     latencies.sort();
-    Run { latencies, wall }
+    Run {
+        latencies,
+        wall,
+        cpu,
+    }
+}
+
+/// User + system CPU time of a process, all threads (`/proc/<pid>/stat`, in clock ticks of
+/// 10 ms: Linux reports them in `USER_HZ` = 100 on every architecture).
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at `state`, field 3.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
 }
 
 // ----- the report -----
@@ -639,37 +775,53 @@ fn print_report(
     println!();
     println!("e2e: tools/call `{TOOL}` against {backend}, direct vs through portcullis");
     println!(
-        "     chain: TLS (rustls, HTTP/1.1) + JWT ES256 (dev key) + Cedar (2 policies) + limits (4 limiters) + audit (file, fsync 1 s) + integrity (pins, trust on first use)"
+        "     gateway chain: TLS (rustls, HTTP/1.1) + JWT ES256 (dev key) + Cedar (2 policies) + limits (4 limiters) + audit (file, fsync 1 s) + integrity (pins, trust on first use)"
+    );
+    println!(
+        "     no checks: the same gateway binary with TLS only: anonymous callers, no policy, no limits, no audit, integrity off"
+    );
+    println!(
+        "     floor: a bare TLS reverse proxy (rustls + hyper server + reqwest client, nothing else) in front of the same backend"
     );
     println!(
         "     {cpus} CPUs shared by backend, gateway and load generator; load average {load_at_start} at start, {} at end",
         load_average()
     );
     println!();
-    println!("| target  | concurrency | calls  | p50 µs | p99 µs | calls/s | vs direct |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| target    | concurrency | calls  | p50 µs | p99 µs | calls/s | vs direct | CPU µs/call: backend / proxy / client |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for (name, conc, r) in rows {
         let direct = rows
             .iter()
             .find(|(n, c, _)| *n == "direct" && c == conc)
             .map(|(_, _, r)| r);
         let vs = match (name, direct) {
-            (&"gateway", Some(d)) if *conc == 1 => format!(
+            (&"direct", _) | (_, None) => "-".into(),
+            (_, Some(d)) if *conc == 1 => format!(
                 "+{:.0} µs p50, +{:.0} µs p99",
                 us(r.percentile(0.5)) - us(d.percentile(0.5)),
                 us(r.percentile(0.99)) - us(d.percentile(0.99)),
             ),
-            (&"gateway", Some(d)) => {
+            (_, Some(d)) => {
                 format!("{:.0}% of direct throughput", 100.0 * r.rate() / d.rate())
             }
-            _ => "-".into(),
+        };
+        let per_call = |d: Duration| us(d) / r.latencies.len() as f64;
+        let gateway_cpu = if *name != "direct" {
+            format!("{:.0}", per_call(r.cpu[1]))
+        } else {
+            "-".into()
         };
         println!(
-            "| {name:<7} | {conc:>11} | {:>6} | {:>6.0} | {:>6.0} | {:>7.0} | {vs} |",
+            "| {name:<9} | {conc:>11} | {:>6} | {:>6.0} | {:>6.0} | {:>7.0} | {vs} | {:.0} / {gateway_cpu} / {:.0} |",
             r.latencies.len(),
             us(r.percentile(0.5)),
             us(r.percentile(0.99)),
             r.rate(),
+            per_call(r.cpu[0]),
+            per_call(r.cpu[2]),
         );
     }
     println!();
