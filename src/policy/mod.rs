@@ -589,8 +589,9 @@ pub struct PolicyEngine {
     /// Per (caller, action, target): the slice narrowed to the caller, and the entity store
     /// when no policy reads `context.args`.
     stores: RwLock<HashMap<String, Arc<Bound>>>,
-    /// The last common context built, by the facts it was built from.
-    last_context: Mutex<Option<(ContextKey, Context)>>,
+    /// The common contexts built in the current second, by the client facts they were built
+    /// from (one per client session calling in that second; the map starts over each second).
+    contexts: Mutex<(i64, HashMap<[String; 4], Context>)>,
     /// Actions (by id) whose requests with the common context were checked against the schema,
     /// as a bit per resource type: such requests always pass again, so they are not re-checked.
     validated: RwLock<HashMap<String, u8>>,
@@ -868,7 +869,7 @@ impl PolicyEngine {
             callers: RwLock::new(HashMap::new()),
             next_caller: AtomicU64::new(0),
             stores: RwLock::new(HashMap::new()),
-            last_context: Mutex::new(None),
+            contexts: Mutex::new((i64::MIN, HashMap::new())),
             validated: RwLock::new(HashMap::new()),
             visible: RwLock::new(HashMap::new()),
             warnings,
@@ -1615,8 +1616,8 @@ impl PolicyEngine {
         if let Ok(mut c) = self.visible.write() {
             c.clear();
         }
-        if let Ok(mut c) = self.last_context.lock() {
-            *c = None;
+        if let Ok(mut c) = self.contexts.lock() {
+            *c = (i64::MIN, HashMap::new());
         }
         if let Ok(mut c) = self.validated.write() {
             c.clear();
@@ -1734,25 +1735,28 @@ impl PolicyEngine {
     /// The common context of a request (no typed arguments), reused while the facts it is
     /// built from (the second, the client) stay the same.
     fn common_context(&self, a_uid: EntityUid, env: &RequestEnv) -> Result<Context, Decision> {
-        let key = ContextKey {
-            unix: entities::utc_parts(env.now).0,
-            client: [
-                env.client_address.clone(),
-                env.client_name.clone(),
-                env.client_version.clone(),
-                env.protocol_version.clone(),
-            ],
-        };
-        if let Ok(last) = self.last_context.try_lock()
-            && let Some((k, c)) = last.as_ref()
-            && *k == key
+        let unix = entities::utc_parts(env.now).0;
+        let client = [
+            env.client_address.clone(),
+            env.client_name.clone(),
+            env.client_version.clone(),
+            env.protocol_version.clone(),
+        ];
+        if let Ok(cache) = self.contexts.lock()
+            && cache.0 == unix
+            && let Some(c) = cache.1.get(&client)
         {
             return Ok(c.clone());
         }
         let context = Context::from_pairs(entities::common_context(a_uid, env))
             .map_err(|e| Decision::deny(format!("cannot build the request context: {e}")))?;
-        if let Ok(mut last) = self.last_context.try_lock() {
-            *last = Some((key, context.clone()));
+        if let Ok(mut cache) = self.contexts.lock() {
+            if cache.0 != unix {
+                *cache = (unix, HashMap::new());
+            }
+            if cache.1.len() < MAX_CACHED_CONTEXTS {
+                cache.1.insert(client, context.clone());
+            }
         }
         Ok(context)
     }
@@ -1914,12 +1918,9 @@ struct Caller {
     claims: Value,
 }
 
-/// What the common context is built from.
-#[derive(PartialEq, Eq)]
-struct ContextKey {
-    unix: i64,
-    client: [String; 4],
-}
+/// Common contexts kept for one second: more client sessions than this calling in the same
+/// second build theirs on every call.
+const MAX_CACHED_CONTEXTS: usize = 4096;
 
 /// The traits of a tool that [`ResourceUse::Traits`] policies may read.
 fn tool_traits_key(r: &ResourceRef<'_>) -> String {

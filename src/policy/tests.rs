@@ -591,6 +591,36 @@ fn explain_lists_every_satisfied_policy() {
     assert!(text.contains("forbid always wins"), "{text}");
 }
 
+#[test]
+fn each_clients_context_is_its_own_within_one_second() {
+    // Contexts are cached per second by client facts: interleaved callers with different
+    // facts in the same second must each be decided on their own.
+    let e = engine(
+        r#"
+        @id("p") permit(principal, action, resource);
+        @id("f") forbid(principal, action, resource) when { context.client.name == "evil" };
+        "#,
+    );
+    let def = json!({});
+    let now = std::time::SystemTime::now();
+    let env = |name: &str| RequestEnv {
+        now,
+        client_name: name.into(),
+        ..RequestEnv::now()
+    };
+    let p = principal("a", &["eng"]);
+    for name in ["good", "evil", "good", "evil", "other"] {
+        let d = e.authorize(
+            &p,
+            Action::CallTool,
+            tool("t", "b", &def, true),
+            None,
+            &env(name),
+        );
+        assert_eq!(d.allowed, name != "evil", "client `{name}`: {d:?}");
+    }
+}
+
 fn write(dir: &std::path::Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
