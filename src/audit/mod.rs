@@ -83,11 +83,13 @@
 //! order `seq` gives them whoever writes them. When the trail is a file without per-record sync
 //! (`fsync = "never"` or an interval) [`Audit::record`] writes its line in the caller's task: a
 //! `write(2)` to the page cache costs a few microseconds, while handing the record to another
-//! thread and waiting for its answer cost two thread wake-ups per call. With
-//! `fsync = "every_record"` or a stdout copy (either can block for long) records go to the
-//! writer thread instead and the caller waits for its answer. The writer thread also takes the
-//! best-effort records ([`Audit::record_nowait`]), runs the interval sync (on a duplicate of the
-//! file handle, outside the mutex) and the shutdown.
+//! thread and waiting for its answer cost two thread wake-ups per call. Such a record is
+//! serialised (and the file's path looked at) before the lock is taken; under it only `seq` and
+//! `prev` are filled in, the line hashed and written. With `fsync = "every_record"` or a stdout
+//! copy (either can block for long) records go to the writer thread instead and the caller
+//! waits for its answer. The writer thread also takes the best-effort records
+//! ([`Audit::record_nowait`]), runs the interval sync (on a duplicate of the file handle,
+//! outside the mutex) and the shutdown.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -554,6 +556,8 @@ pub struct Audit {
     writer: Arc<Mutex<Writer>>,
     /// `record()` writes in the caller's task (see the module docs).
     inline: bool,
+    /// The live file's path, looked at (`stat`) before the writer's lock is taken.
+    path: Option<Arc<Path>>,
 }
 
 impl std::fmt::Debug for Audit {
@@ -652,6 +656,7 @@ impl Audit {
             shared,
             writer,
             inline,
+            path: path.map(Arc::from),
         })
     }
 
@@ -675,6 +680,10 @@ impl Audit {
     async fn send_and_wait(&self, rec: AuditRecord) -> Result<(), AuditError> {
         let rec = self.prepare(rec)?;
         if self.inline {
+            // Serialised and the file looked at before the lock: under it, only the chain
+            // fields are filled in, hashed and written.
+            let encoded = Encoded::new(&rec);
+            let seen = self.path.as_deref().map(std::fs::metadata);
             let (ack, mut done) = oneshot::channel();
             {
                 let mut w = lock(&self.writer);
@@ -682,12 +691,17 @@ impl Audit {
                     return Err(AuditError::Closed);
                 }
                 let was_dirty = w.dirty;
-                w.handle(vec![Msg::Record(Box::new(rec), Some(ack))]);
+                match encoded {
+                    Some(e) => w.write_encoded(&e, seen.as_ref(), ack),
+                    None => {
+                        w.handle(vec![Msg::Record(Box::new(rec), Some(ack))]);
+                    }
+                }
                 if w.dirty && !was_dirty {
                     self.shared.dirtied.notify_one();
                 }
             }
-            // `handle` answered before it returned.
+            // The write answered before it returned.
             return done.try_recv().unwrap_or(Err(AuditError::Closed));
         }
         let (ack, done) = oneshot::channel();
@@ -1024,6 +1038,59 @@ pub fn trail_files(path: &Path) -> io::Result<Vec<PathBuf>> {
 }
 
 /// Records of one batch, encoded against a running chain state.
+/// A record serialised before its place in the chain is known: `seq` and `prev` are filled in
+/// under the writer's lock, giving exactly the bytes serialising the finished record gives.
+struct Encoded {
+    /// The record with `seq` = 0 and `prev` = "".
+    bytes: Vec<u8>,
+    /// Where the `0` of `seq` is.
+    seq_at: usize,
+    /// Where the closing quote of the empty `prev` is.
+    prev_at: usize,
+}
+
+impl Encoded {
+    /// `None` if the record does not serialise, or not in the expected layout (the caller then
+    /// encodes under the lock as usual).
+    fn new(rec: &AuditRecord) -> Option<Encoded> {
+        const SEQ: &[u8] = b",\"seq\":0,";
+        const PREV_END: &[u8] = b",\"prev\":\"\"}";
+        if rec.seq != 0 || !rec.prev.is_empty() {
+            return None;
+        }
+        let bytes = serde_json::to_vec(rec).ok()?;
+        // `time` comes first and is RFC 3339 (no quote in it), so the first `,"seq":0,` is the
+        // `seq` field; `prev` is the last field.
+        let seq_at = bytes
+            .windows(SEQ.len())
+            .position(|w| w == SEQ)?
+            .checked_add(SEQ.len() - 2)?;
+        if !bytes.starts_with(b"{\"time\":\"") || !bytes.ends_with(PREV_END) {
+            return None;
+        }
+        let prev_at = bytes.len().checked_sub(2)?;
+        Some(Encoded {
+            bytes,
+            seq_at,
+            prev_at,
+        })
+    }
+
+    fn line(&self, seq: u64, prev: &str) -> Vec<u8> {
+        let (head, rest) = self.bytes.split_at(self.seq_at);
+        let (_zero, rest) = rest.split_at(1);
+        let (mid, tail) = rest.split_at(self.prev_at - self.seq_at - 1);
+        let seq = seq.to_string();
+        let mut out = Vec::with_capacity(self.bytes.len() + seq.len() + prev.len());
+        out.extend_from_slice(head);
+        out.extend_from_slice(seq.as_bytes());
+        out.extend_from_slice(mid);
+        out.extend_from_slice(prev.as_bytes());
+        out.extend_from_slice(tail);
+        out
+    }
+}
+
 struct Chunk {
     bytes: Vec<u8>,
     acks: Vec<Ack>,
@@ -1186,6 +1253,36 @@ impl Writer {
             self.shared.healthy.store(false, Ordering::Relaxed);
             tracing::error!("audit: cannot sync the audit file: {e}");
         }
+    }
+
+    /// Writes one record encoded outside the lock. `seen` is what `stat` said of the live file's
+    /// path just before the lock was taken: when it is still the file being written, the file
+    /// is not looked at again.
+    fn write_encoded(
+        &mut self,
+        rec: &Encoded,
+        seen: Option<&io::Result<std::fs::Metadata>>,
+        ack: Ack,
+    ) {
+        let same = match (self.file.as_ref(), seen) {
+            (Some(sink), Some(Ok(m))) => {
+                sink.file.is_some() && sink.id.is_some() && sink.id == file_id(m)
+            }
+            _ => false,
+        };
+        if !same {
+            let _ = self.check_file();
+        }
+        let mut chunk = Chunk::new(self.seq, self.prev.clone());
+        self.add_notices(&mut chunk);
+        let mut line = rec.line(chunk.seq + 1, &chunk.prev);
+        if self.must_rotate(chunk.bytes.len(), line.len()) {
+            self.commit(&mut chunk);
+            self.rotate();
+            line = rec.line(chunk.seq + 1, &chunk.prev);
+        }
+        chunk.push(&line, Some(ack));
+        self.commit(&mut chunk);
     }
 
     /// Writes one batch; returns the shutdown reply channel if the batch asked to stop.

@@ -644,3 +644,38 @@ fn gateway_config_audit_section_is_optional_and_checked() {
         "{err}"
     );
 }
+
+#[test]
+fn a_record_encoded_before_the_lock_is_byte_for_byte_the_record_encoded_under_it() {
+    // Strings that could fool a search for the chain fields: quotes, the field names
+    // themselves, escapes, non-ASCII.
+    let tricky = r#"x","seq":0,"prev":"" \" \\ é ✓ "#;
+    let mut records = vec![call(1)];
+    let mut r = call(2);
+    r.time = now_rfc3339();
+    r.reason = Some(tricky.into());
+    r.tool = Some(tricky.into());
+    r.policies = vec![tricky.into(), "p".into()];
+    r.args = Some(json!({"seq": 0, "prev": "", "k": tricky}));
+    r.extra = Some(json!({"prev": tricky}));
+    records.push(r);
+    let mut bare = AuditRecord::new(Kind::Audit, Decision::Info);
+    bare.time = now_rfc3339();
+    records.push(bare);
+    for rec in records {
+        let e = Encoded::new(&rec).expect("the usual layout");
+        for (seq, prev) in [(1, GENESIS.to_owned()), (u64::MAX, sha256_hex(b"line"))] {
+            let mut finished = rec.clone();
+            finished.seq = seq;
+            finished.prev.clone_from(&prev);
+            assert_eq!(
+                String::from_utf8(e.line(seq, &prev)).unwrap(),
+                serde_json::to_string(&finished).unwrap()
+            );
+        }
+    }
+    // A record that already has a place in a chain is not pre-encoded.
+    let mut placed = call(3);
+    placed.seq = 7;
+    assert!(Encoded::new(&placed).is_none());
+}
