@@ -161,6 +161,24 @@ fn main() {
     drop(backend);
 }
 
+/// The one backend, the same for both gateways.
+fn backend_section(backend_url: &str) -> String {
+    format!(
+        r#"
+# The backend listens on loopback, which the SSRF guard refuses unless listed.
+[network]
+dangerous_allow_private = ["127.0.0.1/32"]
+
+[naming]
+strategy = "priority"
+
+[[backend]]
+name = "fast"
+url = "{backend_url}"
+"#
+    )
+}
+
 /// The gateway with every check off: TLS, anonymous callers, no policy, no limits, no audit
 /// trail, integrity off. Between the floor and the full chain, it shows what the MCP handling
 /// itself costs (sessions, JSON-RPC, SSE from the backend) and what the checks add.
@@ -191,17 +209,8 @@ dangerous_allow_anonymous = true
 
 [integrity]
 mode = "off"
-
-[network]
-dangerous_allow_private = ["127.0.0.1/32"]
-
-[naming]
-strategy = "priority"
-
-[[backend]]
-name = "fast"
-url = "{backend_url}"
-"#
+{}"#,
+        backend_section(backend_url)
     );
     let config_path = dir.join("portcullis.toml");
     std::fs::write(&config_path, config).unwrap();
@@ -429,18 +438,8 @@ address = "127.0.0.1:0"
 # INTEGRITY: tool pins are checked on every call; the bench tool is pinned on first sight.
 [integrity]
 new_items = "trust_on_first_use"
-
-# The backend listens on loopback, which the SSRF guard refuses unless listed.
-[network]
-dangerous_allow_private = ["127.0.0.1/32"]
-
-[naming]
-strategy = "priority"
-
-[[backend]]
-name = "fast"
-url = "{backend_url}"
-"#
+{}"#,
+        backend_section(backend_url)
     );
     let config_path = dir.join("portcullis.toml");
     std::fs::write(&config_path, config).unwrap();

@@ -116,15 +116,8 @@ fn start_slow_call(
             .await
             .map_err(|e| format!("send: {e}"))?;
         let text = resp.text().await.map_err(|e| format!("body: {e}"))?;
-        // A JSON body, or the SSE event carrying the response.
-        serde_json::from_str::<Value>(&text)
-            .ok()
+        common::rpc_messages(&text)
             .into_iter()
-            .chain(
-                text.lines()
-                    .filter_map(|l| l.strip_prefix("data:"))
-                    .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok()),
-            )
             .find(|m| m["id"] == 77)
             .ok_or_else(|| format!("no response in {text:?}"))
     })

@@ -106,15 +106,8 @@ async fn call(c: &RawClient, name: &str, headers: &[(&str, &str)]) -> Value {
     let resp = req.send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let text = resp.text().await.unwrap();
-    // A JSON body, or the SSE event carrying the response.
-    serde_json::from_str::<Value>(&text)
-        .ok()
+    common::rpc_messages(&text)
         .into_iter()
-        .chain(
-            text.lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok()),
-        )
         .rfind(|m| m["id"] == 77)
         .unwrap_or_else(|| panic!("no response in {text}"))
 }

@@ -593,7 +593,12 @@ fn json_response(status: StatusCode, v: &Value) -> Response<Body> {
 
 /// An SSE response of exactly one event, the whole body known.
 fn sse_single(msg: &Value) -> Response<Body> {
-    let mut resp = Response::new(full(sse::encode_message(&msg.to_string(), None)));
+    sse(full(sse::encode_message(&msg.to_string(), None)))
+}
+
+/// A `text/event-stream` response with `body`.
+fn sse(body: Body) -> Response<Body> {
+    let mut resp = Response::new(body);
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -626,14 +631,7 @@ fn call_stream(first: Value, call: Call) -> Response<Body> {
             None,
         ))))
     }
-    let mut resp = Response::new(BodyExt::boxed_unsync(StreamBody::new(stream)));
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    resp
+    sse(BodyExt::boxed_unsync(StreamBody::new(stream)))
 }
 
 /// An SSE response fed by `rx`. With `keepalive`, a comment line every few seconds lets both
@@ -659,12 +657,5 @@ fn sse_response(mut rx: mpsc::Receiver<Value>, keepalive: bool) -> Response<Body
     });
     let stream = tokio_stream::wrappers::ReceiverStream::new(body_rx)
         .map(|b| Ok::<_, Infallible>(Frame::data(b)));
-    let mut resp = Response::new(BodyExt::boxed_unsync(StreamBody::new(stream)));
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    resp
+    sse(BodyExt::boxed_unsync(StreamBody::new(stream)))
 }

@@ -349,6 +349,33 @@ pub const TOFU: &str = "\n[integrity]\nnew_items = \"trust_on_first_use\"\n";
 pub const ALLOW_LOOPBACK: &str =
     "\n[network]\ndangerous_allow_private = [\"127.0.0.1/32\", \"::1/128\"]\n";
 
+/// The JSON-RPC messages of the `data:` lines of an SSE body, one per event.
+pub fn sse_messages(text: &str) -> Vec<Value> {
+    text.split("\n\n")
+        .filter_map(|ev| {
+            let data: Vec<&str> = ev
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(str::trim_start)
+                .collect();
+            if data.is_empty() {
+                None
+            } else {
+                serde_json::from_str(&data.join("\n")).ok()
+            }
+        })
+        .collect()
+}
+
+/// The JSON-RPC messages of a POST response body whatever its type: one JSON document, or SSE
+/// events (Streamable HTTP allows either).
+pub fn rpc_messages(text: &str) -> Vec<Value> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => vec![v],
+        Err(_) => sse_messages(text),
+    }
+}
+
 /// A small raw MCP client over Streamable HTTP (reqwest), for tests that need exact control of
 /// headers, cursors or concurrency. Parses JSON or SSE responses.
 pub struct RawClient {
@@ -399,20 +426,7 @@ impl RawClient {
             .to_owned();
         let text = resp.text().await.unwrap_or_default();
         let msgs = if ctype.starts_with("text/event-stream") {
-            text.split("\n\n")
-                .filter_map(|ev| {
-                    let data: Vec<&str> = ev
-                        .lines()
-                        .filter_map(|l| l.strip_prefix("data:"))
-                        .map(str::trim_start)
-                        .collect();
-                    if data.is_empty() {
-                        None
-                    } else {
-                        serde_json::from_str(&data.join("\n")).ok()
-                    }
-                })
-                .collect()
+            sse_messages(&text)
         } else if let Ok(v) = serde_json::from_str(&text) {
             vec![v]
         } else {
