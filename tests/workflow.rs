@@ -392,6 +392,95 @@ fn workflows_run_through_the_guard_chain() {
 /// The README figure: a 3-step workflow (two parallel steps, then one) against the same three
 /// calls made one by one by a client, through the same gateway. Printed, not asserted.
 #[test]
+fn a_cancelled_workflow_stops_and_cancels_its_running_steps() {
+    let (_fixture, url) = start_fixture();
+    let gw = start_gateway_in(&config(&url, WORKFLOWS), policy_dir());
+    let cfg = gw.config_path.display().to_string();
+    let eng = mint(&cfg, "erin", "eng");
+    runtime().block_on(async {
+        let mut c = RawClient::new(&gw.url).with_token(&eng);
+        c.initialize().await;
+        let c = std::sync::Arc::new(c);
+        // Two 5 s steps side by side, then `join`.
+        let call = json!({"jsonrpc": "2.0", "id": 900, "method": "tools/call",
+            "params": {"name": "fan_out", "arguments": {"ms": 5000}}});
+        let started = Instant::now();
+        let running = {
+            let c = c.clone();
+            tokio::spawn(async move { c.post(&call).await })
+        };
+        let dir = gw.dir.path();
+        // Both steps are at the backend once their call records are written.
+        let steps_started = |r: &[Value]| {
+            r.iter()
+                .filter(|x| x["kind"] == "call" && x["tool"] == "wf__slow_step")
+                .count()
+                == 2
+        };
+        wait_audit(dir, "both slow steps admitted", steps_started);
+        let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": 900, "reason": "the user changed their mind"}});
+        let (status, _) = c.post(&cancel).await;
+        assert_eq!(status, 202);
+
+        let (status, msgs) = tokio::time::timeout(Duration::from_secs(3), running)
+            .await
+            .expect("the cancelled workflow still ran to its end")
+            .unwrap();
+        let waited = started.elapsed();
+        assert_eq!(status, 200);
+        let r = msgs.iter().find(|m| m["id"] == 900).expect("a response");
+        assert_eq!(r["error"]["code"], -32800, "{r}");
+        assert!(
+            r["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("workflow `fan_out` was cancelled by the client"),
+            "{r}"
+        );
+        let cancelled = r["error"]["data"]["cancelled_steps"].as_array().unwrap();
+        assert_eq!(cancelled.len(), 2, "both running steps are cancelled: {r}");
+        assert!(
+            waited < Duration::from_secs(4),
+            "the steps take 5 s; the cancelled workflow answered after {waited:?}"
+        );
+
+        // The end is recorded, and `join` never ran.
+        let records = wait_audit(dir, "the cancelled end", |r| {
+            r.iter()
+                .any(|x| x["kind"] == "workflow" && x["reason"] == "cancelled by the client")
+        });
+        let end = records
+            .iter()
+            .find(|x| x["kind"] == "workflow" && x["reason"] == "cancelled by the client")
+            .unwrap();
+        assert_eq!(
+            end["extra"]["running"].as_array().unwrap().len(),
+            2,
+            "{end}"
+        );
+        assert!(
+            !records
+                .iter()
+                .any(|x| x["kind"] == "call" && x["tool"] == "wf__echo_json"),
+            "`join` ran after the cancel"
+        );
+
+        // The session goes on: the same workflow, short, completes.
+        let r = c
+            .request(
+                "tools/call",
+                json!({"name": "fan_out", "arguments": {"ms": 10}}),
+            )
+            .await;
+        assert_eq!(
+            r["result"]["structuredContent"]["steps"]["join"]["status"], "ok",
+            "{r}"
+        );
+    });
+}
+
+#[test]
 fn three_step_workflow_against_client_round_trips() {
     let (_fixture, url) = start_fixture();
     let gw = start_gateway_in(&config(&url, WORKFLOWS), policy_dir());

@@ -32,6 +32,9 @@ pub mod code {
     pub const BACKEND_TIMEOUT: i64 = -32012;
     /// Gateway-specific: no credential could be obtained for the backend (e.g. token exchange).
     pub const BACKEND_CREDENTIALS: i64 = -32013;
+    /// The client cancelled the request (`notifications/cancelled`) and the gateway stopped it
+    /// (the code LSP uses for the same thing, in JSON-RPC's reserved range).
+    pub const REQUEST_CANCELLED: i64 = -32800;
 }
 
 /// What a decoded JSON-RPC message is.

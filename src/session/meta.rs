@@ -356,15 +356,64 @@ impl Session {
         let inputs = w.with_defaults(&args);
         let key = id_key(&id);
         let rx = self.open_request_stream(&key);
+        let cancel = tokio_util::sync::CancellationToken::new();
+        lock(&self.workflows).insert(key.clone(), cancel.clone());
         let session = self.clone();
         Reply::Call(Call::new(
             async move {
-                let resp = session.execute(&id, &key, &w, &inputs).await;
+                let running = std::sync::Mutex::new(HashSet::new());
+                // `notifications/cancelled` for the workflow's id stops it: the run is dropped
+                // (no further step starts) and the steps still running are cancelled below.
+                let done = tokio::select! {
+                    biased;
+                    () = cancel.cancelled() => None,
+                    resp = session.execute(&id, &key, &w, &inputs, &running) => Some(resp),
+                };
+                let resp = match done {
+                    Some(resp) => resp,
+                    None => session.workflow_cancelled(&id, &w, &running).await,
+                };
+                lock(&session.workflows).remove(&key);
                 session.close_request_stream(&key);
                 resp
             },
             rx,
         ))
+    }
+
+    /// A workflow the client cancelled: its running steps are cancelled at their backends, the
+    /// end is recorded, and the client gets an error it will ignore (the spec lets a cancelled
+    /// request go unanswered; an HTTP response must still end).
+    async fn workflow_cancelled(
+        self: &Arc<Self>,
+        id: &Value,
+        w: &Workflow,
+        running: &std::sync::Mutex<HashSet<String>>,
+    ) -> Value {
+        let steps: Vec<String> = lock(running).drain().collect();
+        for sid in &steps {
+            let mut p = Map::new();
+            p.insert("requestId".into(), Value::String(sid.clone()));
+            p.insert(
+                "reason".into(),
+                Value::String(format!("workflow `{}` was cancelled by the client", w.name)),
+            );
+            self.cancel_request(Some(&p)).await;
+        }
+        let mut rec =
+            crate::guard::Guard::caller_record(&self.caller(), Kind::Workflow, Decision::Info);
+        rec.request_id = Some(id.to_string());
+        rec.method = Some("tools/call".into());
+        rec.tool = Some(w.name.clone());
+        rec.reason = Some("cancelled by the client".into());
+        rec.extra = Some(json!({ "phase": "end", "cancelled": true, "running": steps }));
+        self.shared.guard.event(rec);
+        protocol::error_response(
+            id.clone(),
+            code::REQUEST_CANCELLED,
+            format!("workflow `{}` was cancelled by the client", w.name),
+            Some(json!({ "workflow": w.name, "cancelled_steps": steps })),
+        )
     }
 
     async fn execute(
@@ -373,6 +422,7 @@ impl Session {
         key: &str,
         w: &Workflow,
         inputs: &Value,
+        running: &std::sync::Mutex<HashSet<String>>,
     ) -> Value {
         let started = Instant::now();
         let record = |decision: Decision| {
@@ -391,6 +441,7 @@ impl Session {
 
         let runner = StepRunner {
             session: self,
+            running,
             outer_key: key.to_owned(),
             workflow_request: id.to_string(),
             last_ids: std::sync::Mutex::new(Default::default()),
@@ -461,11 +512,28 @@ impl Session {
         outer_key: &str,
         step: &Step,
         arguments: &Value,
+        running: &std::sync::Mutex<HashSet<String>>,
     ) -> (Called, String) {
         let sid = format!(
             "portcullis-wf-{}",
             NEXT_STEP_ID.fetch_add(1, Ordering::Relaxed)
         );
+        // Left in the set if the workflow is cancelled while this runs (the future is then
+        // dropped): the cancellation finds it there.
+        lock(running).insert(sid.clone());
+        let called = self.call_step_as(&sid, outer_key, step, arguments).await;
+        lock(running).remove(&sid);
+        (called, sid)
+    }
+
+    async fn call_step_as(
+        self: &Arc<Self>,
+        sid: &str,
+        outer_key: &str,
+        step: &Step,
+        arguments: &Value,
+    ) -> Called {
+        let sid = sid.to_owned();
         let sid_value = Value::String(sid.clone());
         let msg = json!({
             "jsonrpc": "2.0",
@@ -477,7 +545,7 @@ impl Session {
         let reply =
             match tokio::time::timeout_at(deadline, self.named_call(ListKind::Tools, msg)).await {
                 Ok(r) => r,
-                Err(_) => return (Called::TimedOut, sid),
+                Err(_) => return Called::TimedOut,
             };
         let response = match reply {
             Reply::Json(v) => v,
@@ -501,12 +569,12 @@ impl Session {
                             Value::String("workflow step timed out".into()),
                         );
                         self.cancel_request(Some(&p)).await;
-                        return (Called::TimedOut, sid);
+                        return Called::TimedOut;
                     }
                 }
             },
         };
-        let called = if let Some(result) = response.get("result") {
+        if let Some(result) = response.get("result") {
             Called::Result(result.clone())
         } else {
             let e = response.get("error");
@@ -522,14 +590,15 @@ impl Session {
                     .to_owned(),
                 data: e.and_then(|e| e.get("data")).cloned(),
             }
-        };
-        (called, sid)
+        }
     }
 }
 
 /// The executor's way to call tools: through this session's guard chain.
 struct StepRunner<'s> {
     session: &'s Arc<Session>,
+    /// Request ids of the steps in flight, for cancelling the workflow.
+    running: &'s std::sync::Mutex<HashSet<String>>,
     outer_key: String,
     workflow_request: String,
     /// Step index → request id of its latest attempt (ties step records to call records).
@@ -546,7 +615,7 @@ impl exec::Runner for StepRunner<'_> {
         Box::pin(async move {
             let (called, sid) = self
                 .session
-                .call_step(&self.outer_key, step, arguments)
+                .call_step(&self.outer_key, step, arguments, self.running)
                 .await;
             lock(&self.last_ids)
                 .entry(step.index)

@@ -74,6 +74,8 @@ pub struct Session {
     next_server_req: AtomicU64,
     /// Client request id → (backend, upstream id), for cancellation.
     inflight: Mutex<HashMap<String, (String, u64)>>,
+    /// Client request id of a running workflow → what cancels it.
+    workflows: Mutex<HashMap<String, CancellationToken>>,
     /// (backend, upstream id) → client request id key, to send related messages on its stream.
     by_upstream: Mutex<HashMap<(String, u64), String>>,
     /// Gateway progress token → (client token, client request id key).
@@ -214,6 +216,7 @@ impl Session {
             server_reqs: Mutex::new(HashMap::new()),
             next_server_req: AtomicU64::new(1),
             inflight: Mutex::new(HashMap::new()),
+            workflows: Mutex::new(HashMap::new()),
             by_upstream: Mutex::new(HashMap::new()),
             progress: Mutex::new(HashMap::new()),
             next_token: AtomicU64::new(1),
@@ -744,6 +747,12 @@ impl Session {
         let Some(req_id) = params.and_then(|p| p.get("requestId")) else {
             return;
         };
+        // A workflow is the gateway's own request: it stops it, and cancels its running steps
+        // at their backends.
+        if let Some(w) = lock(&self.workflows).get(&id_key(req_id)) {
+            w.cancel();
+            return;
+        }
         let found = lock(&self.inflight).get(&id_key(req_id)).cloned();
         let Some((backend, uid)) = found else { return };
         let Some(conn) = self.link(&backend).and_then(|l| l.conn().ok()) else {
