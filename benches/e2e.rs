@@ -183,18 +183,7 @@ url = "{backend_url}"
 /// trail, integrity off. Between the floor and the full chain, it shows what the MCP handling
 /// itself costs (sessions, JSON-RPC, SSE from the backend) and what the checks add.
 fn start_bare_gateway(dir: &Path, backend_url: &str) -> Gateway {
-    portcullis(
-        &[
-            "dev-cert",
-            "--out",
-            "certs",
-            "--name",
-            "localhost",
-            "--name",
-            "127.0.0.1",
-        ],
-        dir,
-    );
+    dev_cert(dir);
     let port = free_port();
     let config = format!(
         r#"
@@ -376,9 +365,8 @@ fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-/// The gateway with every stage of the chain on, as a production config would have it.
-fn start_gateway(dir: &Path, backend_url: &str) -> Gateway {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+/// A dev certificate for 127.0.0.1 in `dir/certs/` (`dev.crt`, `dev.key`).
+fn dev_cert(dir: &Path) {
     portcullis(
         &[
             "dev-cert",
@@ -391,6 +379,12 @@ fn start_gateway(dir: &Path, backend_url: &str) -> Gateway {
         ],
         dir,
     );
+}
+
+/// The gateway with every stage of the chain on, as a production config would have it.
+fn start_gateway(dir: &Path, backend_url: &str) -> Gateway {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    dev_cert(dir);
     let pol = dir.join("policies");
     std::fs::create_dir(&pol).unwrap();
     std::fs::copy(

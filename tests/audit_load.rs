@@ -185,15 +185,7 @@ async fn decisions(admin: &str) -> HashMap<String, f64> {
 }
 
 fn setup_load() -> (Gateway, String, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let pol = dir.path().join("policies");
-    std::fs::create_dir(&pol).unwrap();
-    std::fs::copy(
-        repo_root().join("policies/portcullis.cedarschema"),
-        pol.join("portcullis.cedarschema"),
-    )
-    .unwrap();
-    std::fs::write(pol.join("rules.cedar"), PERMIT_DEMO).unwrap();
+    let dir = policy_dir(PERMIT_DEMO);
     let config = format!(
         r#"
 [listen]

@@ -29,15 +29,7 @@ when { resource.original_name == "add" && context.args.hasTag("a") && context.ar
 "#;
 
 fn setup() -> (Gateway, String, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let pol = dir.path().join("policies");
-    std::fs::create_dir(&pol).unwrap();
-    std::fs::copy(
-        repo_root().join("policies/portcullis.cedarschema"),
-        pol.join("portcullis.cedarschema"),
-    )
-    .unwrap();
-    std::fs::write(pol.join("rules.cedar"), POLICIES).unwrap();
+    let dir = policy_dir(POLICIES);
     let config = format!(
         r#"
 [listen]

@@ -686,23 +686,13 @@ fn a_webhook_at_a_forbidden_address_stops_the_start() {
 #[test]
 fn findings_reach_cedar_as_resource_attributes() {
     let (_drift, url, control_url) = start_drift_server();
-    let dir = tempfile::tempdir().unwrap();
-    let pol = dir.path().join("policies");
-    std::fs::create_dir(&pol).unwrap();
-    std::fs::copy(
-        repo_root().join("policies/portcullis.cedarschema"),
-        pol.join("portcullis.cedarschema"),
-    )
-    .unwrap();
-    std::fs::write(
-        pol.join("rules.cedar"),
+    let dir = policy_dir(
         r#"@id("everything") permit (principal, action, resource);
 @id("no-tools-with-findings")
 forbid (principal, action in Action::"call_tool", resource)
 when { !resource.findings.isEmpty() };
 "#,
-    )
-    .unwrap();
+    );
     let rt = runtime();
     let http = reqwest::Client::new();
     rt.block_on(approve_current(

@@ -168,15 +168,7 @@ async fn control(url: &str, change: &str) {
 #[test]
 fn find_tool_and_call_tool_on_a_real_catalog_under_policy_and_pins() {
     let (_drift, drift_url, drift_control) = start_drift_server();
-    let dir = tempfile::tempdir().unwrap();
-    let pol = dir.path().join("policies");
-    std::fs::create_dir(&pol).unwrap();
-    std::fs::copy(
-        repo_root().join("policies/portcullis.cedarschema"),
-        pol.join("portcullis.cedarschema"),
-    )
-    .unwrap();
-    std::fs::write(pol.join("rules.cedar"), POLICIES).unwrap();
+    let dir = policy_dir(POLICIES);
     let config = format!(
         r#"
 [listen]

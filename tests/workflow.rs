@@ -182,19 +182,6 @@ url = "{fixture_url}"
     )
 }
 
-fn policy_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let pol = dir.path().join("policies");
-    std::fs::create_dir(&pol).unwrap();
-    std::fs::copy(
-        repo_root().join("policies/portcullis.cedarschema"),
-        pol.join("portcullis.cedarschema"),
-    )
-    .unwrap();
-    std::fs::write(pol.join("rules.cedar"), POLICIES).unwrap();
-    dir
-}
-
 fn mint(config: &str, sub: &str, groups: &str) -> String {
     let out = Command::new(portcullis_bin())
         .args([
@@ -238,7 +225,7 @@ fn wait_audit(dir: &std::path::Path, what: &str, pred: impl Fn(&[Value]) -> bool
 #[test]
 fn workflows_run_through_the_guard_chain() {
     let (_fixture, url) = start_fixture();
-    let gw = start_gateway_in(&config(&url, WORKFLOWS), policy_dir());
+    let gw = start_gateway_in(&config(&url, WORKFLOWS), policy_dir(POLICIES));
     let cfg = gw.config_path.display().to_string();
     let eng = mint(&cfg, "erin", "eng");
     let intern = mint(&cfg, "ivan", "eng,interns");
@@ -394,7 +381,7 @@ fn workflows_run_through_the_guard_chain() {
 #[test]
 fn a_cancelled_workflow_stops_and_cancels_its_running_steps() {
     let (_fixture, url) = start_fixture();
-    let gw = start_gateway_in(&config(&url, WORKFLOWS), policy_dir());
+    let gw = start_gateway_in(&config(&url, WORKFLOWS), policy_dir(POLICIES));
     let cfg = gw.config_path.display().to_string();
     let eng = mint(&cfg, "erin", "eng");
     runtime().block_on(async {
@@ -483,7 +470,7 @@ fn a_cancelled_workflow_stops_and_cancels_its_running_steps() {
 #[test]
 fn three_step_workflow_against_client_round_trips() {
     let (_fixture, url) = start_fixture();
-    let gw = start_gateway_in(&config(&url, WORKFLOWS), policy_dir());
+    let gw = start_gateway_in(&config(&url, WORKFLOWS), policy_dir(POLICIES));
     let token = mint(&gw.config_path.display().to_string(), "erin", "eng");
     runtime().block_on(async {
         let mut c = RawClient::new(&gw.url).with_token(&token);
@@ -519,7 +506,7 @@ fn three_step_workflow_against_client_round_trips() {
 #[test]
 fn check_and_plan_reject_cycles_and_unknown_tools_and_show_the_order() {
     let (_fixture, url) = start_fixture();
-    let dir = policy_dir();
+    let dir = policy_dir(POLICIES);
     let path = dir.path().join("portcullis.toml");
     let run = |args: &[&str]| {
         let out = Command::new(portcullis_bin()).args(args).output().unwrap();

@@ -349,6 +349,21 @@ pub const TOFU: &str = "\n[integrity]\nnew_items = \"trust_on_first_use\"\n";
 pub const ALLOW_LOOPBACK: &str =
     "\n[network]\ndangerous_allow_private = [\"127.0.0.1/32\", \"::1/128\"]\n";
 
+/// A temporary directory with `policies/`: the shipped Cedar schema and `rules` as
+/// `rules.cedar` (configs point at `policies/portcullis.cedarschema` and `policies`).
+pub fn policy_dir(rules: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let pol = dir.path().join("policies");
+    std::fs::create_dir(&pol).unwrap();
+    std::fs::copy(
+        repo_root().join("policies/portcullis.cedarschema"),
+        pol.join("portcullis.cedarschema"),
+    )
+    .unwrap();
+    std::fs::write(pol.join("rules.cedar"), rules).unwrap();
+    dir
+}
+
 /// The JSON-RPC messages of the `data:` lines of an SSE body, one per event.
 pub fn sse_messages(text: &str) -> Vec<Value> {
     text.split("\n\n")
