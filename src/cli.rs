@@ -193,7 +193,7 @@ async fn serve(config: Option<PathBuf>, listen: Option<String>) -> Result<(), St
     let (listener, tls) = gw.bind().await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    println!("portcullis listening on {scheme}://{addr}{}", gw.mcp_path);
+    println!("portcullis listening on {scheme}://{addr}{}", gw.mcp_path());
     if quickstart {
         println!(
             "quickstart: connect any MCP client (Streamable HTTP) to that URL; DEV ONLY, no authentication"
@@ -220,7 +220,7 @@ async fn serve(config: Option<PathBuf>, listen: Option<String>) -> Result<(), St
                 .metrics
                 .set_backend_up(&r.backend, r.outcome.is_ok());
         }
-        tokio::spawn(crate::telemetry::serve_admin(
+        tokio::spawn(crate::edge::admin::serve_admin(
             admin_listener,
             gw.guard.metrics.clone(),
             readiness.live_fn(gw.guard.metrics.clone()),

@@ -1,6 +1,7 @@
-//! Assembling a running gateway from a validated config: backends, naming, sessions, the
-//! listener, and the start-up probe that fails a `manual` naming setup with unresolved
-//! collisions before any client connects.
+//! The composition root: assembling a running gateway from a validated config — the guard chain,
+//! the router, the edge with its sessions — and the start-up probe that fails a `manual` naming
+//! setup with unresolved collisions before any client connects. Nothing below imports this
+//! module.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -13,11 +14,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::catalog::{Collision, Namer};
 use crate::config::{Config, ConfigError, Strategy};
-use crate::edge::{self, tls};
+use crate::edge::{self, Edge, tls};
 use crate::guard::Guard;
 use crate::identity::Authenticator;
 use crate::protocol;
-use crate::session::{Shared, Store};
+use crate::router::Router;
+use crate::session::Store;
 use crate::upstream::{BackendSpec, Conn};
 
 #[derive(Debug, thiserror::Error)]
@@ -47,12 +49,8 @@ pub enum StartError {
 pub struct Gateway {
     pub cfg: Arc<Config>,
     pub guard: Arc<Guard>,
-    pub auth: Arc<Authenticator>,
-    pub shared: Arc<Shared>,
-    pub sessions: Store,
-    pub mcp_path: String,
-    allowed_hosts: Vec<String>,
-    allowed_origins: Vec<String>,
+    pub router: Arc<Router>,
+    pub edge: Arc<Edge>,
     /// SHA-256 of the config file as loaded (`None` for the embedded quickstart).
     config_digest: Option<String>,
 }
@@ -93,26 +91,24 @@ impl Gateway {
                 .attach_metrics(&spec.name, guard.metrics.clone());
         }
         let integrity = Arc::new(crate::integrity::Monitor::open(&cfg, guard.clone())?);
-        let shared = Arc::new(Shared {
-            guard: guard.clone(),
+        let meta = crate::meta::Runtime::new(
+            cfg.meta.as_ref().map(|m| m.get_ref()),
+            &cfg.base_dir,
+            &crate::egress::Egress::from_config(&cfg),
+        )
+        .map_err(|message| ConfigError::Secret {
+            what: "`meta.embedding`".into(),
+            message,
+        })?;
+        let router = Arc::new(Router::new(
+            guard.clone(),
             integrity,
             backends,
             namer,
-            page_size: cfg.session.page_size,
-            meta: Arc::new(
-                crate::meta::Runtime::new(
-                    cfg.meta.as_ref().map(|m| m.get_ref()),
-                    &cfg.base_dir,
-                    &crate::egress::Egress::from_config(&cfg),
-                )
-                .map_err(|message| ConfigError::Secret {
-                    what: "`meta.embedding`".into(),
-                    message,
-                })?,
-            ),
-            workflows: cfg.workflow_set.clone(),
-            known_caps: Mutex::new(Default::default()),
-        });
+            cfg.session.page_size,
+            Arc::new(meta),
+            cfg.workflow_set.clone(),
+        ));
         let listen = cfg.listen.get_ref();
         let addr = cfg.listen_addr();
         let public = listen
@@ -140,57 +136,43 @@ impl Gateway {
         let allowed_origins = listen.allowed_origins.clone().unwrap_or_default();
         let auth = Arc::new(Authenticator::new(&cfg)?);
         let config_digest = file_digest(std::path::Path::new(&cfg.source_name));
-        Ok(Arc::new(Gateway {
-            guard,
+        let edge = Arc::new(Edge {
+            router: router.clone(),
             auth,
-            cfg: Arc::new(cfg),
-            shared,
-            sessions: Store::default(),
+            sessions: Arc::new(Store::default()),
+            http: cfg.http.clone(),
+            max_sessions: cfg.session.max_sessions,
+            shutdown_grace: Duration::from_secs(listen.shutdown_grace_secs),
             mcp_path,
             allowed_hosts,
             allowed_origins,
+        });
+        Ok(Arc::new(Gateway {
+            guard,
+            router,
+            edge,
+            cfg: Arc::new(cfg),
             config_digest,
         }))
     }
 
-    /// `Host` must name this gateway: the defence against DNS rebinding for clients that do not
-    /// send `Origin`.
-    pub fn host_allowed(&self, host: &str) -> bool {
-        let name = host_without_port(host).to_ascii_lowercase();
-        self.allowed_hosts
-            .iter()
-            .any(|h| h.eq_ignore_ascii_case(&name))
-    }
-
-    /// A browser `Origin` must be configured, or be an origin whose host is an allowed host.
-    pub fn origin_allowed(&self, origin: &str) -> bool {
-        if self
-            .allowed_origins
-            .iter()
-            .any(|o| o.eq_ignore_ascii_case(origin))
-        {
-            return true;
-        }
-        match url::Url::parse(origin) {
-            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
-                u.host_str().is_some_and(|h| self.host_allowed(h))
-            }
-            _ => false,
-        }
+    /// The MCP endpoint's path.
+    pub fn mcp_path(&self) -> &str {
+        &self.edge.mcp_path
     }
 
     /// Connect to every backend once with the gateway's own session, read its catalog, then
     /// close it. Under `manual` naming, unresolved collisions are an error.
     pub async fn probe(&self) -> Result<Vec<ProbeReport>, StartError> {
         let probes = self
-            .shared
+            .router
             .backends
             .iter()
-            .map(|spec| probe_backend(spec.clone(), Some(&self.shared.integrity)));
+            .map(|spec| probe_backend(spec.clone(), Some(&self.router.integrity)));
         let reports = futures::future::join_all(probes).await;
         let mut tools = Vec::new();
         let mut prompts = Vec::new();
-        let monitor = &self.shared.integrity;
+        let monitor = &self.router.integrity;
         // Every backend's names first: the shadowing rule compares each with the others.
         for r in &reports {
             if let Ok(info) = &r.outcome {
@@ -200,9 +182,8 @@ impl Gateway {
         for r in &reports {
             match &r.outcome {
                 Ok(info) => {
-                    if let Ok(mut caps) = self.shared.known_caps.lock() {
-                        caps.insert(r.backend.clone(), info.capabilities.clone());
-                    }
+                    self.router
+                        .note_capabilities(&r.backend, &info.capabilities);
                     // Review at start: alerts (and first-use pins) before any client connects.
                     let review = |kind, items: &[Value]| {
                         let rv = monitor.review(&r.backend, kind, items, &info.server_info);
@@ -230,7 +211,7 @@ impl Gateway {
                 }
             }
         }
-        let namer = &self.shared.namer;
+        let namer = &self.router.namer;
         let (tm, mut collisions) = namer.merge(&tools);
         let (pm, pc) = namer.merge(&prompts);
         collisions.extend(pc);
@@ -241,7 +222,7 @@ impl Gateway {
             return Err(StartError::Collisions(collisions));
         }
         // Workflow steps must call tools this catalog has.
-        for w in self.shared.workflows.check_probe(namer, &reports)? {
+        for w in self.router.workflows.check_probe(namer, &reports)? {
             tracing::warn!("{w}");
         }
         Ok(reports)
@@ -279,7 +260,7 @@ impl Gateway {
         shutdown: CancellationToken,
     ) {
         // Keys now and on a timer (not only on demand), reloads, and bounded limiter memory.
-        self.auth.start().await;
+        self.edge.auth.start().await;
         if let Some(store) = &self.guard.policy {
             let guard = Arc::downgrade(&self.guard);
             store.observe_reloads(Box::new(move |ok, why, err| {
@@ -317,10 +298,10 @@ impl Gateway {
         {
             // Approvals (a reloaded lockfile) reach every session at once: each reviews its
             // catalogs again and its client hears `list_changed`.
-            let gw = Arc::downgrade(&self);
-            self.shared.integrity.start(Arc::new(move || {
-                if let Some(gw) = gw.upgrade() {
-                    for s in gw.sessions.all() {
+            let sessions = Arc::downgrade(&self.edge.sessions);
+            self.router.integrity.start(Arc::new(move || {
+                if let Some(sessions) = sessions.upgrade() {
+                    for s in sessions.all() {
                         s.approvals_changed();
                     }
                 }
@@ -339,15 +320,13 @@ impl Gateway {
                         _ = stop.cancelled() => return,
                         _ = tick.tick() => {}
                     }
-                    for s in gw.sessions.expire(idle) {
+                    for s in gw.edge.sessions.expire(idle) {
                         tracing::info!(session = %s.id, "session expired after idling");
                         s.close().await;
                         gw.guard.metrics.session_closed();
-                        let mut rec = Guard::caller_record(
-                            &s.caller(),
-                            crate::audit::Kind::SessionEnd,
-                            crate::audit::Decision::Info,
-                        );
+                        let mut rec = s
+                            .caller()
+                            .record(crate::audit::Kind::SessionEnd, crate::audit::Decision::Info);
                         rec.reason = Some("expired after idling".into());
                         gw.guard.event(rec);
                     }
@@ -355,19 +334,17 @@ impl Gateway {
             })
         };
         // Returns once every connection is done or the shutdown grace period is over.
-        edge::serve(self.clone(), listener, tls, shutdown).await;
+        edge::serve(self.edge.clone(), listener, tls, shutdown).await;
         reaper.abort();
         // Then upstream sessions are closed (HTTP DELETE, stdio children stopped), each end
         // recorded, and the trail flushed: its last line is a complete record.
-        let sessions = self.sessions.drain();
+        let sessions = self.edge.sessions.drain();
         futures::future::join_all(sessions.iter().map(|s| s.close())).await;
         for s in &sessions {
             self.guard.metrics.session_closed();
-            let mut rec = Guard::caller_record(
-                &s.caller(),
-                crate::audit::Kind::SessionEnd,
-                crate::audit::Decision::Info,
-            );
+            let mut rec = s
+                .caller()
+                .record(crate::audit::Kind::SessionEnd, crate::audit::Decision::Info);
             rec.reason = Some("gateway shutting down".into());
             self.guard.event(rec);
         }
@@ -466,16 +443,6 @@ fn build_guard(cfg: &Config) -> Result<Guard, StartError> {
     })
 }
 
-fn host_without_port(host: &str) -> &str {
-    if let Some(rest) = host.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or("");
-    }
-    match host.rsplit_once(':') {
-        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') => h,
-        _ => host,
-    }
-}
-
 /// Connect once with the gateway's own session and read the catalog. With a `monitor`, a stdio
 /// backend's executable is checked against its pins first (and refused on a mismatch).
 pub async fn probe_backend(
@@ -563,17 +530,4 @@ async fn list_all(conn: &Conn, method: &str, field: &str) -> Vec<Value> {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::host_without_port;
-
-    #[test]
-    fn strips_ports_from_hosts() {
-        assert_eq!(host_without_port("localhost:8080"), "localhost");
-        assert_eq!(host_without_port("[::1]:8080"), "::1");
-        assert_eq!(host_without_port("example.com"), "example.com");
-        assert_eq!(host_without_port("[::1]"), "::1");
-    }
 }

@@ -1,9 +1,11 @@
 //! Portcullis: a security gateway for the Model Context Protocol.
 //!
-//! One request path, top to bottom: [`edge`] (TLS, HTTP, Streamable HTTP rules) → [`session`]
-//! (client sessions, routing, upstream sessions) → [`upstream`] (HTTP and stdio backends), with
-//! [`catalog`] merging what backends offer and [`protocol`] owning the message formats. See
-//! `ARCHITECTURE.md` at the repository root.
+//! One request path, top to bottom: [`edge`] (TLS, HTTP, Streamable HTTP rules) → [`identity`]
+//! → [`router`] (JSON-RPC dispatch from a per-request context; [`session`] only caches one for
+//! 2025-era clients) → [`guard`] (integrity → policy → limits → audit) → [`upstream`] (HTTP and
+//! stdio backends, credentials per caller), with [`catalog`] merging what backends offer and
+//! [`protocol`] owning the message formats. [`gateway`] assembles it all. See `ARCHITECTURE.md`
+//! at the repository root.
 #![forbid(unsafe_code)]
 
 pub mod audit;
@@ -22,6 +24,7 @@ pub mod limits;
 pub mod meta;
 pub mod policy;
 pub mod protocol;
+pub mod router;
 pub mod session;
 pub mod telemetry;
 pub mod upstream;

@@ -11,6 +11,9 @@ use serde_json::Value;
 
 use crate::config::{Naming, Strategy};
 
+mod cache;
+pub use cache::{ListCache, ListKind};
+
 /// Where an exposed name goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {

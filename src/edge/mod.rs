@@ -1,9 +1,11 @@
 //! The public listener: TLS, HTTP/1.1 and HTTP/2, and the MCP Streamable HTTP endpoint.
 //!
-//! The request path reads top to bottom in [`handle`]: host and origin checks, then per method
-//! the transport rules of MCP 2025-11-25 (headers, session id, body limits, JSON decode), then
-//! the session. Every refusal goes through [`rescue::Rejection`].
+//! The request path reads top to bottom in [`handle`]: host and origin checks, identity, then per
+//! method the transport rules of MCP 2025-11-25 (headers, session id, body limits, JSON decode),
+//! then the router with the request's context. Every refusal goes through
+//! [`rescue::Rejection`]. The edge holds its own state ([`Edge`]), not the whole gateway.
 
+pub mod admin;
 pub mod rescue;
 pub mod tls;
 
@@ -25,10 +27,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::audit::{self, AuditRecord};
-use crate::gateway::Gateway;
-use crate::identity::Principal;
+use crate::config::HttpLimits;
+use crate::guard::Guard;
+use crate::identity::{Authenticator, Principal};
 use crate::protocol::{self, Kind, sse};
-use crate::session::{Call, Next, Reply, Session, new_session_id};
+use crate::router::{Call, Next, Reply, Router};
+use crate::session::{CapExceeded, Session, Store, new_session_id};
 use rescue::Rejection;
 
 pub type Body = UnsyncBoxBody<Bytes, Infallible>;
@@ -41,6 +45,65 @@ const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
 const KEEPALIVE: Duration = Duration::from_secs(15);
 
+/// What the public listener needs: the router, identity, the 2025-era sessions, and its own
+/// limits and host rules.
+pub struct Edge {
+    pub router: Arc<Router>,
+    pub auth: Arc<Authenticator>,
+    pub sessions: Arc<Store>,
+    pub http: HttpLimits,
+    /// `session.max_sessions`: live sessions at most.
+    pub max_sessions: usize,
+    /// `listen.shutdown_grace_secs`.
+    pub shutdown_grace: Duration,
+    /// The MCP endpoint's path (from `listen.public_url`, default `/mcp`).
+    pub mcp_path: String,
+    pub allowed_hosts: Vec<String>,
+    pub allowed_origins: Vec<String>,
+}
+
+impl Edge {
+    fn guard(&self) -> &Guard {
+        &self.router.guard
+    }
+
+    /// `Host` must name this gateway: the defence against DNS rebinding for clients that do not
+    /// send `Origin`.
+    pub fn host_allowed(&self, host: &str) -> bool {
+        let name = host_without_port(host).to_ascii_lowercase();
+        self.allowed_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(&name))
+    }
+
+    /// A browser `Origin` must be configured, or be an origin whose host is an allowed host.
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        if self
+            .allowed_origins
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(origin))
+        {
+            return true;
+        }
+        match url::Url::parse(origin) {
+            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
+                u.host_str().is_some_and(|h| self.host_allowed(h))
+            }
+            _ => false,
+        }
+    }
+}
+
+fn host_without_port(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or("");
+    }
+    match host.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') => h,
+        _ => host,
+    }
+}
+
 /// What a connection runs on: TCP or TLS over TCP, one type for both.
 trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
@@ -51,7 +114,7 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 /// GET streams end), and whatever is still running then is cut off. Returns when no
 /// connection is left; the caller then closes sessions and flushes the audit trail.
 pub async fn serve(
-    gw: Arc<Gateway>,
+    gw: Arc<Edge>,
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: CancellationToken,
@@ -60,16 +123,16 @@ pub async fn serve(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(gw.cfg.http.header_read_timeout_secs))
-        .max_buf_size(gw.cfg.http.max_header_bytes.max(8192));
+        .header_read_timeout(Duration::from_secs(gw.http.header_read_timeout_secs))
+        .max_buf_size(gw.http.max_header_bytes.max(8192));
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_header_list_size(u32::try_from(gw.cfg.http.max_header_bytes).unwrap_or(u32::MAX))
+        .max_header_list_size(u32::try_from(gw.http.max_header_bytes).unwrap_or(u32::MAX))
         .keep_alive_interval(Some(Duration::from_secs(30)));
     let builder = Arc::new(builder);
-    let handshake_timeout = Duration::from_secs(gw.cfg.http.header_read_timeout_secs);
-    let grace = Duration::from_secs(gw.cfg.listen.get_ref().shutdown_grace_secs);
+    let handshake_timeout = Duration::from_secs(gw.http.header_read_timeout_secs);
+    let grace = gw.shutdown_grace;
     let connections = tokio_util::task::TaskTracker::new();
     // Fired when the grace period is over: connections still open are dropped.
     let cut_off = CancellationToken::new();
@@ -190,10 +253,10 @@ fn end_at(resp: Response<Body>, token: CancellationToken) -> Response<Body> {
 }
 
 /// The whole edge request path.
-pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+pub async fn handle(gw: Arc<Edge>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
     // Bounds reading the body and dispatching; a streamed response body is bounded by the
     // backend's own timeout instead.
-    let limit = Duration::from_secs(gw.cfg.http.request_timeout_secs);
+    let limit = Duration::from_secs(gw.http.request_timeout_secs);
     // Everything done for this request, including the forwarding task a call spawns, runs in
     // this span; a valid client `traceparent` makes it part of the client's trace.
     let span = tracing::info_span!(
@@ -222,7 +285,7 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) 
 }
 
 async fn route(
-    gw: &Arc<Gateway>,
+    gw: &Arc<Edge>,
     req: Request<Incoming>,
     peer: SocketAddr,
 ) -> Result<Response<Body>, Rejection> {
@@ -254,7 +317,7 @@ async fn route(
                 version: None,
                 address: Some(peer.to_string()),
             });
-            gw.guard.event(rec);
+            gw.guard().event(rec);
             return Err(Rejection::Auth(e, challenge));
         }
     };
@@ -270,7 +333,7 @@ const WELL_KNOWN_PRM: &str = "/.well-known/oauth-protected-resource";
 
 type Caller = (Principal, Option<String>);
 
-fn check_host(gw: &Gateway, req: &Request<Incoming>) -> Result<(), Rejection> {
+fn check_host(gw: &Edge, req: &Request<Incoming>) -> Result<(), Rejection> {
     let host = req
         .uri()
         .authority()
@@ -289,7 +352,7 @@ fn check_host(gw: &Gateway, req: &Request<Incoming>) -> Result<(), Rejection> {
     }
 }
 
-fn check_origin(gw: &Gateway, headers: &HeaderMap) -> Result<(), Rejection> {
+fn check_origin(gw: &Edge, headers: &HeaderMap) -> Result<(), Rejection> {
     // No Origin: not a browser request, so DNS rebinding does not apply.
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
@@ -337,7 +400,7 @@ fn check_version_header(headers: &HeaderMap) -> Result<(), Rejection> {
 
 /// The session named by the request, which must belong to the caller.
 fn session_of(
-    gw: &Gateway,
+    gw: &Edge,
     headers: &HeaderMap,
     principal: &Principal,
 ) -> Result<Arc<Session>, Rejection> {
@@ -346,8 +409,8 @@ fn session_of(
         .and_then(|v| v.to_str().ok())
         .ok_or(Rejection::MissingSession)?;
     let session = gw.sessions.get(id).ok_or(Rejection::UnknownSession)?;
-    if session.principal.key() != principal.key() {
-        tracing::warn!(session = %session.id, owner = %session.principal.key(), caller = %principal.key(), "session used by another principal");
+    if session.owner.key() != principal.key() {
+        tracing::warn!(session = %session.id, owner = %session.owner.key(), caller = %principal.key(), "session used by another principal");
         return Err(Rejection::SessionOfAnother);
     }
     Ok(session)
@@ -413,22 +476,22 @@ pub fn decode_post(
 }
 
 async fn post(
-    gw: &Arc<Gateway>,
+    gw: &Arc<Edge>,
     req: Request<Incoming>,
     caller: Caller,
     peer: SocketAddr,
 ) -> Result<Response<Body>, Rejection> {
     let headers = req.headers().clone();
-    let limit = gw.cfg.http.max_body_bytes;
+    let limit = gw.http.max_body_bytes;
     check_post_headers(&headers, limit)?;
     let bytes = read_body(req.into_body(), limit).await?;
-    let (msg, kind) = protocol::decode(&bytes, gw.cfg.http.max_json_depth)?;
+    let (msg, kind) = protocol::decode(&bytes, gw.http.max_json_depth)?;
 
     if kind == Kind::Request
         && protocol::method(&msg) == Some("initialize")
         && !headers.contains_key(SESSION_HEADER)
     {
-        gw.guard.metrics.record_request("initialize");
+        gw.guard().metrics.record_request("initialize");
         let rpc = tracing::info_span!(
             "rpc",
             rpc_method = "initialize",
@@ -437,10 +500,15 @@ async fn post(
         return initialize(gw, msg, caller, peer).instrument(rpc).await;
     }
     if let Some(m) = protocol::method(&msg) {
-        gw.guard.metrics.record_request(m);
+        gw.guard().metrics.record_request(m);
     }
-    let session = session_of(gw, &headers, &caller.0)?;
-    session.set_token(caller.1);
+    let (principal, token) = caller;
+    let session = session_of(gw, &headers, &principal)?;
+    session.touch();
+    session.view.links.set_token(token);
+    // Decided with this request's own principal (its claims), never the session opener's.
+    let cx = session.context(Arc::new(principal));
+    let router = &gw.router;
     let rpc = tracing::info_span!(
         "rpc",
         session = %session.id,
@@ -454,7 +522,7 @@ async fn post(
             // with nothing before it is one event in one body (one write, no task); a call
             // whose backend relates messages to it first (progress, logging, sampling,
             // elicitation) streams them as they come, the response last.
-            Kind::Request => Ok(match session.handle_request(msg).await {
+            Kind::Request => Ok(match router.handle_request(&cx, msg).await {
                 Reply::Json(v) => sse_single(&v),
                 Reply::Call(mut call) => match call.next().await {
                     Some(Next::Response(v)) => sse_single(&v),
@@ -468,11 +536,11 @@ async fn post(
                 },
             }),
             Kind::Notification => {
-                session.handle_notification(msg).await;
+                router.handle_notification(&cx, msg).await;
                 Ok(accepted())
             }
             Kind::Response => {
-                session.handle_response(msg).await;
+                router.handle_response(&cx, msg).await;
                 Ok(accepted())
             }
         }
@@ -482,29 +550,30 @@ async fn post(
 }
 
 async fn initialize(
-    gw: &Arc<Gateway>,
+    gw: &Arc<Edge>,
     msg: Value,
     caller: Caller,
     peer: SocketAddr,
 ) -> Result<Response<Body>, Rejection> {
-    let max = gw.cfg.session.max_sessions;
-    if gw.sessions.len() >= max {
-        return Err(Rejection::TooManySessions(max));
-    }
     let key = caller.0.key();
-    if let Err(e) = gw
-        .guard
-        .limits
-        .check_session(&key, gw.sessions.count_for(&key))
-    {
-        gw.guard.metrics.record_rate_limited(&e.limit);
-        let mut rec = AuditRecord::new(audit::Kind::RateLimited, audit::Decision::Deny);
-        rec.principal = Some(key);
-        rec.method = Some("initialize".into());
-        rec.reason = Some(e.to_string());
-        gw.guard.event(rec);
-        return Err(Rejection::RateLimited(e.to_string(), e.retry_after_secs()));
-    }
+    let guard = gw.guard();
+    // The caps count this session from here on, so concurrent `initialize` requests cannot all
+    // pass a check made before any of them is stored.
+    let reservation = match gw.sessions.reserve(&key, gw.max_sessions, |mine| {
+        guard.limits.check_session(&key, mine)
+    }) {
+        Ok(r) => r,
+        Err(CapExceeded::Total(max)) => return Err(Rejection::TooManySessions(max)),
+        Err(CapExceeded::Principal(e)) => {
+            guard.metrics.record_rate_limited(&e.limit);
+            let mut rec = AuditRecord::new(audit::Kind::RateLimited, audit::Decision::Deny);
+            rec.principal = Some(key);
+            rec.method = Some("initialize".into());
+            rec.reason = Some(e.to_string());
+            guard.event(rec);
+            return Err(Rejection::RateLimited(e.to_string(), e.retry_after_secs()));
+        }
+    };
     let id = msg.get("id").cloned().unwrap_or(Value::Null);
     let params = msg
         .get("params")
@@ -512,7 +581,7 @@ async fn initialize(
         .unwrap_or_else(|| Value::Object(Default::default()));
     let (principal, token) = caller;
     let session = Session::start(
-        gw.shared.clone(),
+        gw.router.clone(),
         new_session_id(),
         params,
         principal,
@@ -520,18 +589,16 @@ async fn initialize(
         peer.to_string(),
     )
     .await;
-    let who = session.principal.key();
+    let who = session.owner.key();
     let result = session.initialize_result();
     let sid = session.id.clone();
-    let start = crate::guard::Guard::caller_record(
-        &session.caller(),
-        audit::Kind::SessionStart,
-        audit::Decision::Info,
-    );
-    gw.sessions.insert(session);
+    let start = session
+        .caller()
+        .record(audit::Kind::SessionStart, audit::Decision::Info);
+    reservation.fill(session);
     tracing::info!(session = %sid, principal = %who, "session started");
-    gw.guard.metrics.session_opened();
-    gw.guard.event(start);
+    guard.metrics.session_opened();
+    guard.event(start);
     let mut resp = json_response(StatusCode::OK, &protocol::result_response(id, result));
     if let Ok(v) = HeaderValue::from_str(&sid) {
         resp.headers_mut().insert(SESSION_HEADER, v);
@@ -540,7 +607,7 @@ async fn initialize(
 }
 
 fn get(
-    gw: &Arc<Gateway>,
+    gw: &Arc<Edge>,
     req: Request<Incoming>,
     principal: &Principal,
 ) -> Result<Response<Body>, Rejection> {
@@ -555,7 +622,7 @@ fn get(
 }
 
 async fn delete(
-    gw: &Arc<Gateway>,
+    gw: &Arc<Edge>,
     req: Request<Incoming>,
     principal: &Principal,
 ) -> Result<Response<Body>, Rejection> {
@@ -563,12 +630,12 @@ async fn delete(
     let session = session_of(gw, req.headers(), principal)?;
     gw.sessions.remove(&session.id);
     session.close().await;
-    gw.guard.metrics.session_closed();
-    gw.guard.event(crate::guard::Guard::caller_record(
-        &session.caller(),
-        audit::Kind::SessionEnd,
-        audit::Decision::Info,
-    ));
+    gw.guard().metrics.session_closed();
+    gw.guard().event(
+        session
+            .caller()
+            .record(audit::Kind::SessionEnd, audit::Decision::Info),
+    );
     tracing::info!(session = %session.id, "session ended by client");
     let mut resp = Response::new(full(Bytes::new()));
     *resp.status_mut() = StatusCode::OK;
@@ -658,4 +725,17 @@ fn sse_response(mut rx: mpsc::Receiver<Value>, keepalive: bool) -> Response<Body
     let stream = tokio_stream::wrappers::ReceiverStream::new(body_rx)
         .map(|b| Ok::<_, Infallible>(Frame::data(b)));
     sse(BodyExt::boxed_unsync(StreamBody::new(stream)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_without_port;
+
+    #[test]
+    fn strips_ports_from_hosts() {
+        assert_eq!(host_without_port("localhost:8080"), "localhost");
+        assert_eq!(host_without_port("[::1]:8080"), "::1");
+        assert_eq!(host_without_port("example.com"), "example.com");
+        assert_eq!(host_without_port("[::1]"), "::1");
+    }
 }

@@ -59,9 +59,9 @@ async fn catalog(
             Err(e) => down.push(format!("{} ({e})", r.backend)),
         }
     }
-    let (merged, _) = gw.shared.namer.merge(&lists);
+    let (merged, _) = gw.router.namer.merge(&lists);
     let mut tools = merged.items.clone();
-    for w in gw.shared.workflows.iter() {
+    for w in gw.router.workflows.iter() {
         tools.push(w.tool_definition());
     }
     Ok((gw, tools, per_backend, down))
@@ -81,7 +81,7 @@ pub async fn run(cmd: CatalogCommand) -> Result<(), String> {
         }
         CatalogCommand::Tokens { config } => {
             let (gw, tools, per_backend, down) = catalog(load(config)?).await?;
-            let meta = &gw.shared.meta;
+            let meta = &gw.router.meta;
             let mut listed = meta.meta_tools();
             for name in meta.always_visible() {
                 if let Some(t) = tools
@@ -118,9 +118,9 @@ pub async fn run(cmd: CatalogCommand) -> Result<(), String> {
                     super::tokens::count_tool_list(t)?
                 );
             }
-            if !gw.shared.workflows.is_empty() {
+            if !gw.router.workflows.is_empty() {
                 let w: Vec<Value> = gw
-                    .shared
+                    .router
                     .workflows
                     .iter()
                     .map(|w| w.tool_definition())

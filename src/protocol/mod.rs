@@ -178,6 +178,20 @@ pub fn error_response(
     json!({ "jsonrpc": "2.0", "id": id, "error": err })
 }
 
+/// An error that reaches a client as a JSON-RPC error: each error type of the chain says its code,
+/// message and data in one place, beside its definition.
+pub trait Fault: std::fmt::Display {
+    fn code(&self) -> i64;
+    fn data(&self) -> Option<Value> {
+        None
+    }
+}
+
+/// The JSON-RPC error response for `fault`.
+pub fn fault_response(id: Value, fault: &dyn Fault) -> Value {
+    error_response(id, fault.code(), fault.to_string(), fault.data())
+}
+
 pub fn result_response(id: Value, result: Value) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "result": result })
 }

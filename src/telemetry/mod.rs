@@ -3,22 +3,15 @@
 //!
 //! [`Metrics`] owns one registry with every `portcullis_*` family; the request path records
 //! through its methods, which take closed sets (enums) wherever the value could come from a
-//! caller, so a client cannot create series at will. The admin listener ([`serve_admin`]) is
-//! separate from the MCP listener: `[admin] address = "127.0.0.1:9090"` (absent: none), plain
-//! HTTP, no authentication, so it belongs on loopback or a private interface (`portcullis
-//! check` warns otherwise). It serves `GET /metrics`, `GET /healthz` (200 while the process
-//! runs) and `GET /readyz` (200 or 503 with `{ "ready": …, "checks": … }` from the gateway's
-//! readiness function, e.g. a [`Readiness`]).
+//! caller, so a client cannot create series at will. The admin listener that serves them
+//! (`edge::admin`) is separate from the MCP listener; [`Readiness`] is what its `/readyz`
+//! reports.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -26,13 +19,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 use serde::Deserialize;
-use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use serde_json::Value;
 use toml::Spanned;
-
-use crate::edge::{Body, full};
-use crate::upstream::UpstreamError;
 
 pub mod trace;
 
@@ -108,18 +96,6 @@ label_enum!(
         Credentials => "credentials",
     }
 );
-
-impl From<&UpstreamError> for UpstreamErrorKind {
-    fn from(e: &UpstreamError) -> Self {
-        match e {
-            UpstreamError::Unavailable { .. } => UpstreamErrorKind::Unavailable,
-            UpstreamError::Timeout { .. } => UpstreamErrorKind::Timeout,
-            UpstreamError::Protocol { .. } => UpstreamErrorKind::Protocol,
-            UpstreamError::SessionExpired { .. } => UpstreamErrorKind::SessionExpired,
-            UpstreamError::Credentials { .. } => UpstreamErrorKind::Credentials,
-        }
-    }
-}
 
 /// MCP methods counted under their own name; anything else (clients choose the method string)
 /// is counted as `other`, so the number of series stays bounded.
@@ -353,18 +329,6 @@ impl Metrics {
             .inc();
     }
 
-    /// [`Metrics::record_upstream_error`] from the error itself.
-    pub fn record_upstream(&self, e: &UpstreamError) {
-        let backend = match e {
-            UpstreamError::Unavailable { backend, .. }
-            | UpstreamError::Timeout { backend, .. }
-            | UpstreamError::Protocol { backend, .. }
-            | UpstreamError::SessionExpired { backend }
-            | UpstreamError::Credentials { backend, .. } => backend,
-        };
-        self.record_upstream_error(backend, e.into());
-    }
-
     /// A refusal by `limit` (a [`crate::limits::names`] value, as in
     /// [`crate::limits::LimitExceeded::limit`]).
     pub fn record_rate_limited(&self, limit: &str) {
@@ -492,7 +456,7 @@ impl Readiness {
         (ready, Value::Object(out))
     }
 
-    /// This state as the function [`serve_admin`] takes.
+    /// This state as the function the admin listener (`edge::admin`) takes.
     pub fn ready_fn(self: &Arc<Self>) -> ReadyFn {
         let me = self.clone();
         Arc::new(move || me.snapshot())
@@ -509,131 +473,6 @@ impl Readiness {
             me.snapshot()
         })
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The admin listener.
-
-/// Connections served at once; more are closed on accept. Scrapers and probes need a handful.
-const MAX_ADMIN_CONNECTIONS: usize = 64;
-/// Time allowed for a request's headers (and for a connection's first request).
-const ADMIN_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-
-const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-
-/// Serve `/metrics`, `/healthz` and `/readyz` on `listener` (plain HTTP/1.1) until `shutdown`
-/// fires.
-pub async fn serve_admin(
-    listener: TcpListener,
-    metrics: Arc<Metrics>,
-    ready: Arc<dyn Fn() -> (bool, Value) + Send + Sync>,
-    shutdown: CancellationToken,
-) {
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(ADMIN_HEADER_TIMEOUT);
-    let builder = Arc::new(builder);
-    let permits = Arc::new(tokio::sync::Semaphore::new(MAX_ADMIN_CONNECTIONS));
-    loop {
-        let accepted = tokio::select! {
-            _ = shutdown.cancelled() => return,
-            a = listener.accept() => a,
-        };
-        let (stream, peer) = match accepted {
-            Ok(x) => x,
-            Err(e) => {
-                tracing::warn!(error = %e, "admin accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            tracing::debug!(%peer, "admin listener busy; connection closed");
-            continue;
-        };
-        let metrics = metrics.clone();
-        let ready = ready.clone();
-        let builder = builder.clone();
-        let conn_shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            let service = hyper::service::service_fn(move |req| {
-                let resp = admin_response(&req, &metrics, &*ready);
-                async move { Ok::<_, Infallible>(resp) }
-            });
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
-            let result = tokio::select! {
-                r = conn => r,
-                _ = conn_shutdown.cancelled() => Ok(()),
-            };
-            if let Err(e) = result {
-                tracing::debug!(%peer, error = %e, "admin connection ended with an error");
-            }
-        });
-    }
-}
-
-fn admin_response(
-    req: &Request<Incoming>,
-    metrics: &Metrics,
-    ready: &(dyn Fn() -> (bool, Value) + Send + Sync),
-) -> Response<Body> {
-    let path = req.uri().path();
-    if !matches!(path, "/metrics" | "/healthz" | "/readyz") {
-        return text(
-            StatusCode::NOT_FOUND,
-            "not found: try /metrics, /healthz or /readyz\n",
-        );
-    }
-    let head = req.method() == Method::HEAD;
-    if req.method() != Method::GET && !head {
-        let mut resp = text(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method not allowed: use GET\n",
-        );
-        resp.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return resp;
-    }
-    let mut resp = match path {
-        "/metrics" => {
-            let mut r = Response::new(full(metrics.encode()));
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(OPENMETRICS));
-            r
-        }
-        "/readyz" => {
-            let (ok, checks) = ready();
-            let body = json!({ "ready": ok, "checks": checks });
-            let mut r = Response::new(full(body.to_string()));
-            *r.status_mut() = if ok {
-                StatusCode::OK
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            };
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            r
-        }
-        _ => text(StatusCode::OK, "ok"),
-    };
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // HEAD: hyper sends the headers (with the GET's length) and drops the body.
-    resp
-}
-
-fn text(status: StatusCode, body: &'static str) -> Response<Body> {
-    let mut r = Response::new(full(body));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    r
 }
 
 #[cfg(test)]

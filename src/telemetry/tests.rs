@@ -4,6 +4,11 @@ use prometheus_parse::{LineInfo, Scrape, Value as Sample};
 
 use super::*;
 use crate::config::Config;
+use crate::edge::admin::serve_admin;
+use http::header;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 /// Parse OpenMetrics text strictly: every line must be a descriptor, a sample with a numeric
 /// value, or the final `# EOF` (prometheus-parse alone skips lines it does not understand).
@@ -47,10 +52,11 @@ fn record_some(m: &Metrics) {
     m.observe_call("github", "create_issue", Duration::from_millis(30));
     m.observe_call("github", "create_issue", Duration::from_secs(3));
     m.record_upstream_error("github", UpstreamErrorKind::Timeout);
-    m.record_upstream(&UpstreamError::Protocol {
+    let e = crate::upstream::UpstreamError::Protocol {
         backend: "files".into(),
         reason: "bad".into(),
-    });
+    };
+    m.record_upstream_error(e.backend(), (&e).into());
     m.record_rate_limited(crate::limits::names::PER_PRINCIPAL_TOOL);
     m.record_rate_limited("something else");
     m.record_drift_alert("github");

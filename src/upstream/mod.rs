@@ -9,7 +9,10 @@
 //! closes: that is how the owner learns the backend went down.
 
 pub mod http;
+mod links;
 pub mod stdio;
+
+pub use links::{BackendState, Forwarded, Hooks, Link, LinkSet, ListChange, Owner};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -74,6 +77,29 @@ pub enum UpstreamError {
     SessionExpired { backend: String },
     #[error("no credential for backend `{backend}`: {reason}; nothing was sent to it")]
     Credentials { backend: String, reason: String },
+}
+
+impl From<&UpstreamError> for crate::telemetry::UpstreamErrorKind {
+    fn from(e: &UpstreamError) -> Self {
+        match e {
+            UpstreamError::Unavailable { .. } => crate::telemetry::UpstreamErrorKind::Unavailable,
+            UpstreamError::Timeout { .. } => crate::telemetry::UpstreamErrorKind::Timeout,
+            UpstreamError::Protocol { .. } => crate::telemetry::UpstreamErrorKind::Protocol,
+            UpstreamError::SessionExpired { .. } => {
+                crate::telemetry::UpstreamErrorKind::SessionExpired
+            }
+            UpstreamError::Credentials { .. } => crate::telemetry::UpstreamErrorKind::Credentials,
+        }
+    }
+}
+
+impl protocol::Fault for UpstreamError {
+    fn code(&self) -> i64 {
+        UpstreamError::code(self)
+    }
+    fn data(&self) -> Option<Value> {
+        Some(json!({ "backend": self.backend() }))
+    }
 }
 
 impl UpstreamError {

@@ -1,4 +1,4 @@
-//! A call the session forwards (to a backend, or through a workflow), as the edge receives it.
+//! A call the router forwards (to a backend, or through a workflow), as the edge receives it.
 //!
 //! The call is not spawned: whoever answers the client drives it. While it runs, the messages a
 //! backend relates to it (progress, logging, sampling and elicitation requests) arrive on
@@ -8,7 +8,7 @@
 //!
 //! A call dropped before it finished (the client went away, a workflow step timed out) is not
 //! cancelled by the drop: the rest of it is spawned, so the backend's answer is still consumed
-//! and the session's bookkeeping for it (in-flight maps, the request stream) is cleaned up, as
+//! and the bookkeeping for it (the link's routes, the call stream) is cleaned up, as
 //! when the call ran as a task of its own. Cancelling is what `notifications/cancelled` does.
 
 use std::future::Future;
