@@ -309,7 +309,8 @@ async def steps(client: Client, rec: Recorder, modern: bool, args: argparse.Name
             "label": label,
             "server_status": status,
             "seconds_until_cancelled": round(time.monotonic() - started, 2),
-            "signal": "POST aborted" if modern else "notifications/cancelled",
+            # What the SDK sends for this era (read from its source, not observed here).
+            "cancel_signal_for_era": "POST aborted" if modern else "notifications/cancelled",
         }
 
     await step(results, "cancellation", timeout + 20, cancellation)
