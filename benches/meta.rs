@@ -1,8 +1,11 @@
 //! `find_tool` latency over 10,000 tools: the real 115-tool catalog of
 //! `tests/data/meta_catalog.json` under 87 backend names (10,005 tools whose words are those of
 //! real tool descriptions, so the posting lists of common words such as "file" are long), and
-//! the 95 queries of the retrieval benchmark in turn. Measures the search itself: query
-//! analysis, synonym expansion, scoring, the visibility filter and the top-5 selection. The
+//! the 187 needs of the retrieval tuning set in turn. Measures the search itself: query
+//! analysis, synonym and neighbour-word expansion, BM25F scoring, the static-vector cosine of
+//! every admitted tool (`Mode::Semantic`, what `find_tool` runs), the visibility filter and the
+//! top-5 selection; and the index build (once per catalog version and policy slice, see
+//! `meta::cache`). The
 //! policy decisions that make the visibility mask are measured by `benches/policy.rs`.
 //!
 //! Run: `cargo bench --bench meta`.
@@ -85,7 +88,18 @@ fn bench(c: &mut Criterion) {
         next.set(i + 1);
         qs.get(i % qs.len()).map(String::as_str).unwrap_or("")
     };
-    c.bench_function("find_tool 10k tools, full pipeline, top 5", |b| {
+    c.bench_function(
+        "find_tool 10k tools, full ranking (static vectors), top 5",
+        |b| {
+            b.iter(|| {
+                let q = pick();
+                black_box(index.search(black_box(q), 5, Mode::Semantic, |d| {
+                    allowed.get(d as usize).copied().unwrap_or(false)
+                }))
+            })
+        },
+    );
+    c.bench_function("find_tool 10k tools, BM25F + synonyms, top 5", |b| {
         b.iter(|| {
             let q = pick();
             black_box(index.search(black_box(q), 5, Mode::Expanded, |d| {

@@ -8,6 +8,7 @@
 #   .deps/catalog-servers/   more MCP servers for a 100+ tool catalog (meta-tool tests)
 #   .deps/venv/              Python venv with the `mcp` SDK and pytest
 #   .deps/env.sh             `source` it: absolute paths the tests and scripts use (see below)
+#   redis-server, haproxy    Debian packages (apt-get, only when missing) for tests/cluster.rs
 #
 # The pins live beside this script in scripts/test-deps/: one package.json + package-lock.json
 # per npm prefix (installed with `npm ci`, so the lock is the truth) and requirements.txt +
@@ -26,6 +27,8 @@
 #                                      (github, gitlab, slack, google-maps, sequential-thinking,
 #                                      @playwright/mcp: 76 tools that list without credentials)
 #   PORTCULLIS_VENV_PYTHON             python with `mcp` and pytest
+#   PORTCULLIS_REDIS_SERVER            redis-server (the cluster tests fall back to PATH)
+#   PORTCULLIS_HAPROXY                 haproxy (likewise)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,6 +61,32 @@ npm_prefix() {
   (cd "$dst" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in $dst"
   echo "$want" >"$dst/.installed"
 }
+
+# System packages of the cluster tests (tests/cluster.rs): a real redis-server and HAProxy, started
+# by the tests on loopback ports. Debian packages, installed only when missing (CI runs as root),
+# so a rerun costs two `command -v`. The packages' own services are kept from starting: the tests
+# start every process they use, and a stray Redis on 6379 is nobody's.
+apt_missing=()
+command -v redis-server >/dev/null || apt_missing+=(redis-server)
+command -v haproxy >/dev/null || apt_missing+=(haproxy)
+if ((${#apt_missing[@]})); then
+  log "apt: installing ${apt_missing[*]}"
+  command -v apt-get >/dev/null || die "missing ${apt_missing[*]} and no apt-get to install them"
+  [[ "$(id -u)" == 0 ]] || die "missing ${apt_missing[*]}: run as root, or install them yourself"
+  policy_made=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+    policy_made=1
+  fi
+  # `update` only when the package lists are absent (fresh images ship none).
+  [[ -n "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial)" ]] \
+    || apt-get update -qq || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" \
+    >/dev/null || die "apt-get install ${apt_missing[*]} failed"
+  ((policy_made)) && rm -f /usr/sbin/policy-rc.d
+fi
+command -v redis-server >/dev/null || die "redis-server missing after install"
+command -v haproxy >/dev/null || die "haproxy missing after install"
 
 npm_prefix node22
 NODE22="$DEPS/node22/node_modules/.bin/node"
@@ -106,6 +135,8 @@ export PORTCULLIS_SERVER_FILESYSTEM="$(server_entry filesystem)"
 export PORTCULLIS_NODE_MODULES="$DEPS/servers/node_modules"
 export PORTCULLIS_CATALOG_SERVERS="$DEPS/catalog-servers/node_modules"
 export PORTCULLIS_VENV_PYTHON="$VENV/bin/python"
+export PORTCULLIS_REDIS_SERVER="$(command -v redis-server)"
+export PORTCULLIS_HAPROXY="$(command -v haproxy)"
 EOF
 
 ver() { "$NODE22" -p "require('$1/package.json').version"; }
@@ -119,4 +150,6 @@ done
 log "  oidc-provider           $(ver "$DEPS/servers/node_modules/oidc-provider")"
 log "  python mcp              $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("mcp"))')"
 log "  pytest                  $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("pytest"))')"
+log "  redis-server            $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')"
+log "  haproxy                 $(haproxy -v | sed -n '1s/^HAProxy version \([^ ]*\).*/\1/p')"
 log "paths: source $DEPS/env.sh"

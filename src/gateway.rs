@@ -4,12 +4,11 @@
 //! module.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::catalog::{Collision, Namer};
@@ -17,10 +16,10 @@ use crate::config::{Config, ConfigError, Strategy};
 use crate::edge::{self, Edge, tls};
 use crate::guard::Guard;
 use crate::identity::Authenticator;
-use crate::protocol;
 use crate::router::Router;
 use crate::session::Store;
-use crate::upstream::{BackendSpec, Conn};
+use crate::upstream::BackendSpec;
+use crate::upstream::probe::{ProbeError, ProbeReport, probe_backend};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -34,6 +33,10 @@ pub enum StartError {
     Audit(String),
     #[error("integrity: {0}")]
     Integrity(#[from] crate::integrity::IntegrityError),
+    #[error("requestState key: {0}")]
+    Seal(String),
+    #[error("cluster: {0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
     #[error("cannot listen on `{addr}`: {source}")]
     Bind {
         addr: SocketAddr,
@@ -48,6 +51,8 @@ pub enum StartError {
 
 pub struct Gateway {
     pub cfg: Arc<Config>,
+    /// `[cluster]`: the state shared with the other replicas.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
     pub guard: Arc<Guard>,
     pub router: Arc<Router>,
     pub edge: Arc<Edge>,
@@ -62,22 +67,6 @@ fn file_digest(p: &std::path::Path) -> Option<String> {
         .map(|b| hex::encode(sha2::Sha256::digest(&b)))
 }
 
-/// What the start-up probe learned about one backend.
-#[derive(Debug, Clone)]
-pub struct ProbeReport {
-    pub backend: String,
-    pub outcome: Result<ProbeInfo, String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ProbeInfo {
-    pub server_info: Value,
-    pub capabilities: Value,
-    pub tools: Vec<Value>,
-    pub prompts: Vec<Value>,
-    pub resource_templates: Vec<Value>,
-}
-
 impl Gateway {
     pub fn new(cfg: Config) -> Result<Arc<Gateway>, StartError> {
         let mut backends = Vec::new();
@@ -85,12 +74,24 @@ impl Gateway {
             backends.push(Arc::new(BackendSpec::from_config(&cfg, b.get_ref())?));
         }
         let namer = Namer::new(cfg.naming.clone(), &cfg.backend_names());
-        let guard = Arc::new(build_guard(&cfg)?);
+        let cluster = crate::cluster::Cluster::from_config(&cfg)?;
+        let guard = Arc::new(build_guard(&cfg, cluster.as_ref())?);
         for spec in &backends {
             spec.credentials
                 .attach_metrics(&spec.name, guard.metrics.clone());
         }
-        let integrity = Arc::new(crate::integrity::Monitor::open(&cfg, guard.clone())?);
+        let events = {
+            let (audit, metrics) = (guard.clone(), guard.metrics.clone());
+            let events = crate::integrity::Events::new(
+                move |rec| audit.event(rec),
+                move |backend| metrics.record_drift_alert(backend),
+            );
+            match &cluster {
+                Some(c) => events.with_claim(alert_claim(c.clone())),
+                None => events,
+            }
+        };
+        let integrity = Arc::new(crate::integrity::Monitor::open(&cfg, events)?);
         let meta = crate::meta::Runtime::new(
             cfg.meta.as_ref().map(|m| m.get_ref()),
             &cfg.base_dir,
@@ -100,15 +101,22 @@ impl Gateway {
             what: "`meta.embedding`".into(),
             message,
         })?;
-        let router = Arc::new(Router::new(
-            guard.clone(),
+        let router = Router::new(crate::router::Parts {
+            guard: guard.clone(),
             integrity,
             backends,
             namer,
-            cfg.session.page_size,
-            Arc::new(meta),
-            cfg.workflow_set.clone(),
-        ));
+            page_size: cfg.session.page_size,
+            meta: Arc::new(meta),
+            workflows: cfg.workflow_set.clone(),
+            upstream_idle: Duration::from_secs(cfg.session.upstream_idle_secs),
+            sealer: crate::router::seal::Sealer::new(
+                crate::cluster::request_state_key(&cfg)?,
+                Duration::from_secs(300),
+            )
+            .map_err(|e| StartError::Seal(e.to_string()))?
+            .clustered(cluster.clone()),
+        });
         let listen = cfg.listen.get_ref();
         let addr = cfg.listen_addr();
         let public = listen
@@ -146,8 +154,16 @@ impl Gateway {
             mcp_path,
             allowed_hosts,
             allowed_origins,
+            refusals: Default::default(),
+            directory: cluster.as_ref().map(|c| {
+                Arc::new(crate::session::shared::Directory::new(
+                    c.clone(),
+                    Duration::from_secs(cfg.session.idle_timeout_secs),
+                ))
+            }),
         });
         Ok(Arc::new(Gateway {
+            cluster,
             guard,
             router,
             edge,
@@ -168,7 +184,7 @@ impl Gateway {
             .router
             .backends
             .iter()
-            .map(|spec| probe_backend(spec.clone(), Some(&self.router.integrity)));
+            .map(|spec| self.probe_one(spec.clone()));
         let reports = futures::future::join_all(probes).await;
         let mut tools = Vec::new();
         let mut prompts = Vec::new();
@@ -184,9 +200,19 @@ impl Gateway {
                 Ok(info) => {
                     self.router
                         .note_capabilities(&r.backend, &info.capabilities);
+                    self.router.pool.note_health(&r.backend, true);
+                    self.router.pool.note_eras(&r.backend, info.eras);
                     // Review at start: alerts (and first-use pins) before any client connects.
                     let review = |kind, items: &[Value]| {
-                        let rv = monitor.review(&r.backend, kind, items, &info.server_info);
+                        // The probe declares every capability the gateway relays: its list is
+                        // the backend's whole offer.
+                        let rv = monitor.review(
+                            &r.backend,
+                            kind,
+                            items,
+                            &info.server_info,
+                            crate::integrity::Listing::Whole,
+                        );
                         let held = rv
                             .verdicts
                             .iter()
@@ -203,10 +229,19 @@ impl Gateway {
                         crate::integrity::Kind::ResourceTemplate,
                         &info.resource_templates,
                     );
+                    review(
+                        crate::integrity::Kind::Instructions,
+                        &info.instructions_list(),
+                    );
                     tools.push((r.backend.clone(), Arc::new(t)));
                     prompts.push((r.backend.clone(), Arc::new(p)));
                 }
                 Err(e) => {
+                    // Sessions do not wait for a backend that failed: it joins them when it
+                    // comes up. One the probe cannot reach without a caller is not down.
+                    if !e.is_per_caller() {
+                        self.router.pool.note_health(&r.backend, false);
+                    }
                     tracing::warn!(backend = %r.backend, error = %e, "backend probe failed; it will be retried per session")
                 }
             }
@@ -222,10 +257,33 @@ impl Gateway {
             return Err(StartError::Collisions(collisions));
         }
         // Workflow steps must call tools this catalog has.
-        for w in self.router.workflows.check_probe(namer, &reports)? {
+        let listed = reports.iter().map(|r| {
+            let tools = r.outcome.as_ref().ok().map(|i| i.tools.as_slice());
+            (r.backend.as_str(), tools)
+        });
+        for w in self.router.workflows.check_listed(namer, listed)? {
             tracing::warn!("{w}");
         }
         Ok(reports)
+    }
+
+    /// A stdio backend's executable is checked against its pins before it is started (and
+    /// refused on a mismatch, in `enforce`).
+    async fn probe_one(&self, spec: Arc<BackendSpec>) -> ProbeReport {
+        if let crate::upstream::SpecKind::Stdio { argv, env, cwd } = &spec.kind
+            && let Err(e) =
+                self.router
+                    .integrity
+                    .check_executables(&spec.name, argv, env, cwd.as_deref())
+        {
+            return ProbeReport {
+                backend: spec.name.clone(),
+                outcome: Err(ProbeError::NotStarted {
+                    reason: e.to_string(),
+                }),
+            };
+        }
+        probe_backend(spec).await
     }
 
     /// Bind the public listener (TLS when configured).
@@ -297,15 +355,34 @@ impl Gateway {
         self.watch_config(shutdown.clone());
         {
             // Approvals (a reloaded lockfile) reach every session at once: each reviews its
-            // catalogs again and its client hears `list_changed`.
+            // catalogs again and its client hears `list_changed`. With `[cluster]` the other
+            // replicas hear of it too and re-read their lockfile at once.
             let sessions = Arc::downgrade(&self.edge.sessions);
-            self.router.integrity.start(Arc::new(move || {
+            let refresh = Arc::new(move || {
                 if let Some(sessions) = sessions.upgrade() {
                     for s in sessions.all() {
                         s.approvals_changed();
                     }
                 }
+            });
+            let cluster = self.cluster.clone();
+            let announce = refresh.clone();
+            self.router.integrity.start(Arc::new(move || {
+                announce();
+                if let Some(c) = cluster.clone() {
+                    tokio::spawn(async move {
+                        let notice = crate::cluster::Event::Approvals {
+                            from: c.replica().to_owned(),
+                        };
+                        if let Err(e) = c.publish(&notice).await {
+                            tracing::warn!(error = %e, "approvals not announced to the other replicas; they reload on their own poll");
+                        }
+                    });
+                }
             }));
+            if let Some(c) = &self.cluster {
+                self.run_cluster(c.clone(), refresh, shutdown.clone());
+            }
         }
         let reaper = {
             let gw = self.clone();
@@ -320,7 +397,15 @@ impl Gateway {
                         _ = stop.cancelled() => return,
                         _ = tick.tick() => {}
                     }
+                    // Stateless callers idle as long as a session would be, and calls whose
+                    // client never came back with its input.
+                    gw.router.stateless.expire(idle).await;
+                    gw.router.expire_parked().await;
                     for s in gw.edge.sessions.expire(idle) {
+                        if let Some(d) = &gw.edge.directory {
+                            // This copy only: the directory's record expires on its own clock.
+                            d.forget(&s.id);
+                        }
                         tracing::info!(session = %s.id, "session expired after idling");
                         s.close().await;
                         gw.guard.metrics.session_closed();
@@ -340,6 +425,9 @@ impl Gateway {
         // recorded, and the trail flushed: its last line is a complete record.
         let sessions = self.edge.sessions.drain();
         futures::future::join_all(sessions.iter().map(|s| s.close())).await;
+        // Stateless callers' links, and shared upstream sessions kept for the next client.
+        self.router.stateless.close_all().await;
+        self.router.pool.close_all().await;
         for s in &sessions {
             self.guard.metrics.session_closed();
             let mut rec = s
@@ -415,8 +503,124 @@ impl Gateway {
     }
 }
 
+/// How long a drift alert claimed by one replica keeps the others from raising it again.
+const ALERT_ONCE: Duration = Duration::from_secs(24 * 3600);
+
+/// One drift alert per drift across the cluster: the first replica to claim its key raises it.
+/// Redis unavailable: raised (a duplicate is better than a lost alert).
+fn alert_claim(cluster: Arc<crate::cluster::Cluster>) -> crate::integrity::Claim {
+    Arc::new(move |key: String| {
+        let c = cluster.clone();
+        Box::pin(async move {
+            match c.claim_once("alert", &key, ALERT_ONCE).await {
+                Ok(first) => first,
+                Err(e) => {
+                    tracing::warn!(error = %e, "drift alert raised without the cluster's de-duplication");
+                    true
+                }
+            }
+        })
+    })
+}
+
+impl Gateway {
+    /// The cluster's background work: Redis health (reported to metrics, the audit trail and
+    /// `/readyz`), and notices from the other replicas.
+    fn run_cluster(
+        &self,
+        cluster: Arc<crate::cluster::Cluster>,
+        refresh: Arc<dyn Fn() + Send + Sync>,
+        stop: CancellationToken,
+    ) {
+        let guard = Arc::downgrade(&self.guard);
+        cluster.on_transition(move |t| {
+            let Some(guard) = guard.upgrade() else { return };
+            guard.metrics.set_redis_up(t.up);
+            let (decision, reason) = if t.up {
+                (
+                    crate::audit::Decision::Info,
+                    "redis reachable again: limits, session caps and alerts are shared again"
+                        .to_owned(),
+                )
+            } else {
+                let meanwhile = match t.mode {
+                    crate::config::cluster::OnRedisUnavailable::FailClosed => {
+                        "calls under a limit and new sessions are refused until it is back (fail_closed)"
+                    }
+                    crate::config::cluster::OnRedisUnavailable::Local => {
+                        "limits are decided by this replica alone until it is back (local): N replicas allow up to N times each quota"
+                    }
+                };
+                (
+                    crate::audit::Decision::Error,
+                    format!("redis unavailable ({}); {meanwhile}", t.reason),
+                )
+            };
+            let mut rec = crate::audit::AuditRecord::new(crate::audit::Kind::Cluster, decision);
+            rec.reason = Some(reason);
+            rec.extra = Some(serde_json::json!({
+                "redis": if t.up { "up" } else { "down" },
+                "on_redis_unavailable": t.mode.as_str(),
+            }));
+            guard.event(rec);
+        });
+        cluster.spawn(stop.clone());
+        let mut notices = cluster.subscribe();
+        let integrity = self.router.integrity.clone();
+        let sessions = Arc::downgrade(&self.edge.sessions);
+        let guard = self.guard.clone();
+        let directory = self.edge.directory.clone();
+        tokio::spawn(async move {
+            loop {
+                let notice = tokio::select! {
+                    _ = stop.cancelled() => return,
+                    n = notices.recv() => n,
+                };
+                let notice = match notice {
+                    Ok(n) => n,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        crate::cluster::Event::Resynced
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                match notice {
+                    crate::cluster::Event::Approvals { from } => {
+                        if integrity.reload(&format!("announced by replica `{from}`")) {
+                            refresh();
+                        }
+                    }
+                    crate::cluster::Event::Resynced => {
+                        if integrity.reload("cluster notices reconnected") {
+                            refresh();
+                        }
+                    }
+                    crate::cluster::Event::SessionEnded { id, from } => {
+                        let Some(s) = sessions.upgrade().and_then(|st| st.remove(&id)) else {
+                            continue;
+                        };
+                        if let Some(d) = &directory {
+                            d.forget(&id);
+                        }
+                        s.close().await;
+                        guard.metrics.session_closed();
+                        let mut rec = s
+                            .caller()
+                            .record(crate::audit::Kind::SessionEnd, crate::audit::Decision::Info);
+                        rec.reason = Some(format!("ended by the client on replica `{from}`"));
+                        guard.event(rec);
+                        tracing::info!(session = %id, replica = %from, "session ended on another replica; local copy closed");
+                    }
+                }
+            }
+        });
+    }
+}
+
 /// The guard chain from config: policy (when `[policy]` is present), limits, audit, metrics.
-fn build_guard(cfg: &Config) -> Result<Guard, StartError> {
+fn build_guard(
+    cfg: &Config,
+    cluster: Option<&Arc<crate::cluster::Cluster>>,
+) -> Result<Guard, StartError> {
     let policy = match crate::policy::PolicySources::from_config(cfg) {
         Some((sources, _)) => Some(Arc::new(
             crate::policy::PolicyStore::open(sources)
@@ -427,107 +631,27 @@ fn build_guard(cfg: &Config) -> Result<Guard, StartError> {
             None
         }
     };
-    let limits = Arc::new(crate::limits::Limits::new(cfg)?);
+    let limits = Arc::new(crate::limits::Limits::new(cfg)?.clustered(cluster.cloned()));
     let audit = match &cfg.audit {
-        Some(a) => Some(
-            crate::audit::Audit::start(a.get_ref(), &cfg.base_dir)
-                .map_err(|e| StartError::Audit(e.to_string()))?,
-        ),
+        Some(a) => {
+            // Each replica keeps its own chain; its records say which replica wrote them.
+            let mut a = a.get_ref().clone();
+            a.replica = cluster.map(|c| c.replica().to_owned());
+            Some(
+                crate::audit::Audit::start(&a, &cfg.base_dir)
+                    .map_err(|e| StartError::Audit(e.to_string()))?,
+            )
+        }
         None => None,
+    };
+    let metrics = match cluster {
+        Some(c) => crate::telemetry::Metrics::for_replica(c.replica()),
+        None => crate::telemetry::Metrics::new(),
     };
     Ok(Guard {
         policy,
         limits,
         audit,
-        metrics: Arc::new(crate::telemetry::Metrics::new()),
+        metrics: Arc::new(metrics),
     })
-}
-
-/// Connect once with the gateway's own session and read the catalog. With a `monitor`, a stdio
-/// backend's executable is checked against its pins first (and refused on a mismatch).
-pub async fn probe_backend(
-    spec: Arc<BackendSpec>,
-    monitor: Option<&crate::integrity::Monitor>,
-) -> ProbeReport {
-    let backend = spec.name.clone();
-    let (tx, mut rx) = mpsc::channel(64);
-    // Drain whatever the backend sends on its own; the probe only reads lists.
-    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    let params = json!({
-        "protocolVersion": protocol::LATEST_VERSION,
-        // The capabilities the gateway relays for its clients: servers that register tools
-        // only for capable clients show the probe their whole catalog.
-        "capabilities": { "roots": { "listChanged": true }, "sampling": {}, "elicitation": {} },
-        "clientInfo": { "name": "portcullis-probe", "version": env!("CARGO_PKG_VERSION") },
-    });
-    let outcome = async {
-        if matches!(
-            *spec.credentials,
-            crate::credentials::Source::Exchange(_) | crate::credentials::Source::Passthrough
-        ) {
-            return Err("not probed: this backend only accepts per-caller tokens".to_owned());
-        }
-        if let (Some(m), crate::upstream::SpecKind::Stdio { argv, env, cwd }) =
-            (monitor, &spec.kind)
-        {
-            m.check_executables(&spec.name, argv, env, cwd.as_deref())?;
-        }
-        let binding = crate::credentials::Binding {
-            source: spec.credentials.clone(),
-            caller: String::new(),
-            subject: Arc::new(Mutex::new(None)),
-        };
-        let (conn, init) = Conn::connect(spec.clone(), params, tx, Some(binding))
-            .await
-            .map_err(|e| e.to_string())?;
-        let caps = init.get("capabilities").cloned().unwrap_or(Value::Null);
-        let tools = if caps.get("tools").is_some() {
-            list_all(&conn, "tools/list", "tools").await
-        } else {
-            Vec::new()
-        };
-        let prompts = if caps.get("prompts").is_some() {
-            list_all(&conn, "prompts/list", "prompts").await
-        } else {
-            Vec::new()
-        };
-        let resource_templates = if caps.get("resources").is_some() {
-            list_all(&conn, "resources/templates/list", "resourceTemplates").await
-        } else {
-            Vec::new()
-        };
-        conn.close().await;
-        Ok(ProbeInfo {
-            server_info: init.get("serverInfo").cloned().unwrap_or(Value::Null),
-            capabilities: caps,
-            tools,
-            prompts,
-            resource_templates,
-        })
-    }
-    .await;
-    drain.abort();
-    ProbeReport { backend, outcome }
-}
-
-async fn list_all(conn: &Conn, method: &str, field: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut cursor: Option<Value> = None;
-    for _ in 0..100 {
-        let params = cursor.take().map(|c| json!({ "cursor": c }));
-        let Ok(resp) = conn.call(method, params).await else {
-            break;
-        };
-        let Some(result) = resp.get("result") else {
-            break;
-        };
-        if let Some(items) = result.get(field).and_then(Value::as_array) {
-            out.extend(items.iter().cloned());
-        }
-        match result.get("nextCursor") {
-            Some(c) if !c.is_null() => cursor = Some(c.clone()),
-            _ => break,
-        }
-    }
-    out
 }

@@ -54,6 +54,8 @@ pub struct Client {
     pub protocol_version: String,
     /// The client's declared capabilities (`roots`, `sampling`, `elicitation`, …), raw.
     pub capabilities: Value,
+    /// 2026-07-28: the log level the request opted into (`_meta`), if any.
+    pub log_level: Option<String>,
 }
 
 impl Client {
@@ -73,6 +75,7 @@ impl Client {
             address,
             protocol_version,
             capabilities: params.get("capabilities").cloned().unwrap_or(Value::Null),
+            log_level: None,
         }
     }
 }
@@ -106,6 +109,7 @@ impl Caller<'_> {
             name: some(&self.client.name),
             version: some(&self.client.version),
             address: some(&self.client.address),
+            protocol: some(&self.client.protocol_version),
         });
         r
     }
@@ -282,11 +286,12 @@ impl Guard {
             }
         }
 
-        // 3. Limits (on the real tool, whoever calls it).
-        if let Err(e) = self
+        // 3. Limits (on the real tool, whoever calls it); cluster-wide with `[cluster]`.
+        let decided = self
             .limits
-            .check_call(&caller.principal.key(), backend, exposed, original)
-        {
+            .admit_call(&caller.principal.key(), backend, exposed, original)
+            .await;
+        if let Err(e) = decided.as_ref() {
             self.metrics.record_decision(Outcome::RateLimited);
             self.metrics.record_rate_limited(&e.limit);
             rec.kind = Kind::RateLimited;
@@ -302,7 +307,13 @@ impl Guard {
         }
 
         // 4. The record of the allowed call, before it runs.
-        rec.reason = Some("allowed".into());
+        rec.reason = Some(match decided {
+            Ok(crate::limits::Decided::Degraded { reason }) => {
+                self.metrics.record_cluster_local();
+                format!("allowed by this replica's own limits (redis unavailable: {reason})")
+            }
+            _ => "allowed".into(),
+        });
         rec.latency_ms = Some(ms(started));
         if let Some(audit) = &self.audit {
             if let Err(e) = audit.record(rec).await {

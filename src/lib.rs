@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod credentials;
 pub mod demo;

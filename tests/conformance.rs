@@ -1,7 +1,9 @@
 //! The gateway is invisible to the official MCP conformance suite: every server scenario of
 //! `@modelcontextprotocol/conformance` (0.1.16 and 0.2.0-alpha.12) passes against the rmcp
 //! fixture directly and through `portcullis serve` in front of it, with the same result and the
-//! same check counts per scenario.
+//! same check counts per scenario. The same holds for the 2026-07-28 requirement set
+//! (`scripts/conformance-2026.sh`: the 37 required scenarios, the 10 of the tasks extension and
+//! the 3 pending ones) against the 2026 fixture `conformance-server-2026`.
 //!
 //! The suite runs through `scripts/conformance.sh`, the same entry point people use by hand, so
 //! the scenario list is the suite's own. Direct and gateway runs of one version run side by
@@ -40,6 +42,8 @@ const LOG_TAIL: usize = 60;
 /// One scenario's outcome as the script reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Outcome {
+    /// `REQ`, `EXT` or `PEND` in a 2026-07-28 run (`scripts/conformance-2026.sh`); empty else.
+    class: String,
     passed: bool,
     /// The CLI's own count, e.g. `Passed: 3/3, 0 failed, 0 warnings`.
     checks: String,
@@ -80,40 +84,12 @@ impl Drop for GroupGuard {
 
 fn run_suite(url: &str, version: &str, out_dir: &Path) -> SuiteRun {
     let out_path = out_dir.join(format!("{}-{version}.txt", url_slug(url)));
-    let out_file = std::fs::File::create(&out_path).unwrap();
-    let err_file = out_file.try_clone().unwrap();
-    let script = repo_root().join("scripts/conformance.sh");
-    let child = Command::new("bash")
-        .arg(&script)
-        .arg(url)
-        .arg(version)
-        .env("CONFORMANCE_SUITE", "active")
-        .env_remove("CONFORMANCE_KEEP")
-        .current_dir(repo_root())
-        .stdin(Stdio::null())
-        // Files, not pipes: nothing can block on a reader, and a killed run keeps its output.
-        .stdout(out_file)
-        .stderr(err_file)
-        .process_group(0)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    let mut guard = GroupGuard(child);
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = guard.0.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > SUITE_TIMEOUT {
-            drop(guard);
-            panic!(
-                "conformance {version} against {url} did not finish within {SUITE_TIMEOUT:?}; \
-                 output so far:\n{}",
-                std::fs::read_to_string(&out_path).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    let output = std::fs::read_to_string(&out_path).unwrap();
+    let (status, output) = run_script(
+        "scripts/conformance.sh",
+        &[url, version],
+        &format!("conformance {version} against {url}"),
+        &out_path,
+    );
     let run = parse_suite_output(&output);
     // Exit 2 is the script refusing to run (missing deps, no scenarios): never a result.
     assert!(
@@ -141,6 +117,88 @@ fn run_suite(url: &str, version: &str, out_dir: &Path) -> SuiteRun {
     run
 }
 
+/// One run of `scripts/conformance-2026.sh URL` (the 2026-07-28 requirement set), parsed. The
+/// script exits non-zero only for a failed required scenario; unscored ones are counted apart.
+fn run_suite_2026(url: &str, out_dir: &Path) -> SuiteRun {
+    let out_path = out_dir.join(format!("{}-2026-07-28.txt", url_slug(url)));
+    let label = format!("conformance 2026-07-28 against {url}");
+    let (status, output) = run_script("scripts/conformance-2026.sh", &[url], &label, &out_path);
+    let run = parse_suite_output(&output);
+    assert!(
+        status.code() == Some(0) || status.code() == Some(1),
+        "{label} could not run ({status}):\n{output}"
+    );
+    let count = |required: bool, passed: bool| {
+        run.scenarios
+            .iter()
+            .filter(|(_, o)| (o.class == "REQ") == required && o.passed == passed)
+            .count()
+    };
+    assert!(
+        count(true, true) + count(true, false) > 0,
+        "{label} reported no required scenarios ({status}):\n{output}"
+    );
+    let summary = format!(
+        "conformance-2026: required {} passed, {} failed; unscored {} passed, {} failed",
+        count(true, true),
+        count(true, false),
+        count(false, true),
+        count(false, false)
+    );
+    assert!(
+        output.lines().any(|l| l == summary),
+        "the per-scenario lines do not add up to the closing line (expected {summary:?}):\n{output}"
+    );
+    assert_eq!(
+        status.success(),
+        count(true, false) == 0,
+        "exit status {status} disagrees with the scenario lines:\n{output}"
+    );
+    run
+}
+
+/// Run a conformance script from the repository root with its output in `out_path` (files, not
+/// pipes: nothing can block on a reader, and a killed run keeps its output).
+fn run_script(
+    script: &str,
+    args: &[&str],
+    label: &str,
+    out_path: &Path,
+) -> (std::process::ExitStatus, String) {
+    let out_file = std::fs::File::create(out_path).unwrap();
+    let err_file = out_file.try_clone().unwrap();
+    let script = repo_root().join(script);
+    let child = Command::new("bash")
+        .arg(&script)
+        .args(args)
+        .env("CONFORMANCE_SUITE", "active")
+        .env_remove("CONFORMANCE_KEEP")
+        .env_remove("CONFORMANCE_SCENARIOS")
+        .current_dir(repo_root())
+        .stdin(Stdio::null())
+        .stdout(out_file)
+        .stderr(err_file)
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let mut guard = GroupGuard(child);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = guard.0.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > SUITE_TIMEOUT {
+            drop(guard);
+            panic!(
+                "{label} did not finish within {SUITE_TIMEOUT:?}; output so far:\n{}",
+                std::fs::read_to_string(out_path).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    (status, std::fs::read_to_string(out_path).unwrap())
+}
+
 /// Scenario lines are `NAME PASS|FAIL CHECKS`; a failed one is followed by `    - id: reason`.
 fn parse_suite_output(output: &str) -> SuiteRun {
     let mut scenarios: Vec<(String, Outcome)> = Vec::new();
@@ -156,7 +214,14 @@ fn parse_suite_output(output: &str) -> SuiteRun {
             continue;
         };
         let rest = rest.trim_start();
-        let (status, checks) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        let (mut status, mut checks) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        // The 2026-07-28 script has a CLASS column before the result.
+        let mut class = "";
+        if matches!(status, "REQ" | "EXT" | "PEND") {
+            class = status;
+            let more = checks.trim_start();
+            (status, checks) = more.split_once(char::is_whitespace).unwrap_or((more, ""));
+        }
         let passed = match status {
             "PASS" => true,
             "FAIL" => false,
@@ -166,6 +231,7 @@ fn parse_suite_output(output: &str) -> SuiteRun {
         scenarios.push((
             name.to_owned(),
             Outcome {
+                class: class.to_owned(),
                 passed,
                 checks,
                 details: Vec::new(),
@@ -210,14 +276,32 @@ fn table(version: &str, direct: &SuiteRun, gateway: &SuiteRun) -> (String, bool)
     let mut ok = true;
     let mut t = String::new();
     let _ = writeln!(t, "== conformance {version}: {} scenarios", names.len());
-    let _ = writeln!(t, "   {:<40} {:<26} GATEWAY", "SCENARIO", "DIRECT");
+    if direct.scenarios.iter().all(|(_, o)| o.class.is_empty()) {
+        let _ = writeln!(t, "   {:<40} {:<26} GATEWAY", "SCENARIO", "DIRECT");
+    } else {
+        let _ = writeln!(
+            t,
+            "   {:<48} {:<5} {:<26} GATEWAY",
+            "SCENARIO", "CLASS", "DIRECT"
+        );
+    }
     for name in names {
         let (d, g) = (direct.get(name), gateway.get(name));
         let row_ok = matches!((d, g), (Some(d), Some(g))
             if d.passed && g.passed && d.checks == g.checks);
         ok &= row_ok;
         let mark = if row_ok { "  " } else { "!!" };
-        let _ = writeln!(t, "{mark} {name:<40} {:<26} {}", cell(d), cell(g));
+        let class = d.or(g).map(|o| o.class.as_str()).unwrap_or("");
+        if class.is_empty() {
+            let _ = writeln!(t, "{mark} {name:<40} {:<26} {}", cell(d), cell(g));
+        } else {
+            let _ = writeln!(
+                t,
+                "{mark} {name:<48} {class:<5} {:<26} {}",
+                cell(d),
+                cell(g)
+            );
+        }
         for (side, o) in [("direct", d), ("gateway", g)] {
             for detail in o.map(|o| o.details.as_slice()).unwrap_or_default() {
                 let _ = writeln!(t, "      {side}: {detail}");
@@ -316,6 +400,122 @@ fn the_conformance_suite_sees_no_difference_through_the_gateway() {
         table_path.display(),
         tail(&gw.proc.stderr(), LOG_TAIL)
     );
+}
+
+/// The 2026 fixture in `protocol` on a free port; returns it and its MCP URL.
+fn start_conformance_server_2026(protocol: &str) -> (Proc, String) {
+    let exe = conformance_server_bin().with_file_name("conformance-server-2026");
+    let mut cmd = Command::new(exe);
+    cmd.args(["--port", "0", "--protocol", protocol]);
+    let proc = Proc::spawn(cmd);
+    let line = proc.wait_for_line("listening on", Duration::from_secs(30));
+    let url = line.rsplit(' ').next().unwrap().to_owned();
+    (proc, url)
+}
+
+/// The 2026-07-28 requirement set (required, tasks extension and pending scenarios) against the
+/// 2026-only fixture directly and through the gateway: every scenario passes on both sides with
+/// the same check counts. Two fixture processes, so the direct run's notifications (list
+/// changes a tool triggers, listen streams) cannot reach the gateway's run, which runs beside it.
+#[test]
+fn the_2026_conformance_suite_sees_no_difference_through_the_gateway() {
+    let started = Instant::now();
+    let _deps = deps();
+    let (mut direct_fixture, direct_url) = start_conformance_server_2026("2026-07-28");
+    let (mut behind, behind_url) = start_conformance_server_2026("2026-07-28");
+    let config = format!(
+        "{ANON}\n[naming]\nstrategy = \"priority\"\n\n[[backend]]\nname = \"conformance\"\nurl = \"{behind_url}\"\n"
+    );
+    let mut gw = start_gateway(&config);
+    let out_dir = tempfile::tempdir().unwrap();
+    let setup = started.elapsed().as_secs_f64();
+
+    let (direct, gateway) = std::thread::scope(|s| {
+        let direct = s.spawn(|| run_suite_2026(&direct_url, out_dir.path()));
+        let gateway = s.spawn(|| run_suite_2026(&gw.url, out_dir.path()));
+        (direct.join(), gateway.join())
+    });
+    let (direct, gateway) = match (direct, gateway) {
+        (Ok(d), Ok(g)) => (d, g),
+        (d, g) => std::panic::resume_unwind(d.err().or(g.err()).unwrap()),
+    };
+    let (mut report, ok) = table("2026-07-28", &direct, &gateway);
+    if !ok {
+        let _ = write!(
+            report,
+            "-- direct output ({direct_url}):\n{}\n-- gateway output ({}):\n{}\n",
+            direct.output, gw.url, gateway.output
+        );
+    }
+    let _ = writeln!(
+        report,
+        "direct {direct_url} | gateway {} in front of {behind_url} | wall time {:.1} s (setup {setup:.1} s)",
+        gw.url,
+        started.elapsed().as_secs_f64()
+    );
+    println!("{report}");
+    let table_path = target_dir().join("conformance-2026-table.txt");
+    std::fs::write(&table_path, &report)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", table_path.display()));
+
+    for (what, proc) in [("direct", &mut direct_fixture), ("gateway's", &mut behind)] {
+        assert!(
+            proc.is_running(),
+            "the {what} 2026 fixture died:\n{}",
+            proc.stderr()
+        );
+    }
+    assert!(
+        gw.proc.is_running(),
+        "the gateway died during the suite:\n{}",
+        tail(&gw.proc.stderr(), LOG_TAIL)
+    );
+    // The set is the suite's own; a run that lost scenarios on both sides would still "match".
+    let classes = |c: &str| {
+        gateway
+            .scenarios
+            .iter()
+            .filter(|(_, o)| o.class == c)
+            .count()
+    };
+    assert_eq!(
+        (classes("REQ"), classes("EXT"), classes("PEND")),
+        (37, 10, 3),
+        "the 2026-07-28 requirement set changed:\n{report}"
+    );
+    assert!(
+        ok,
+        "the 2026 conformance suite saw a difference through the gateway (rows marked !!; table \
+         also in {}):\n{report}\n-- gateway log (last {LOG_TAIL} lines):\n{}",
+        table_path.display(),
+        tail(&gw.proc.stderr(), LOG_TAIL)
+    );
+}
+
+/// The parser reads the 2026 script's CLASS column.
+#[test]
+fn the_2026_lines_are_read_with_their_class() {
+    let run = parse_suite_output(
+        "== conformance 0.2.0-alpha.12, requirements 2026-07-28 (2 server scenarios) against http://a/mcp
+SCENARIO                                         CLASS RESULT CHECKS
+caching                                          REQ   PASS   Passed: 8/8, 0 failed, 0 warnings
+tasks-lifecycle                                  EXT   FAIL   Passed: 1/9, 8 failed, 0 warnings
+    - FAILURE tasks-lifecycle-create: no task
+
+conformance-2026: required 1 passed, 0 failed; unscored 0 passed, 1 failed
+",
+    );
+    assert_eq!(run.scenarios.len(), 2);
+    let (name, o) = &run.scenarios[1];
+    assert_eq!(name, "tasks-lifecycle");
+    assert_eq!(o.class, "EXT");
+    assert!(!o.passed);
+    assert_eq!(o.checks, "Passed: 1/9, 8 failed, 0 warnings");
+    assert_eq!(o.details, ["FAILURE tasks-lifecycle-create: no task"]);
+    let (t, ok) = table("2026-07-28", &run, &run);
+    assert!(!ok, "{t}");
+    assert!(t.contains("!! tasks-lifecycle"), "{t}");
+    assert!(t.contains("   caching"), "{t}");
 }
 
 /// The report parser and table on the script's real output for a failed scenario (captured from

@@ -195,18 +195,22 @@ fn toml_str(s: &str) -> String {
 
 /// Two `auth-echo` backends, each with its own token exchange: `a` authenticates to the token
 /// endpoint with HTTP Basic and asks for an `audience`; `b` posts its credentials in the form and
-/// names the same value as both `audience` and `resource`.
+/// names the same value as both `audience` and `resource`. Upstream sessions are per client
+/// session, so the client's DELETE ends them too and every request of their life (DELETE
+/// included) is checked for its credential.
 fn exchange_backends(idp: &Idp, url_a: &str, url_b: &str) -> String {
     format!(
         r#"
 [[backend]]
 name = "a"
 url = {url_a}
+upstream_sessions = "per_session"
 auth = {{ type = "token_exchange", token_endpoint = {te}, client_id = "portcullis", client_secret = "portcullis-secret", client_auth = "basic", audience = {aud_a} }}
 
 [[backend]]
 name = "b"
 url = {url_b}
+upstream_sessions = "per_session"
 auth = {{ type = "token_exchange", token_endpoint = {te}, client_id = "portcullis", client_secret = "portcullis-secret", client_auth = "post", audience = {aud_b}, resource = {aud_b} }}
 "#,
         url_a = toml_str(url_a),

@@ -169,7 +169,12 @@ fn each_drift_is_quarantined(announce: bool) {
     let gw = start_gateway_in(&config(&url, &format!("refresh_secs = {refresh}"), ""), dir);
     rt.block_on(async {
         let mut c = RawClient::new(&gw.url);
-        c.initialize().await;
+        // Declaring what the probe declares: only such a client's list is whole, so only it
+        // can show a tool gone (a list shortened by fewer capabilities is not drift).
+        c.initialize_with(
+            json!({ "roots": { "listChanged": true }, "sampling": {}, "elicitation": {} }),
+        )
+        .await;
         let mut names = tool_names(&c).await;
         names.sort();
         assert_eq!(names, ["add", "delete_record", "echo", "search_notes"]);

@@ -148,7 +148,7 @@ fn init_status_diff_and_approve_a_description_change() {
     let echo = item_line(&drifted.stdout, "tool", "echo");
     assert!(echo.contains("changed (description)"), "{echo}");
     assert!(
-        echo.contains("quarantined (findings: prompt.important-block)"),
+        echo.contains("quarantined (findings: prompt.important-block, exfil.credential-read)"),
         "{echo}"
     );
     assert!(
@@ -224,7 +224,7 @@ fn init_status_diff_and_approve_a_description_change() {
         .to_owned();
     assert!(
         approved.stdout.contains(&format!(
-            "approved tool drift/echo sha256 {} (was {}, findings accepted: prompt.important-block)",
+            "approved tool drift/echo sha256 {} (was {}, findings accepted: prompt.important-block, exfil.credential-read)",
             &new_sha[..12],
             &lock_before["backends"]["drift"]["tools"]["echo"]["sha256"]
                 .as_str()
@@ -660,4 +660,64 @@ dangerous_passthrough = true
             .collect();
         assert_eq!(names, ["echo"], "only the approved tool is offered");
     });
+}
+
+/// Issue 15 item 2: a backend that adds instruction text under `_meta` after approval has
+/// changed its definition (the pin covers everything clients receive): `status` says so, with
+/// the finding, and exits 1.
+#[test]
+fn a_finding_outside_the_pin_is_a_change() {
+    let (_drift, url, control) = start_drift_server();
+    let (_dir, cfg) = config(&format!("{}{}", approve_mode(""), drift_backend(&url)));
+    assert_eq!(pins(&cfg, &["init"]).code, 0);
+    assert_eq!(pins(&cfg, &["status"]).code, 0);
+
+    change(&control, "meta", false);
+    let status = pins(&cfg, &["status"]);
+    assert_eq!(status.code, 1, "{status:?}");
+    assert!(!status.stdout.contains("nothing to review"), "{status:?}");
+    let echo = item_line(&status.stdout, "tool", "echo");
+    assert!(echo.contains("changed (_meta)"), "{echo}");
+    assert!(echo.contains("quarantined"), "{echo}");
+    assert!(
+        status.stdout.contains("finding prompt.important-block"),
+        "{status:?}"
+    );
+    assert!(status.stdout.contains("/_meta/"), "{status:?}");
+    assert!(status.stdout.contains("1 changed"), "{status:?}");
+    // The other tools are not affected.
+    assert!(!item_line(&status.stdout, "tool", "add").contains("finding"));
+}
+
+/// Issue 15 item 6 (the `pins diff` part): invisible characters are shown escaped, never raw,
+/// in the diff and in the findings.
+#[test]
+fn diff_shows_invisible_characters_escaped() {
+    let (_drift, url, control) = start_drift_server();
+    let (_dir, cfg) = config(&format!("{}{}", approve_mode(""), drift_backend(&url)));
+    assert_eq!(pins(&cfg, &["init"]).code, 0);
+    change(&control, "hidden", false);
+    for args in [
+        &["diff", "drift/echo", "--color", "never"][..],
+        &["diff", "--color", "never"][..],
+        &["status"][..],
+    ] {
+        let out = pins(&cfg, args);
+        assert_eq!(out.code, if args[0] == "diff" { 0 } else { 1 }, "{out:?}");
+        for raw in ['\u{200B}', '\u{202E}', '\u{E0068}', '\u{E0069}'] {
+            assert!(
+                !out.stdout.contains(raw),
+                "{args:?}: raw U+{:04X} in the output: {out:?}",
+                raw as u32
+            );
+        }
+        if args[0] == "diff" {
+            assert!(
+                out.stdout.contains(
+                    "+  \"description\": \"Echo the given\\u{200b} text\\u{202e} back.\\u{e0068}\\u{e0069}\","
+                ),
+                "{out:?}"
+            );
+        }
+    }
 }

@@ -108,3 +108,70 @@ fn quickstart_serves_the_demo_backend_to_a_real_client() {
         s[2]
     );
 }
+
+/// The README's Python snippet, exactly as the README shows it (only the port differs: the
+/// test's gateway listens on a free one), run with the pinned Python SDK against the quickstart
+/// with a token from `portcullis token mint`: README and test cannot drift apart.
+#[test]
+fn the_readme_python_snippet_runs_as_written_against_the_quickstart() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let start = readme
+        .find("```python\n")
+        .expect("README.md has a ```python block");
+    let body = &readme[start + "```python\n".len()..];
+    let snippet = &body[..body.find("```").expect("the python block ends")];
+    const README_URL: &str = "http://127.0.0.1:8080/mcp";
+    assert_eq!(
+        snippet.matches(README_URL).count(),
+        1,
+        "the snippet names the quickstart's URL once:\n{snippet}"
+    );
+    // The quickstart's dev key and policy go to the working directory: a fresh one.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(portcullis_bin());
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path());
+    let gw = Proc::spawn(cmd);
+    let line = gw.wait_for_line("listening on", Duration::from_secs(60));
+    let url = line.rsplit(' ').next().unwrap().to_owned();
+    // The banner says what is true: tokens are required, and how to get one.
+    let banner = gw.wait_for_line("quickstart", Duration::from_secs(5));
+    assert!(
+        !banner.contains("no authentication"),
+        "the banner claims there is no authentication: {banner}"
+    );
+    assert!(
+        banner.contains("portcullis token mint --sub alice --groups eng")
+            && banner.contains("Authorization: Bearer"),
+        "the banner does not say how to get and send a token: {banner}"
+    );
+    let out = Command::new(portcullis_bin())
+        .args(["token", "mint", "--sub", "alice", "--groups", "eng"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let script = dir.path().join("client.py");
+    std::fs::write(&script, snippet.replace(README_URL, &url)).unwrap();
+    let run = Command::new(deps().python)
+        .arg(&script)
+        .env("TOKEN", &token)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        run.status.success(),
+        "the README snippet failed:\n{stdout}\n{stderr}\nsnippet:\n{snippet}"
+    );
+    assert!(
+        stdout.contains("42"),
+        "the snippet did not print the demo's sum:\n{stdout}\n{stderr}"
+    );
+}

@@ -111,3 +111,68 @@ fn resource_limits_are_refused_on_http_backends_and_when_zero() {
         assert!(err.contains(needle), "{name}: {err}");
     }
 }
+
+/// Issue 16 item 6: each message names the key or the cause, the file:line where the config
+/// is wrong, and the fix — through `portcullis check`, as an operator meets them.
+#[test]
+fn config_and_start_up_messages_say_what_is_wrong_and_how_to_fix_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |name: &str, backend: &str| {
+        let path = dir.path().join(name);
+        // Integrity off: the dying child must reach its spawn, not stop at the executable pin.
+        write(
+            &path,
+            &format!(
+                "{}\n[[backend]]\nname = \"b\"\n{backend}",
+                ANON.replace("[integrity]\n", "[integrity]\nmode = \"off\"\n")
+            ),
+        );
+        let out = std::process::Command::new(portcullis_bin())
+            .args(["check", "--config"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{name} passed check");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .position(|l| l.starts_with(backend.lines().last().unwrap()))
+            .unwrap()
+            + 1;
+        (text, format!("{name}:{line}:"))
+    };
+
+    // A number where a string or secret reference belongs: what was found, what is wanted.
+    let (out, at) = check(
+        "number.toml",
+        "command = [\"/bin/true\"]\nenv = { PORT = 8080 }\n",
+    );
+    assert!(out.contains(&at), "no file:line `{at}`: {out}");
+    assert!(
+        out.contains("integer `8080`") && out.contains("quote numbers"),
+        "{out}"
+    );
+    assert!(!out.contains("did not match any variant"), "{out}");
+
+    // A missing working directory is blamed on `cwd`, not on the program.
+    let (out, at) = check(
+        "cwd.toml",
+        "command = [\"/bin/true\"]\ncwd = \"no/such/dir\"\n",
+    );
+    assert!(out.contains(&at), "no file:line `{at}`: {out}");
+    assert!(out.contains("key `backend[0].cwd`"), "{out}");
+    assert!(out.contains("does not exist"), "{out}");
+    assert!(!out.contains("cannot start `/bin/true`"), "{out}");
+
+    // A child that dies at start: its exit status.
+    let (out, _) = check(
+        "dies.toml",
+        "command = [\"/bin/sh\", \"-c\", \"echo dying >&2; exit 3\"]\n",
+    );
+    assert!(out.contains("exit status: 3"), "{out}");
+}

@@ -1,7 +1,9 @@
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
 
+use super::record::Encoded;
 use super::*;
 
 fn config(file: &Path) -> AuditConfig {
@@ -678,4 +680,49 @@ fn a_record_encoded_before_the_lock_is_byte_for_byte_the_record_encoded_under_it
     let mut placed = call(3);
     placed.seq = 7;
     assert!(Encoded::new(&placed).is_none());
+}
+
+#[test]
+fn lines_escape_every_control_and_line_separator_and_parse_back_the_same() {
+    let mut hostile: String = (0u32..0xa0)
+        .filter_map(char::from_u32)
+        .filter(|c| c.is_control())
+        .collect();
+    hostile.push_str("\u{2028}\u{2029}\u{061C}\u{200E}\u{200F}\u{202A}\u{202E}\u{2066}\u{2069}");
+    hostile.push_str(" é ✓ 𝄞 \u{2027}\u{202F}\u{206A} plain");
+    let mut r = call(1);
+    r.time = now_rfc3339();
+    r.reason = Some(hostile.clone());
+    r.args = Some(json!({ hostile.clone(): [hostile.clone()] }));
+    let line = String::from_utf8(super::record::to_line(&r).unwrap()).unwrap();
+    let raw: Vec<char> = line
+        .chars()
+        .filter(|c| {
+            c.is_control()
+                || ('\u{2028}'..='\u{202E}').contains(c)
+                || ('\u{2066}'..='\u{2069}').contains(c)
+                || ['\u{061C}', '\u{200E}', '\u{200F}'].contains(c)
+        })
+        .collect();
+    assert!(raw.is_empty(), "raw {raw:?} in {line}");
+    // Neighbours of the escaped ranges and other non-ASCII text stay as they are.
+    assert!(
+        line.contains(" é ✓ 𝄞 \u{2027}\u{202F}\u{206A} plain"),
+        "{line}"
+    );
+    assert!(line.contains(r"\u2028\u2029\u061c"), "{line}");
+    let back: AuditRecord = serde_json::from_str(&line).unwrap();
+    assert_eq!(back, r);
+    // Pre-encoded (outside the lock) gives the same bytes.
+    let e = Encoded::new(&r).unwrap();
+    let mut placed = r.clone();
+    placed.seq = 9;
+    placed.prev = GENESIS.into();
+    assert_eq!(e.line(9, GENESIS), super::record::to_line(&placed).unwrap());
+    // Text with nothing to escape is byte for byte what serde_json writes.
+    let plain = call(2);
+    assert_eq!(
+        super::record::to_line(&plain).unwrap(),
+        serde_json::to_vec(&plain).unwrap()
+    );
 }

@@ -6,6 +6,7 @@
 //! drops it then.
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use super::Merged;
 
@@ -62,7 +63,8 @@ impl ListKind {
         }
     }
 
-    /// What the integrity stage pins of this list (resources are data, not definitions).
+    /// What the integrity stage pins of this list. Resources are data, not definitions: not
+    /// pinned, but scanned (`integrity::Monitor::screen_resources`).
     pub fn integrity_kind(self) -> Option<crate::integrity::Kind> {
         match self {
             ListKind::Tools => Some(crate::integrity::Kind::Tool),
@@ -103,6 +105,10 @@ struct Slots {
 #[derive(Default)]
 pub struct ListCache {
     slots: Mutex<Slots>,
+    /// One merge of each kind at a time: callers that miss together wait for one fetch.
+    flights: [tokio::sync::Mutex<()>; 4],
+    /// When each kind was last re-fetched on demand (see [`ListCache::may_refetch`]).
+    refetched: Mutex<[Option<Instant>; 4]>,
 }
 
 impl ListCache {
@@ -141,6 +147,33 @@ impl ListCache {
             .lists
             .get_mut(kind.slot())
             .and_then(Option::take)
+    }
+
+    /// Wait for any merge of `kind` in progress; hold the guard while merging one.
+    pub async fn flight(&self, kind: ListKind) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.flights.get(kind.slot()) {
+            Some(m) => Some(m.lock().await),
+            None => None,
+        }
+    }
+
+    /// Whether a re-fetch of `kind` that a caller asks for (a name it holds is not in the
+    /// list) may run now: at most one per `every`, so unknown names cannot make the gateway
+    /// re-list its backends at the caller's pace. Claims the slot when it answers true.
+    pub fn may_refetch(&self, kind: ListKind, every: Duration) -> bool {
+        let mut last = self
+            .refetched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(slot) = last.get_mut(kind.slot()) else {
+            return false;
+        };
+        let now = Instant::now();
+        if slot.is_some_and(|t| now.saturating_duration_since(t) < every) {
+            return false;
+        }
+        *slot = Some(now);
+        true
     }
 
     /// Drop every list.

@@ -29,9 +29,11 @@ pub struct Merged {
     pub routes: HashMap<String, Route>,
     /// Items hidden because another backend won their name: (backend, original, exposed, winner).
     pub hidden: Vec<Hidden>,
-    /// Integrity verdicts by exposed name (filled by the session after review; empty for
+    /// Integrity verdicts by exposed name (filled by the router after review; empty for
     /// resources, which are data, not definitions).
     pub verdicts: HashMap<String, crate::integrity::Verdict>,
+    /// A version of `items` (changes whenever they do): what indexes built from it are keyed by.
+    pub version: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

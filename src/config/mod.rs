@@ -12,6 +12,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+mod backend;
+pub mod cluster;
+
+pub use backend::*;
+
 /// The quickstart configuration compiled into the binary (`portcullis serve` with no `--config`).
 pub const QUICKSTART: &str = include_str!("quickstart.toml");
 
@@ -82,6 +87,9 @@ pub struct Config {
     /// `enforce` with new definitions waiting for approval.
     #[serde(default)]
     pub integrity: crate::integrity::config::IntegrityConfig,
+    /// `[cluster]`: replicas sharing limits, sessions and alerts through Redis (see
+    /// [`crate::cluster`]); absent = this process alone.
+    pub cluster: Option<Spanned<cluster::ClusterConfig>>,
     /// Where the config came from (a path, or `<quickstart>`), for error messages.
     #[serde(skip)]
     pub source_name: String,
@@ -143,6 +151,19 @@ pub struct HttpLimits {
     pub header_read_timeout_secs: u64,
     /// Largest SSE event or JSON response accepted from a backend.
     pub max_upstream_message_bytes: usize,
+    /// A connection with no request in flight this long is closed, HTTP/1.1 and HTTP/2 alike
+    /// (PINGs are not requests), seconds.
+    pub idle_timeout_secs: u64,
+    /// A request body gets this long once its headers are in, plus one second per
+    /// `min_body_bytes_per_sec` bytes received (408 otherwise), seconds.
+    pub body_timeout_secs: u64,
+    pub min_body_bytes_per_sec: u64,
+    /// Open connections at most, in total and per client address (IPv6: per /64); more are
+    /// closed on accept.
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    /// Serve HTTP/2 without TLS (prior-knowledge h2c) on a plaintext listener.
+    pub dangerous_h2c: bool,
 }
 
 impl Default for HttpLimits {
@@ -154,6 +175,12 @@ impl Default for HttpLimits {
             request_timeout_secs: 300,
             header_read_timeout_secs: 10,
             max_upstream_message_bytes: 16 * 1024 * 1024,
+            idle_timeout_secs: 60,
+            body_timeout_secs: 20,
+            min_body_bytes_per_sec: 1024,
+            max_connections: 4096,
+            max_connections_per_ip: 256,
+            dangerous_h2c: false,
         }
     }
 }
@@ -210,6 +237,9 @@ pub struct Issuer {
     /// Dotted path of the groups/roles claim, e.g. `groups` or `realm_access.roles`.
     #[serde(default = "default_groups_claim")]
     pub groups_claim: String,
+    /// RFC 9068: accept only tokens whose header `typ` is `at+jwt` (off: also `JWT` or none).
+    #[serde(default)]
+    pub require_at_jwt: bool,
     /// Clock skew allowed for `exp`, `nbf` and `iat`, seconds.
     #[serde(default = "default_leeway")]
     pub leeway_secs: u64,
@@ -271,6 +301,9 @@ pub struct SessionConfig {
     pub max_sessions: usize,
     /// Items per page of merged lists returned to clients.
     pub page_size: usize,
+    /// How long a shared upstream session (stdio child) with no client left is kept for the
+    /// next one, seconds.
+    pub upstream_idle_secs: u64,
 }
 
 impl Default for SessionConfig {
@@ -279,188 +312,9 @@ impl Default for SessionConfig {
             idle_timeout_secs: 1800,
             max_sessions: 10_000,
             page_size: 500,
+            upstream_idle_secs: 300,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Strategy {
-    #[default]
-    Prefix,
-    Priority,
-    Manual,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Naming {
-    pub strategy: Strategy,
-    pub separator: String,
-    /// Backends in order of precedence for `priority` (unlisted ones follow in config order).
-    pub priority: Vec<String>,
-    /// `"backend/original" = "exposed"`, for tools and prompts.
-    pub rename: BTreeMap<String, String>,
-}
-
-impl Default for Naming {
-    fn default() -> Self {
-        Self {
-            strategy: Strategy::Prefix,
-            separator: "__".into(),
-            priority: Vec::new(),
-            rename: BTreeMap::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Backend {
-    pub name: String,
-    /// Streamable HTTP endpoint.
-    pub url: Option<String>,
-    /// PEM bundle of extra CA certificates trusted for this backend's TLS.
-    pub ca: Option<PathBuf>,
-    /// stdio: argv of the child (no shell).
-    pub command: Option<Vec<String>>,
-    /// stdio: the child's whole environment (nothing is inherited from the gateway).
-    #[serde(default)]
-    pub env: BTreeMap<String, SecretOrValue>,
-    /// stdio: working directory.
-    pub cwd: Option<PathBuf>,
-    /// stdio: kernel resource limits of the child (`setrlimit` through util-linux `prlimit`).
-    pub resource_limits: Option<crate::upstream::stdio::ResourceLimits>,
-    /// Per-request timeout, seconds.
-    #[serde(default = "default_backend_timeout")]
-    pub timeout_secs: u64,
-    /// Connect + initialize timeout, seconds.
-    #[serde(default = "default_init_timeout")]
-    pub init_timeout_secs: u64,
-    /// What credential this (HTTP) backend receives.
-    #[serde(default)]
-    pub auth: BackendAuth,
-    /// Forward the caller's own token to this backend. The backend can then act as the caller
-    /// anywhere that token is accepted (token passthrough, a confused-deputy risk).
-    #[serde(default)]
-    pub dangerous_passthrough: bool,
-    /// `integrity = { mode = "warn", new_items = "trust_on_first_use" }`: this backend's own
-    /// integrity settings; unset keys take `[integrity]`'s.
-    #[serde(default)]
-    pub integrity: crate::integrity::config::BackendIntegrity,
-    /// Only these tools (the backend's own names) are offered to clients.
-    pub allow_tools: Option<Vec<String>>,
-    /// These tools (the backend's own names) are never offered to clients.
-    #[serde(default)]
-    pub deny_tools: Vec<String>,
-    /// `[backend.overrides.<tool>]`: what clients see of a tool instead of the backend's own
-    /// title, description or annotations.
-    #[serde(default)]
-    pub overrides: BTreeMap<String, crate::integrity::config::ToolOverride>,
-}
-
-/// The credential a backend gets. Never the caller's own token (see `dangerous_passthrough`).
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum BackendAuth {
-    #[default]
-    None,
-    /// A fixed header from a secret reference.
-    Static {
-        #[serde(default = "default_auth_header")]
-        header: String,
-        value: SecretOrValue,
-    },
-    /// RFC 8693: the caller's token exchanged for one meant for this backend.
-    TokenExchange(TokenClientConfig),
-    /// The gateway's own identity for this backend (OAuth client credentials).
-    ClientCredentials(TokenClientConfig),
-}
-
-fn default_auth_header() -> String {
-    "Authorization".into()
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct TokenClientConfig {
-    pub token_endpoint: String,
-    pub client_id: String,
-    pub client_secret: SecretOrValue,
-    #[serde(default)]
-    pub client_auth: ClientAuth,
-    pub audience: Option<String>,
-    pub resource: Option<String>,
-    #[serde(default)]
-    pub scopes: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum ClientAuth {
-    #[default]
-    Basic,
-    Post,
-}
-
-fn default_backend_timeout() -> u64 {
-    120
-}
-fn default_init_timeout() -> u64 {
-    30
-}
-
-/// A literal value or a reference to a secret.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(untagged)]
-pub enum SecretOrValue {
-    Value(String),
-    Ref(SecretRef),
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub enum SecretRef {
-    Env(String),
-    File(PathBuf),
-}
-
-impl SecretOrValue {
-    pub fn resolve(&self, base: &Path) -> Result<String, ConfigError> {
-        match self {
-            SecretOrValue::Value(v) => Ok(v.clone()),
-            SecretOrValue::Ref(SecretRef::Env(name)) => {
-                std::env::var(name).map_err(|_| ConfigError::Secret {
-                    what: format!("`{{ env = \"{name}\" }}`"),
-                    message: "the environment variable is not set".into(),
-                })
-            }
-            SecretOrValue::Ref(SecretRef::File(p)) => {
-                let path = base.join(p);
-                std::fs::read_to_string(&path)
-                    .map(|s| s.trim_end().to_owned())
-                    .map_err(|e| ConfigError::Secret {
-                        what: format!("`{{ file = \"{}\" }}`", p.display()),
-                        message: e.to_string(),
-                    })
-            }
-        }
-    }
-}
-
-impl Backend {
-    pub fn transport(&self) -> Transport<'_> {
-        match (&self.url, &self.command) {
-            (Some(u), _) => Transport::Http(u),
-            (None, Some(c)) => Transport::Stdio(c),
-            (None, None) => Transport::Http(""),
-        }
-    }
-}
-
-pub enum Transport<'a> {
-    Http(&'a str),
-    Stdio(&'a [String]),
 }
 
 /// The quickstart's policies, written to `.portcullis-dev/policies/` (DEV ONLY): the entity
@@ -579,6 +433,23 @@ impl Config {
             }
             Some(a) => self.validate_auth(text, a.span().start, a.get_ref())?,
         }
+        let h = &self.http;
+        for (key, v) in [
+            ("idle_timeout_secs", h.idle_timeout_secs),
+            ("body_timeout_secs", h.body_timeout_secs),
+            ("max_connections", h.max_connections as u64),
+            ("max_connections_per_ip", h.max_connections_per_ip as u64),
+        ] {
+            if v == 0 {
+                let at = text.find("[http]").unwrap_or(0);
+                return Err(self.invalid(
+                    text,
+                    at,
+                    &format!("http.{key}"),
+                    "must be at least 1".into(),
+                ));
+            }
+        }
         let naming = &self.naming;
         // `[naming]` may be absent (defaults): point at it when present.
         let naming_span = text.find("[naming]").unwrap_or(0);
@@ -678,6 +549,20 @@ impl Config {
                     ),
                 ));
             }
+            let per_caller =
+                be.dangerous_passthrough || matches!(be.auth, BackendAuth::TokenExchange(_));
+            if per_caller && be.upstream_sessions == UpstreamSharing::Shared {
+                return Err(self.invalid(
+                    text,
+                    at,
+                    &key("upstream_sessions"),
+                    format!(
+                        "backend `{}` gets a credential per caller, so one upstream session cannot \
+                         serve several principals; use `upstream_sessions = \"per_principal\"`",
+                        be.name
+                    ),
+                ));
+            }
             if be.dangerous_passthrough && be.auth != BackendAuth::None {
                 return Err(self.invalid(
                     text,
@@ -711,7 +596,7 @@ impl Config {
         if let Err((key, at, message)) = crate::egress::check_config(self) {
             return Err(self.invalid(text, at, &key, message));
         }
-        if let Err((key, at, message)) = crate::upstream::stdio::check_config(self) {
+        if let Err((key, at, message)) = crate::upstream::stdio::check_config(self, text) {
             return Err(self.invalid(text, at, &key, message));
         }
         if let Err(crate::limits::LimitsError::Invalid { key, at, message }) =
@@ -754,6 +639,11 @@ impl Config {
             && let Err((key, message)) = audit.get_ref().check()
         {
             return Err(self.invalid(text, audit.span().start, &format!("audit.{key}"), message));
+        }
+        if let Some(c) = &self.cluster
+            && let Err((key, message)) = c.get_ref().check()
+        {
+            return Err(self.invalid(text, c.span().start, &format!("cluster.{key}"), message));
         }
         for name in &naming.priority {
             if !seen.contains(name) {
@@ -921,6 +811,12 @@ impl Config {
                 "listen.dangerous_plaintext = true: traffic and tokens travel unencrypted".into(),
             );
         }
+        if self.http.dangerous_h2c && l.tls.is_none() {
+            w.push(
+                "http.dangerous_h2c = true: HTTP/2 without TLS is served on the plaintext listener"
+                    .into(),
+            );
+        }
         if let Some(a) = &self.auth {
             let a = a.get_ref();
             if a.dangerous_no_policy {
@@ -943,12 +839,20 @@ impl Config {
             }
         }
         if let Some(addr) = self.admin_addr().filter(|a| !a.ip().is_loopback()) {
+            let token = self
+                .admin
+                .as_ref()
+                .and_then(|a| a.get_ref().metrics_token.as_ref());
             w.push(format!(
-                "admin.address = `{addr}` is not loopback: metrics and readiness are served without TLS or authentication to anyone who can reach it"
+                "admin.address = `{addr}` is not loopback: metrics and readiness are served without TLS to anyone who can reach it{}",
+                if token.is_some() { " (metrics need the `metrics_token`)" } else { ", without authentication; set `metrics_token`" }
             ));
         }
         if let Some(a) = &self.audit {
             w.extend(a.get_ref().warnings());
+        }
+        if let Some(c) = &self.cluster {
+            w.extend(c.get_ref().warnings());
         }
         w.extend(crate::egress::warnings(self));
         w.extend(crate::integrity::config_warnings(self));
@@ -957,6 +861,12 @@ impl Config {
             if b.dangerous_passthrough {
                 w.push(format!(
                     "backend `{}` has dangerous_passthrough = true: it receives callers' own tokens",
+                    b.name
+                ));
+            }
+            if b.dangerous_unlisted_resources {
+                w.push(format!(
+                    "backend `{}` has dangerous_unlisted_resources = true: it is sent reads of resource URIs no catalog lists",
                     b.name
                 ));
             }

@@ -130,8 +130,10 @@ fn weaker_integrity_and_floating_package_versions_are_warned_about() {
     let text = format!(
         "{BASE}\n[integrity]\nnew_items = \"trust_on_first_use\"\n\n[[backend]]\nname = \"mem\"\n\
          command = [\"npx\", \"-y\", \"@modelcontextprotocol/server-memory\"]\n\
+         env = {{ PATH = \"/usr/bin:/bin\" }}\n\
          integrity = {{ mode = \"warn\" }}\n\n[[backend]]\nname = \"pinned\"\n\
-         command = [\"npx\", \"-y\", \"@modelcontextprotocol/server-memory@2025.9.25\"]\n"
+         command = [\"npx\", \"-y\", \"@modelcontextprotocol/server-memory@2025.9.25\"]\n\
+         env = {{ PATH = \"/usr/bin:/bin\" }}\n"
     );
     let w = parse(&text).unwrap().warnings();
     let has = |s: &str| w.iter().any(|x| x.contains(s));
@@ -149,7 +151,7 @@ fn weaker_integrity_and_floating_package_versions_are_warned_about() {
 #[test]
 fn overrides_and_tool_lists_parse_per_backend() {
     let text = format!(
-        "{BASE}\n[[backend]]\nname = \"b\"\ncommand = [\"x\"]\nallow_tools = [\"a\", \"b\"]\n\
+        "{BASE}\n[[backend]]\nname = \"b\"\ncommand = [\"/x\"]\nallow_tools = [\"a\", \"b\"]\n\
          deny_tools = [\"b\"]\n[backend.overrides.a]\ndescription = \"short\"\n\
          annotations = {{ destructiveHint = true }}\n"
     );
@@ -169,4 +171,33 @@ fn overrides_and_tool_lists_parse_per_backend() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("strict"), "{err}");
+}
+
+#[test]
+fn a_bare_program_needs_the_backends_own_path() {
+    let text = format!(
+        "{BASE}\n[[backend]]\nname = \"files\"\nenv = {{ NODE_ENV = \"production\" }}\n\
+         command = [\"node\", \"server.js\"]\n"
+    );
+    let line = text.lines().position(|l| l.starts_with("command")).unwrap() + 1;
+    let e = parse(&text).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!(":{line}: key `backend[0].command`")),
+        "{e}"
+    );
+    assert!(e.contains("backend `files` runs `node`"), "{e}");
+    assert!(
+        e.contains("absolute path") && e.contains("`env.PATH`"),
+        "{e}"
+    );
+    // With a PATH of its own, or a path, or the gateway's own executable, it is fine.
+    for ok in [
+        "env = { PATH = \"/usr/bin\" }\ncommand = [\"node\"]",
+        "command = [\"/usr/bin/node\"]",
+        "command = [\"./bin/server\"]",
+        "command = [\"$PORTCULLIS\", \"demo-server\"]",
+    ] {
+        let text = format!("{BASE}\n[[backend]]\nname = \"files\"\n{ok}\n");
+        assert!(parse(&text).is_ok(), "{ok}: {:?}", parse(&text).err());
+    }
 }

@@ -113,6 +113,26 @@ impl Source {
     }
 }
 
+/// Why a token endpoint does not do for a backend (`portcullis check`).
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum EndpointError {
+    #[error("token endpoint `{endpoint}` unreachable: {reason}")]
+    Unreachable { endpoint: String, reason: String },
+    #[error(
+        "token endpoint `{endpoint}` does not answer as an OAuth token endpoint (HTTP {status}, \
+         not an RFC 6749 error response); check `auth.token_endpoint`"
+    )]
+    NotOAuth { endpoint: String, status: u16 },
+}
+
+/// How a token endpoint answered a request without a grant or client credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointAnswer {
+    pub status: u16,
+    /// The RFC 6749 `error` code it gave.
+    pub error: String,
+}
+
 /// An OAuth token endpoint client with a per-key cache and single-flight.
 pub struct TokenClient {
     cfg: TokenClientConfig,
@@ -172,6 +192,43 @@ impl TokenClient {
             fetches: std::sync::atomic::AtomicU64::new(0),
             metrics: std::sync::OnceLock::new(),
         })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.cfg.token_endpoint
+    }
+
+    /// Whether the token endpoint answers, without a caller: an empty form POST (no grant, no
+    /// client credentials, so nothing is issued and no secret is sent) must get an RFC 6749
+    /// §5.2 error response. It goes through the SSRF guard like every token request.
+    pub async fn check_endpoint(&self) -> Result<EndpointAnswer, EndpointError> {
+        let endpoint = self.cfg.token_endpoint.clone();
+        let resp = self
+            .http
+            .post(&endpoint)
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(http::header::ACCEPT, "application/json")
+            .body("")
+            .send()
+            .await
+            .map_err(|e| EndpointError::Unreachable {
+                endpoint: endpoint.clone(),
+                reason: crate::egress::error_chain(&e),
+            })?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.unwrap_or_default();
+        let error = serde_json::from_slice::<Value>(
+            bytes.get(..bytes.len().min(64 * 1024)).unwrap_or_default(),
+        )
+        .ok()
+        .and_then(|d| d.get("error").and_then(Value::as_str).map(str::to_owned));
+        match error {
+            Some(error) if (400..500).contains(&status) => Ok(EndpointAnswer { status, error }),
+            _ => Err(EndpointError::NotOAuth { endpoint, status }),
+        }
     }
 
     async fn token(&self, key: &str, subject: Option<&str>) -> Result<String, CredentialError> {

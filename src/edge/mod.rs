@@ -6,6 +6,10 @@
 //! [`rescue::Rejection`]. The edge holds its own state ([`Edge`]), not the whole gateway.
 
 pub mod admin;
+mod cluster;
+pub mod conn;
+pub mod floods;
+mod modern;
 pub mod rescue;
 pub mod tls;
 
@@ -60,6 +64,10 @@ pub struct Edge {
     pub mcp_path: String,
     pub allowed_hosts: Vec<String>,
     pub allowed_origins: Vec<String>,
+    /// Refusals before the router (tokens, session ids), recorded flood-summarised.
+    pub refusals: Arc<floods::Refusals>,
+    /// `[cluster]`: the session directory shared by replicas.
+    pub directory: Option<Arc<crate::session::shared::Directory>>,
 }
 
 impl Edge {
@@ -113,6 +121,11 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 /// finish (HTTP/1.1 connections close after their response, HTTP/2 ones get GOAWAY; standalone
 /// GET streams end), and whatever is still running then is cut off. Returns when no
 /// connection is left; the caller then closes sessions and flushes the audit trail.
+///
+/// Per connection ([`conn`]): the connection caps are checked on accept (over a cap it is
+/// closed at once, before any TLS handshake), a plaintext one that opens with the HTTP/2
+/// preface is refused unless `dangerous_h2c`, and one without a request in flight for
+/// `idle_timeout_secs` (`header_read_timeout_secs` before its first) is closed.
 pub async fn serve(
     gw: Arc<Edge>,
     listener: TcpListener,
@@ -130,8 +143,16 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .max_header_list_size(u32::try_from(gw.http.max_header_bytes).unwrap_or(u32::MAX))
         .keep_alive_interval(Some(Duration::from_secs(30)));
-    let builder = Arc::new(builder);
+    // Plaintext: HTTP/1.1 only unless h2c is asked for by name (see `conn`). TLS: ALPN decides.
+    let builder = Arc::new(if tls.is_none() && !gw.http.dangerous_h2c {
+        builder.http1_only()
+    } else {
+        builder
+    });
+    let sniff_h2c = tls.is_none() && !gw.http.dangerous_h2c;
     let handshake_timeout = Duration::from_secs(gw.http.header_read_timeout_secs);
+    let idle_timeout = Duration::from_secs(gw.http.idle_timeout_secs);
+    let caps = conn::Caps::new(gw.http.max_connections, gw.http.max_connections_per_ip);
     let grace = gw.shutdown_grace;
     let connections = tokio_util::task::TaskTracker::new();
     // Fired when the grace period is over: connections still open are dropped.
@@ -149,6 +170,10 @@ pub async fn serve(
                 continue;
             }
         };
+        // Over a cap: closed before it costs a task, a TLS handshake or a buffer.
+        let Ok(permit) = caps.admit(peer.ip()) else {
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let gw = gw.clone();
         let builder = builder.clone();
@@ -156,34 +181,32 @@ pub async fn serve(
         let draining = shutdown.clone();
         let cut_off = cut_off.clone();
         connections.spawn(async move {
-            // hyper's header read timeout only starts once hyper_util has read enough bytes to
-            // tell HTTP/1 from HTTP/2, so a client sending nothing (or one byte) would hold the
-            // connection forever: bound the wait for the first request here too.
-            let first_request = CancellationToken::new();
-            let seen = first_request.clone();
-            let idle = async move {
-                tokio::select! {
-                    _ = first_request.cancelled() => std::future::pending::<()>().await,
-                    _ = tokio::time::sleep(handshake_timeout) => {
-                        tracing::debug!(%peer, "no request within the header read timeout");
-                    }
-                }
-            };
+            let _permit = permit;
+            let activity = conn::Activity::default();
             let streams_end = draining.clone();
+            let requests = activity.clone();
             let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                seen.cancel();
+                // From here until the response's last byte, the connection is not idle.
+                let in_flight = requests.begin();
                 let gw = gw.clone();
                 let streams_end = streams_end.clone();
                 async move {
-                    let standalone = req.method() == Method::GET;
+                    let get = req.method() == Method::GET;
                     let resp = handle(gw, req, peer).await;
                     // A standalone GET stream never ends by itself: it ends at shutdown, so
-                    // that its connection can close within the grace period.
-                    Ok::<_, Infallible>(if standalone {
+                    // that its connection can close within the grace period. (Other GET
+                    // answers keep their length.)
+                    let standalone = get
+                        && resp
+                            .headers()
+                            .get(header::CONTENT_TYPE)
+                            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+                    let resp = if standalone {
                         end_at(resp, streams_end)
                     } else {
                         resp
-                    })
+                    };
+                    Ok::<_, Infallible>(held_until_sent(resp, in_flight))
                 }
             });
             let io: Box<dyn Io> = match tls {
@@ -200,22 +223,48 @@ pub async fn serve(
                         }
                     }
                 }
+                None if sniff_h2c => {
+                    let plain = conn::http1_or_refuse_h2c(stream, handshake_timeout).await;
+                    match plain {
+                        Some(stream) => Box::new(stream),
+                        None => return,
+                    }
+                }
                 None => Box::new(stream),
             };
             let conn = builder.serve_connection(TokioIo::new(io), service);
             tokio::pin!(conn);
-            let result = tokio::select! {
-                r = conn.as_mut() => r,
-                _ = idle => Ok(()),
-                _ = draining.cancelled() => {
-                    // Finish the request in flight, accept no other on this connection.
-                    conn.as_mut().graceful_shutdown();
-                    tokio::select! {
-                        r = conn.as_mut() => r,
-                        _ = cut_off.cancelled() => {
-                            tracing::warn!(%peer, "request still in flight at the end of the shutdown grace period; cut off");
-                            Ok(())
+            let idle = activity.idle(handshake_timeout, idle_timeout);
+            tokio::pin!(idle);
+            let mut closing = false;
+            let mut draining_started = false;
+            let result = loop {
+                tokio::select! {
+                    r = conn.as_mut() => break r,
+                    _ = &mut idle, if !closing => {
+                        if !activity.started() {
+                            // hyper's header read timeout only starts once hyper_util has read
+                            // enough bytes to tell HTTP/1 from HTTP/2, so a client sending
+                            // nothing (or one byte) is dropped here.
+                            tracing::debug!(%peer, "no request within the header read timeout");
+                            break Ok(());
                         }
+                        let idle_secs = idle_timeout.as_secs();
+                        tracing::debug!(%peer, idle_secs, "idle connection closed");
+                        // HTTP/2: GOAWAY; HTTP/1.1: closed. Nothing is in flight, so this ends
+                        // the connection unless a request raced in, which then finishes.
+                        conn.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                    _ = draining.cancelled(), if !draining_started => {
+                        // Finish the request in flight, accept no other on this connection.
+                        conn.as_mut().graceful_shutdown();
+                        draining_started = true;
+                        closing = true;
+                    }
+                    _ = cut_off.cancelled() => {
+                        tracing::warn!(%peer, "request still in flight at the end of the shutdown grace period; cut off");
+                        break Ok(());
                     }
                 }
             };
@@ -242,6 +291,11 @@ pub async fn serve(
         let _ = tokio::time::timeout(Duration::from_secs(1), connections.wait()).await;
     }
     tracing::info!("all connections closed");
+}
+
+/// `resp` with `in_flight` held until its body has been sent or dropped.
+fn held_until_sent(resp: Response<Body>, in_flight: conn::InFlight) -> Response<Body> {
+    resp.map(|body| conn::Held::new(body, in_flight).boxed_unsync())
 }
 
 /// `resp` with a body that ends when `token` fires.
@@ -316,15 +370,18 @@ async fn route(
                 name: None,
                 version: None,
                 address: Some(peer.to_string()),
+                protocol: None,
             });
-            gw.guard().event(rec);
+            // Unauthenticated: a flood of these is summarised, not written line by line.
+            gw.refusals
+                .record(&gw.router.guard, peer.ip(), floods::auth_kind(&e), rec);
             return Err(Rejection::Auth(e, challenge));
         }
     };
     match *req.method() {
         Method::POST => post(gw, req, caller, peer).await,
-        Method::GET => get(gw, req, &caller.0),
-        Method::DELETE => delete(gw, req, &caller.0).await,
+        Method::GET => get(gw, req, &caller.0, peer).await,
+        Method::DELETE => delete(gw, req, &caller.0, peer).await,
         ref m => Err(Rejection::MethodNotAllowed(m.to_string())),
     }
 }
@@ -398,38 +455,68 @@ fn check_version_header(headers: &HeaderMap) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// The session named by the request, which must belong to the caller.
-fn session_of(
+/// The session named by the request, which must belong to the caller. With `[cluster]`, one
+/// this replica does not hold is rebuilt from the directory (`cluster::adopt`). A refusal is
+/// recorded (`auth_failure`, flood-summarised per source and reason): an unknown id may be a
+/// stale client or someone guessing, another principal's id is someone trying a session not
+/// theirs.
+async fn session_of(
     gw: &Edge,
     headers: &HeaderMap,
     principal: &Principal,
+    peer: SocketAddr,
+    method: &str,
+    token: Option<String>,
 ) -> Result<Arc<Session>, Rejection> {
-    let id = headers
-        .get(SESSION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .ok_or(Rejection::MissingSession)?;
-    let session = gw.sessions.get(id).ok_or(Rejection::UnknownSession)?;
+    let named = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok());
+    let refused = |rejection: Rejection, kind: &'static str, id: Option<&str>| {
+        let mut rec = AuditRecord::new(audit::Kind::AuthFailure, audit::Decision::Deny);
+        rec.principal = Some(principal.key());
+        // The client chose the id: a bounded prefix identifies it well enough.
+        rec.session_id = id.map(|i| i.chars().take(64).collect());
+        rec.method = Some(method.to_owned());
+        rec.reason = Some(rejection.to_string());
+        rec.client = Some(audit::ClientInfo {
+            name: None,
+            version: None,
+            address: Some(peer.to_string()),
+            protocol: None,
+        });
+        gw.refusals.record(&gw.router.guard, peer.ip(), kind, rec);
+        rejection
+    };
+    let Some(id) = named else {
+        return Err(refused(Rejection::MissingSession, "missing_session", None));
+    };
+    let session = match gw.sessions.get(id) {
+        Some(s) => s,
+        None => match cluster::adopt(gw, id, principal, token).await {
+            Ok(s) => s,
+            Err(Rejection::UnknownSession) => {
+                return Err(refused(
+                    Rejection::UnknownSession,
+                    "unknown_session",
+                    Some(id),
+                ));
+            }
+            // Already counted and recorded by the cluster (limits, Redis away).
+            Err(other) => return Err(other),
+        },
+    };
     if session.owner.key() != principal.key() {
         tracing::warn!(session = %session.id, owner = %session.owner.key(), caller = %principal.key(), "session used by another principal");
-        return Err(Rejection::SessionOfAnother);
+        return Err(refused(
+            Rejection::SessionOfAnother,
+            "session_of_another",
+            Some(id),
+        ));
     }
     Ok(session)
 }
 
-async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Rejection> {
-    let limited = http_body_util::Limited::new(body, limit);
-    match limited.collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                Err(Rejection::PayloadTooLarge(limit))
-            } else {
-                Err(Rejection::BodyRead(e.to_string()))
-            }
-        }
-    }
+/// The body of a POST: bounded in size and in pace (`conn::read_body`).
+async fn read_body(body: Incoming, http: &HttpLimits) -> Result<Bytes, Rejection> {
+    conn::read_body(body, http).await
 }
 
 /// The transport rules of a POST checked before its body is read: `Accept`, `Content-Type`,
@@ -448,7 +535,6 @@ pub fn check_post_headers(headers: &HeaderMap, max_body_bytes: usize) -> Result<
     if ctype.split(';').next().map(str::trim) != Some("application/json") {
         return Err(Rejection::UnsupportedMediaType);
     }
-    check_version_header(headers)?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -472,7 +558,11 @@ pub fn decode_post(
     if body.len() > max_body_bytes {
         return Err(Rejection::PayloadTooLarge(max_body_bytes));
     }
-    Ok(protocol::decode(body, max_json_depth)?)
+    let (msg, kind) = protocol::decode(body, max_json_depth)?;
+    if !modern::is_modern(&msg, headers) {
+        check_version_header(headers)?;
+    }
+    Ok((msg, kind))
 }
 
 async fn post(
@@ -484,8 +574,13 @@ async fn post(
     let headers = req.headers().clone();
     let limit = gw.http.max_body_bytes;
     check_post_headers(&headers, limit)?;
-    let bytes = read_body(req.into_body(), limit).await?;
+    let bytes = read_body(req.into_body(), &gw.http).await?;
     let (msg, kind) = protocol::decode(&bytes, gw.http.max_json_depth)?;
+    // A 2026-07-28 request has no session: its own envelope says who the client is.
+    if modern::is_modern(&msg, &headers) {
+        return modern::post(gw, &headers, msg, kind, caller, peer).await;
+    }
+    check_version_header(&headers)?;
 
     if kind == Kind::Request
         && protocol::method(&msg) == Some("initialize")
@@ -503,7 +598,9 @@ async fn post(
         gw.guard().metrics.record_request(m);
     }
     let (principal, token) = caller;
-    let session = session_of(gw, &headers, &principal)?;
+    let method = protocol::method(&msg).unwrap_or("(response)");
+    let session = session_of(gw, &headers, &principal, peer, method, token.clone()).await?;
+    cluster::still_live(gw, &session).await?;
     session.touch();
     session.view.links.set_token(token);
     // Decided with this request's own principal (its claims), never the session opener's.
@@ -580,9 +677,11 @@ async fn initialize(
         .cloned()
         .unwrap_or_else(|| Value::Object(Default::default()));
     let (principal, token) = caller;
+    let sid = new_session_id();
+    cluster::open(gw, &sid, &principal, &params, &peer.to_string()).await?;
     let session = Session::start(
         gw.router.clone(),
-        new_session_id(),
+        sid,
         params,
         principal,
         token,
@@ -606,16 +705,18 @@ async fn initialize(
     Ok(resp)
 }
 
-fn get(
+async fn get(
     gw: &Arc<Edge>,
     req: Request<Incoming>,
     principal: &Principal,
+    peer: SocketAddr,
 ) -> Result<Response<Body>, Rejection> {
     if !accepts(req.headers(), "text/event-stream") {
         return Err(Rejection::NotAcceptable("`text/event-stream`"));
     }
     check_version_header(req.headers())?;
-    let session = session_of(gw, req.headers(), principal)?;
+    let session = session_of(gw, req.headers(), principal, peer, "GET", None).await?;
+    cluster::still_live(gw, &session).await?;
     session.touch();
     let rx = session.open_get_stream();
     Ok(sse_response(rx, true))
@@ -625,9 +726,32 @@ async fn delete(
     gw: &Arc<Edge>,
     req: Request<Incoming>,
     principal: &Principal,
+    peer: SocketAddr,
 ) -> Result<Response<Body>, Rejection> {
     check_version_header(req.headers())?;
-    let session = session_of(gw, req.headers(), principal)?;
+    let id = req
+        .headers()
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(Rejection::MissingSession)?;
+    // With `[cluster]`: ended in the directory, and every replica closes its copy.
+    let ended_elsewhere = match gw.sessions.get(id) {
+        Some(_) => false,
+        None => cluster::end(gw, id, principal).await?,
+    };
+    if ended_elsewhere {
+        tracing::info!(session = %id, "session ended by client (held by other replicas)");
+        let mut resp = Response::new(full(Bytes::new()));
+        *resp.status_mut() = StatusCode::OK;
+        return Ok(resp);
+    }
+    let session = session_of(gw, req.headers(), principal, peer, "DELETE", None).await?;
+    if let Some(dir) = &gw.directory
+        && let Err(e) = dir.end(&session.id, &principal.key()).await
+    {
+        // The record expires by itself; other replicas' copies then end on their next touch.
+        tracing::warn!(session = %session.id, error = %e, "session not ended in the cluster's directory");
+    }
     gw.sessions.remove(&session.id);
     session.close().await;
     gw.guard().metrics.session_closed();

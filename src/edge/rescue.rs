@@ -9,6 +9,42 @@ use super::{Body, full};
 use crate::identity::AuthError;
 use crate::protocol::{self, DecodeError, code};
 
+/// Why a 2026-07-28 request is refused before routing: each has the status and JSON-RPC code
+/// the revision gives it (`basic/transports/streamable-http.mdx`), and the answer carries the
+/// request's own id.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ModernError {
+    #[error("malformed request metadata: {0}")]
+    Meta(String),
+    #[error("header mismatch: {0}")]
+    Header(String),
+    #[error("unsupported protocol version `{requested}`")]
+    Version {
+        requested: String,
+        supported: Vec<&'static str>,
+    },
+}
+
+impl ModernError {
+    pub fn code(&self) -> i64 {
+        match self {
+            ModernError::Meta(_) => code::INVALID_PARAMS,
+            ModernError::Header(_) => code::HEADER_MISMATCH,
+            ModernError::Version { .. } => code::UNSUPPORTED_VERSION,
+        }
+    }
+
+    fn data(&self) -> Option<Value> {
+        match self {
+            ModernError::Version {
+                requested,
+                supported,
+            } => Some(serde_json::json!({ "supported": supported, "requested": requested })),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Rejection {
     #[error("host `{0}` is not allowed; add it to `listen.allowed_hosts`")]
@@ -39,12 +75,44 @@ pub enum Rejection {
     BodyRead(String),
     #[error("request not completed within {0} s")]
     Timeout(u64),
+    #[error("{}", slow_body(*received, *secs, *rate, *grace))]
+    SlowBody {
+        received: usize,
+        secs: u64,
+        rate: u64,
+        grace: u64,
+    },
     #[error("{0}")]
     Auth(AuthError, String),
     #[error("this session belongs to another principal")]
     SessionOfAnother,
     #[error("{0}")]
     RateLimited(String, u64),
+    /// `[cluster]` with `on_redis_unavailable = "fail_closed"`: the shared state is needed and
+    /// Redis does not answer.
+    #[error(
+        "the gateway cluster's shared state is unavailable ({0}); refused until it is back, \
+         retry shortly"
+    )]
+    ClusterUnavailable(String),
+    /// A 2026-07-28 request refused before routing, answered under its own id.
+    #[error("{1}")]
+    Modern(Value, ModernError),
+}
+
+fn slow_body(received: usize, secs: u64, rate: u64, grace: u64) -> String {
+    if rate == 0 {
+        format!(
+            "request body not complete within {grace} s ({received} bytes received; \
+             `http.body_timeout_secs`)"
+        )
+    } else {
+        format!(
+            "request body too slow: {received} bytes in {secs} s; a body gets {grace} s plus one \
+             second for every {rate} bytes received (at least {rate} bytes/s; \
+             `http.body_timeout_secs`, `http.min_body_bytes_per_sec`)"
+        )
+    }
 }
 
 impl Rejection {
@@ -61,11 +129,13 @@ impl Rejection {
             Rejection::UnknownSession | Rejection::NotFound(_) => StatusCode::NOT_FOUND,
             Rejection::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Rejection::TooManySessions(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Rejection::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Rejection::Timeout(_) | Rejection::SlowBody { .. } => StatusCode::REQUEST_TIMEOUT,
             Rejection::Auth(e, _) if e.is_forbidden() => StatusCode::FORBIDDEN,
             Rejection::Auth(..) => StatusCode::UNAUTHORIZED,
             Rejection::SessionOfAnother => StatusCode::FORBIDDEN,
             Rejection::RateLimited(..) => StatusCode::TOO_MANY_REQUESTS,
+            Rejection::ClusterUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Rejection::Modern(..) => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -75,13 +145,20 @@ impl Rejection {
             Rejection::Decode(_) | Rejection::UnknownSession | Rejection::MissingSession => {
                 code::INVALID_REQUEST
             }
+            Rejection::Modern(_, e) => e.code(),
+            Rejection::ClusterUnavailable(_) => crate::guard::code::RATE_LIMITED,
             _ => code::INVALID_REQUEST,
         }
     }
 
     pub fn into_response(self) -> Response<Body> {
         let status = self.status();
-        let body = protocol::error_response(Value::Null, self.rpc_code(), self.to_string(), None);
+        let body = match &self {
+            Rejection::Modern(id, e) => {
+                protocol::error_response(id.clone(), e.code(), e.to_string(), e.data())
+            }
+            _ => protocol::error_response(Value::Null, self.rpc_code(), self.to_string(), None),
+        };
         let mut resp = Response::new(full(Bytes::from(body.to_string())));
         *resp.status_mut() = status;
         resp.headers_mut().insert(
@@ -96,6 +173,10 @@ impl Rejection {
         if let Rejection::RateLimited(_, secs) = &self {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+        }
+        if let Rejection::ClusterUnavailable(_) = &self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(1u64));
         }
         if status == StatusCode::METHOD_NOT_ALLOWED {
             resp.headers_mut()

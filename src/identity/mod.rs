@@ -5,10 +5,13 @@
 //! used as an HMAC secret), the issuer picked from configuration by the unverified `iss` (only to
 //! choose which keys to try), the key by `kid` from a cached JWKS, then signature, `iss`, `aud`
 //! (this gateway's canonical resource URI, RFC 8707), `exp`, `nbf` and `iat` with a small leeway.
+//! What the header and claims may hold (`crit`, `typ`, NumericDates, scope and group strings) is
+//! decided in [`claims`].
 //! The JWKS is refreshed on a timer and on an unknown `kid` (at most once per
 //! `jwks_min_refetch_secs`, so a flood of bogus kids cannot hammer the IdP); on fetch failure the
 //! cached keys keep serving.
 
+pub mod claims;
 pub mod dev;
 
 use std::collections::HashMap;
@@ -81,6 +84,22 @@ pub enum AuthError {
     InsufficientScope(Vec<String>),
     #[error("keys of issuer `{0}` are unavailable: {1}")]
     KeysUnavailable(String, String),
+    #[error("`{0}` is not a NumericDate (a non-negative number of seconds since 1970): it is {1}")]
+    NotNumericDate(&'static str, &'static str),
+    #[error("{0}")]
+    Crit(String),
+    #[error("{}", token_type_message(found, *require_at_jwt))]
+    TokenType { found: String, require_at_jwt: bool },
+}
+
+fn token_type_message(found: &str, require_at_jwt: bool) -> String {
+    if require_at_jwt {
+        format!(
+            "token type must be `at+jwt` (RFC 9068; this issuer sets `require_at_jwt`), found {found}"
+        )
+    } else {
+        format!("token type {found} is not an access token (accepted: `at+jwt`, `JWT` or none)")
+    }
 }
 
 impl AuthError {
@@ -181,37 +200,28 @@ fn parse_alg(s: &str) -> Option<Algorithm> {
     s.parse().ok()
 }
 
-/// Read an unverified JSON segment of a JWT (used only to pick the issuer).
+/// Read the unverified payload of a JWT (to pick the issuer, and to check claim formats before
+/// the signature is worth verifying).
 fn peek_claims(token: &str) -> Result<Value, AuthError> {
-    let payload = token
+    peek_segment(token, 1)
+}
+
+/// Read an unverified JSON segment of a JWT: 0 the header, 1 the payload.
+fn peek_segment(token: &str, index: usize) -> Result<Value, AuthError> {
+    let part = if index == 0 { "header" } else { "payload" };
+    let segment = token
         .split('.')
-        .nth(1)
+        .nth(index)
         .ok_or_else(|| AuthError::Malformed("not a JWT".into()))?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .map_err(|_| AuthError::Malformed("payload is not base64url".into()))?;
+        .decode(segment.trim_end_matches('='))
+        .map_err(|_| AuthError::Malformed(format!("{part} is not base64url")))?;
     crate::protocol::check_depth(&bytes, 32).map_err(|e| AuthError::Malformed(e.to_string()))?;
-    serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed("payload is not JSON".into()))
+    serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed(format!("{part} is not JSON")))
 }
 
 fn claim_path<'a>(claims: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(claims, |v, k| v.get(k))
-}
-
-fn strings(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        Some(Value::String(s)) => s
-            .split([' ', ','])
-            .filter(|x| !x.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 impl Authenticator {
@@ -434,6 +444,9 @@ impl Authenticator {
             }
         })?;
         let alg_name = format!("{:?}", header.alg);
+        // `jsonwebtoken::Header` drops what it does not model, so `crit` is read from the raw
+        // header (which `decode_header` just parsed, so it is valid base64url JSON).
+        claims::check_crit(&peek_segment(token, 0)?)?;
         let claims = peek_claims(token)?;
         let iss = claims
             .get("iss")
@@ -451,6 +464,12 @@ impl Authenticator {
         if !issuer.algorithms.contains(&header.alg) {
             return Err(AuthError::Algorithm(alg_name));
         }
+        claims::check_typ(header.typ.as_deref(), issuer.cfg.require_at_jwt)?;
+        // Checked here, not left to `jsonwebtoken`: it has no rule for `iat` at all, and its
+        // refusal of a malformed `exp`/`nbf` does not say what was wrong.
+        let exp = claims::numeric_date(&claims, "exp")?;
+        claims::numeric_date(&claims, "nbf")?;
+        let iat = claims::numeric_date(&claims, "iat")?;
         let jwk = self.key_for(issuer, header.kid.as_deref()).await?;
         if let Some(key_alg) = jwk.common.key_algorithm {
             if format!("{key_alg:?}") != alg_name {
@@ -473,10 +492,10 @@ impl Authenticator {
         let data = jsonwebtoken::decode::<Value>(token, &key, &v)
             .map_err(|e| AuthError::Invalid(describe_jwt_error(&e)))?;
         let claims = data.claims;
-        if let Some(iat) = claims.get("iat").and_then(Value::as_u64) {
-            if iat > now_secs().saturating_add(issuer.cfg.leeway_secs) {
-                return Err(AuthError::Invalid("`iat` is in the future".into()));
-            }
+        // INVARIANT: `claims` are the verified form of the payload `iat` and `exp` were read
+        // from above (the same segment), so those values are the verified ones.
+        if iat.is_some_and(|iat| iat > now_secs().saturating_add(issuer.cfg.leeway_secs) as f64) {
+            return Err(AuthError::Invalid("`iat` is in the future".into()));
         }
         let subject = claims
             .get("sub")
@@ -484,14 +503,13 @@ impl Authenticator {
             .filter(|s| !s.is_empty())
             .ok_or_else(|| AuthError::Invalid("missing `sub`".into()))?
             .to_owned();
-        let groups = strings(claim_path(&claims, &issuer.cfg.groups_claim));
-        let mut scopes = strings(claims.get("scope"));
-        scopes.extend(strings(claims.get("scp")));
-        // `exp` is required and was checked; its value bounds the cache entry.
-        let until = claims
-            .get("exp")
-            .and_then(Value::as_u64)
-            .unwrap_or(0)
+        let groups = claims::groups_of(claim_path(&claims, &issuer.cfg.groups_claim));
+        let mut scopes = claims::scopes_of(claims.get("scope"));
+        scopes.extend(claims::scopes_of(claims.get("scp")));
+        // `exp` is required and was checked; its value bounds the cache entry (a fraction of a
+        // second is dropped, so the entry never outlives the token).
+        let until = exp
+            .map_or(0, |e| e.floor() as u64)
             .saturating_add(issuer.cfg.leeway_secs);
         let principal = Principal {
             issuer: issuer.cfg.issuer.clone(),
@@ -637,7 +655,17 @@ impl Authenticator {
         let mut parts = Vec::new();
         if let Some(code) = err.challenge_error() {
             parts.push(format!("error=\"{code}\""));
-            let desc = err.to_string().replace(['"', '\\'], "'");
+            // A header value: quotes would end the parameter, and anything but printable ASCII
+            // (an issuer name from the token, say) would make the whole header invalid.
+            let desc: String = err
+                .to_string()
+                .chars()
+                .map(|c| match c {
+                    '"' | '\\' => '\'',
+                    c if c == ' ' || c.is_ascii_graphic() => c,
+                    _ => '?',
+                })
+                .collect();
             parts.push(format!("error_description=\"{desc}\""));
         }
         if let AuthError::InsufficientScope(scopes) = err {

@@ -276,3 +276,19 @@ fn a_cached_token_is_not_a_different_token() {
     forged.push(if last == 'A' { 'B' } else { 'A' });
     assert!(rt.block_on(auth.validate(&forged)).is_err());
 }
+
+#[test]
+fn a_challenge_is_a_valid_header_whatever_the_token_held() {
+    let (_d, auth, _) = setup("");
+    for err in [
+        AuthError::UnknownIssuer("https://idp.example/é\"\\\n".into()),
+        claims::check_crit(&json!({"crit": ["b64"]})).unwrap_err(),
+    ] {
+        let ch = auth.challenge(&err);
+        assert!(
+            http::HeaderValue::from_str(&ch).is_ok_and(|v| v.to_str().is_ok()),
+            "{ch:?}"
+        );
+        assert!(ch.contains("error=\"invalid_token\""), "{ch}");
+    }
+}

@@ -29,8 +29,8 @@ const FLAGS_WITH_VALUE: &[&str] = &["--package", "-p", "--from", "--with", "--py
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ExecError {
-    #[error("cannot find `{program}` on PATH")]
-    NotFound { program: String },
+    #[error("cannot find {0}")]
+    NotFound(#[from] crate::upstream::stdio::ProgramError),
     #[error("cannot read `{path}` to pin it: {message}")]
     Read { path: String, message: String },
 }
@@ -156,7 +156,7 @@ impl HashCache {
 
 /// The pins of what `argv` runs: the resolved program (with the package and version for a
 /// runner) and every argument that names an existing file (a script given to an interpreter).
-/// `env` is the child's environment (its `PATH`, if set, is searched, as the spawn does).
+/// `env` is the child's environment: a bare program name is looked up on its `PATH` only.
 pub fn pins(
     argv: &[String],
     env: &[(String, String)],
@@ -204,36 +204,19 @@ pub fn pins(
     Ok(out)
 }
 
-/// The file `program` names, as the spawn would find it, with symlinks resolved.
+/// The file `program` names, with symlinks resolved.
+// INVARIANT: `upstream::stdio` spawns the file `resolve_program` finds; calling the same
+// function here is what makes the pinned program the one that runs.
 fn resolve(
     program: &str,
     env: &[(String, String)],
     cwd: Option<&Path>,
 ) -> Result<PathBuf, ExecError> {
-    let not_found = || ExecError::NotFound {
-        program: program.to_owned(),
-    };
-    let candidate = if program.contains('/') {
-        let p = PathBuf::from(program);
-        match cwd {
-            Some(d) if p.is_relative() => Some(d.join(p)),
-            _ => Some(p),
-        }
-    } else {
-        let path = env
-            .iter()
-            .find(|(k, _)| k == "PATH")
-            .map(|(_, v)| v.clone())
-            .or_else(|| std::env::var("PATH").ok())
-            .unwrap_or_default();
-        std::env::split_paths(&path)
-            .map(|d| d.join(program))
-            .find(|p| p.is_file())
-    };
-    candidate
-        .filter(|p| p.is_file())
-        .and_then(|p| p.canonicalize().ok())
-        .ok_or_else(not_found)
+    let found = crate::upstream::stdio::resolve_program(program, env, cwd)?;
+    found.canonicalize().map_err(|e| ExecError::Read {
+        path: found.display().to_string(),
+        message: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -286,12 +269,18 @@ mod tests {
         }
     }
 
+    fn executable(path: &Path, text: &[u8]) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(path, text).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
     #[test]
     fn pins_the_program_and_script_arguments() {
         let dir = tempfile::tempdir().unwrap();
         let prog = dir.path().join("prog");
         let script = dir.path().join("server.js");
-        std::fs::write(&prog, b"program v1").unwrap();
+        executable(&prog, b"program v1");
         std::fs::write(&script, b"script v1").unwrap();
         let cache = HashCache::default();
         let a = vec![
@@ -313,18 +302,29 @@ mod tests {
     }
 
     #[test]
-    fn searches_the_child_path_and_reports_missing_programs() {
+    fn searches_the_child_path_only_and_reports_missing_programs() {
+        use crate::upstream::stdio::ProgramError;
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("tool"), b"#!/bin/sh\n").unwrap();
-        let env = vec![("PATH".to_owned(), dir.path().display().to_string())];
+        executable(&dir.path().join("tool"), b"#!/bin/sh\n");
+        let path = dir.path().display().to_string();
+        let env = vec![("PATH".to_owned(), path.clone())];
         let cache = HashCache::default();
         let p = pins(&argv("tool"), &env, None, &cache).unwrap();
         assert!(p[0].path.ends_with("/tool"));
         assert_eq!(
             pins(&argv("no-such-program-xyz"), &env, None, &cache),
-            Err(ExecError::NotFound {
-                program: "no-such-program-xyz".into()
-            })
+            Err(ExecError::NotFound(ProgramError::NotOnPath {
+                program: "no-such-program-xyz".into(),
+                path,
+            }))
+        );
+        // Without a PATH of its own, a bare name is not looked up anywhere (`sh` is on the
+        // gateway's PATH).
+        assert_eq!(
+            pins(&argv("sh"), &[], None, &cache),
+            Err(ExecError::NotFound(ProgramError::NoPath {
+                program: "sh".into()
+            }))
         );
     }
 }

@@ -18,6 +18,7 @@
 //!     "everything": {
 //!       "server_info": { "name": "mcp-servers/everything", "version": "2.0.0" },
 //!       "catalog_sha256": "…",
+//!       "instructions": { "instructions": { "sha256": "…", "definition": { "instructions": "…" } } },
 //!       "prompts": { "simple-prompt": { "sha256": "…", "definition": { … } } },
 //!       "resource_templates": { "demo://resource/dynamic/text/{resourceId}": { … } },
 //!       "tools": { "echo": { "sha256": "…", "definition": { "description": "…", … } } }
@@ -26,8 +27,8 @@
 //! }
 //! ```
 //!
-//! Backends are ordered by name; items by kind (`prompts`, `resource_templates`, `tools`), then
-//! by name. A `definition` is the pinned subset ([`super::pinned`]), so its hash is reproducible
+//! Backends are ordered by name; items by kind (`instructions`, `prompts`, `resource_templates`,
+//! `tools`), then by name. A `definition` is the pinned view ([`super::pinned`]), so its hash is reproducible
 //! from the file alone; [`load`] checks every `sha256` and `catalog_sha256`, so a hand edit that
 //! does not go through approval is refused. A backend may also carry `executables`: pins of the
 //! stdio program it runs (`path`, `sha256`, optional `package` and `version`; see
@@ -83,6 +84,11 @@ pub struct BackendPins {
     /// but `off`, and never pinned on first use. Not part of `catalog_sha256`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<Rejected>,
+    /// The approved server instructions: at most one item, named [`super::INSTRUCTIONS`]
+    /// (left out of the file when none are approved, so lockfiles of backends without
+    /// instructions read as before).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub instructions: BTreeMap<String, Pin>,
     #[serde(default)]
     pub prompts: BTreeMap<String, Pin>,
     #[serde(default)]
@@ -96,7 +102,7 @@ pub struct BackendPins {
 #[serde(deny_unknown_fields)]
 pub struct Pin {
     pub sha256: String,
-    /// The pinned subset of the approved definition, keys sorted.
+    /// The pinned view of the approved definition, keys sorted.
     pub definition: Value,
 }
 
@@ -119,6 +125,23 @@ pub struct ExecutablePin {
     pub package: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+}
+
+impl ExecutablePin {
+    /// One line for an operator: path, short hash and package (`/usr/bin/node sha256:0123456789ab
+    /// (package x@1.2.3)`).
+    pub fn label(&self) -> String {
+        let package = match (&self.package, &self.version) {
+            (Some(n), Some(v)) => format!(" (package {n}@{v})"),
+            (Some(n), None) => format!(" (package {n}, version not pinned)"),
+            _ => String::new(),
+        };
+        format!(
+            "{} sha256:{}{package}",
+            self.path,
+            self.sha256.get(..12).unwrap_or(&self.sha256)
+        )
+    }
 }
 
 impl BackendPins {
@@ -159,6 +182,7 @@ impl BackendPins {
 
     pub fn items(&self, kind: Kind) -> &BTreeMap<String, Pin> {
         match kind {
+            Kind::Instructions => &self.instructions,
             Kind::Prompt => &self.prompts,
             Kind::ResourceTemplate => &self.resource_templates,
             Kind::Tool => &self.tools,
@@ -167,6 +191,7 @@ impl BackendPins {
 
     pub fn items_mut(&mut self, kind: Kind) -> &mut BTreeMap<String, Pin> {
         match kind {
+            Kind::Instructions => &mut self.instructions,
             Kind::Prompt => &mut self.prompts,
             Kind::ResourceTemplate => &mut self.resource_templates,
             Kind::Tool => &mut self.tools,
@@ -281,6 +306,120 @@ pub fn load(path: &Path) -> Result<Lockfile, IntegrityError> {
     Lockfile::from_text(&text, &shown)
 }
 
+/// Reads and verifies a lockfile; `None` when there is none yet.
+pub fn load_optional(path: &Path) -> Result<Option<Lockfile>, IntegrityError> {
+    match load(path) {
+        Ok(l) => Ok(Some(l)),
+        Err(IntegrityError::Read { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// One decision about a lockfile (an approval, a rejection), applied to the file as it is when
+/// written ([`update`]), so a first-use pin the gateway wrote meanwhile is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    SetPin {
+        backend: String,
+        kind: Kind,
+        name: String,
+        pin: Pin,
+    },
+    RemovePin {
+        backend: String,
+        kind: Kind,
+        name: String,
+    },
+    Reject {
+        backend: String,
+        rejected: Rejected,
+    },
+    Unreject {
+        backend: String,
+        rejected: Rejected,
+    },
+    SetExecutables {
+        backend: String,
+        pins: Vec<ExecutablePin>,
+    },
+    SetServerInfo {
+        backend: String,
+        info: Value,
+        /// Only when the lockfile has none yet (an item approval records it; approving a whole
+        /// backend replaces it).
+        only_if_missing: bool,
+    },
+}
+
+impl Op {
+    pub fn backend(&self) -> &str {
+        match self {
+            Op::SetPin { backend, .. }
+            | Op::RemovePin { backend, .. }
+            | Op::Reject { backend, .. }
+            | Op::Unreject { backend, .. }
+            | Op::SetExecutables { backend, .. }
+            | Op::SetServerInfo { backend, .. } => backend,
+        }
+    }
+}
+
+impl Lockfile {
+    /// Applies `ops`; every backend they touch gets its catalog hash recomputed, the others are
+    /// left byte for byte as they were.
+    pub fn apply(&mut self, ops: &[Op]) {
+        let mut touched = std::collections::BTreeSet::new();
+        for op in ops {
+            touched.insert(op.backend().to_owned());
+            let pins = self.backends.entry(op.backend().to_owned()).or_default();
+            match op {
+                Op::SetPin {
+                    kind, name, pin, ..
+                } => {
+                    pins.items_mut(*kind).insert(name.clone(), pin.clone());
+                }
+                Op::RemovePin { kind, name, .. } => {
+                    pins.items_mut(*kind).remove(name);
+                }
+                Op::Reject { rejected, .. } => {
+                    if !pins.rejected.contains(rejected) {
+                        pins.rejected.push(rejected.clone());
+                    }
+                }
+                Op::Unreject { rejected, .. } => pins.rejected.retain(|r| r != rejected),
+                Op::SetExecutables { pins: exec, .. } => pins.executables = exec.clone(),
+                Op::SetServerInfo {
+                    info,
+                    only_if_missing,
+                    ..
+                } => {
+                    if !only_if_missing || pins.server_info.is_null() {
+                        pins.server_info = sorted_keys(info.clone());
+                    }
+                }
+            }
+        }
+        for name in touched {
+            if let Some(p) = self.backends.get_mut(&name) {
+                p.rejected.sort();
+                p.catalog_sha256 = p.compute_catalog_hash();
+            }
+        }
+    }
+}
+
+/// Applies `ops` to the lockfile at `path` as it is now (an empty one if there is none) and
+/// saves it atomically.
+pub fn update(path: &Path, ops: &[Op]) -> Result<(), IntegrityError> {
+    let mut lock = load_optional(path)?.unwrap_or_default();
+    lock.apply(ops);
+    save(&lock, path)
+}
+
 /// Writes a lockfile atomically: a temporary file in the same directory, synced, then renamed
 /// over `path`, so a reader sees the old file or the new one and never a torn one.
 pub fn save(lock: &Lockfile, path: &Path) -> Result<(), IntegrityError> {
@@ -359,7 +498,7 @@ pub enum Change {
         name: String,
         approved_sha256: String,
         current_sha256: String,
-        /// Top-level fields of the pinned subset that were added, removed or changed, sorted.
+        /// Top-level fields of the pinned view that were added, removed or changed, sorted.
         fields: Vec<String>,
     },
 }

@@ -9,46 +9,53 @@
 //! # What is pinned
 //!
 //! A pin is the lowercase hex SHA-256 of the RFC 8785 (JCS) form of a definition's *pinned
-//! subset* ([`pinned`]), so key order and whitespace never matter and every semantic change does:
+//! view* ([`pinned`]), so key order and whitespace never matter and every semantic change does.
+//! The pinned view is **everything the backend sent** for the item — `_meta`, `execution` and
+//! keys no protocol revision names included — less a short list of volatile keys
+//! ([`VOLATILE`]: `annotations.lastModified`, a timestamp that would make every pin of a live
+//! resource template drift). Clients are given exactly the pinned view ([`client_view`] strips
+//! the same volatile keys), so what a client's model can read is what an operator approved:
+//! there is no field where text can be added after approval without a drift alert. (Until issue
+//! 15 a tool's pin held seven fields only, and clients received `_meta`, `execution` and unknown
+//! keys verbatim; a lockfile written then still loads, and a tool that carries such a key shows
+//! as `changed` with the key named, to be approved once with `portcullis pins approve`.)
 //!
-//! * a **tool**: `name`, `title`, `description`, `inputSchema`, `outputSchema`, `annotations`,
-//!   `icons` (absent fields are omitted, never `null`). Everything else — `_meta`, `execution` and
-//!   fields later protocol versions add — is not pinned: it is protocol plumbing, not text the
-//!   model reads as the tool's contract. The poisoning scan still reads the whole definition.
-//! * a **prompt** and a **resource template**: the whole definition less `_meta` (reserved for
-//!   protocol metadata, which servers may vary per response) and less `annotations.lastModified`
-//!   (a timestamp, which would make every pin of a live resource template drift).
+//! The kinds ([`Kind`]): a **tool**, a **prompt** and a **resource template**, each named by
+//! `name` (tools, prompts) or `uriTemplate` (resource templates: the catalog routes them by URI,
+//! so that is their identity); and a backend's **server instructions** (the `instructions` of
+//! its `initialize` result or `server/discover`), one item per backend named `instructions`,
+//! whose definition is `{"instructions": "…"}`. Static resources (`resources/list`) are data
+//! that servers change at will, so they are not pinned; each is scanned, and one with a finding
+//! at the quarantine severity is not listed ([`Monitor::screen_resources`]).
 //!
-//! An item is named by `name` (tools, prompts) or `uriTemplate` (resource templates: the
-//! catalog routes them by URI, so that is their identity). The **catalog hash** of a backend is
-//! the SHA-256 of the JCS form of the sorted list of `[kind, name, pin]` triples, so a renamed,
-//! removed or added item changes it even when every remaining pin matches.
+//! The **catalog hash** of a backend is the SHA-256 of the JCS form of the sorted list of
+//! `[kind, name, pin]` triples, so a renamed, removed or added item changes it even when every
+//! remaining pin matches.
 
-pub mod cli;
 pub mod config;
 pub mod exec;
 pub mod findings;
 pub mod lockfile;
 mod monitor;
+pub mod review;
+mod seen;
 
-pub use monitor::{Monitor, Quarantine, Reviewed, SeenCatalog, Verdict, load_seen, seen_path};
+pub use monitor::{Claim, Events, ExecutableRefused, Listing, Monitor, Reviewed};
+pub use review::{Quarantine, Verdict};
+pub use seen::{SeenCatalog, load_seen, seen_path};
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// The fields of a tool that are pinned, in the order the MCP schema lists them.
-pub const TOOL_PINNED_FIELDS: [&str; 7] = [
-    "name",
-    "title",
-    "description",
-    "inputSchema",
-    "outputSchema",
-    "annotations",
-    "icons",
-];
+/// Keys of a definition that are neither pinned nor given to clients, as JSON pointers: values
+/// a server may change on every list (a timestamp) without changing what the item is.
+pub const VOLATILE: [&str; 1] = ["/annotations/lastModified"];
+
+/// The name of a backend's one server-instructions item.
+pub const INSTRUCTIONS: &str = "instructions";
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntegrityError {
@@ -123,26 +130,36 @@ pub enum IntegrityError {
 pub enum Kind {
     // INVARIANT: declared in the order of `as_str`, so the derived `Ord` equals the order of
     // the kind strings that `catalog_hash` sorts by.
+    /// A backend's server `instructions` (one item per backend, named [`INSTRUCTIONS`]).
+    Instructions,
     Prompt,
     ResourceTemplate,
     Tool,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Prompt, Kind::ResourceTemplate, Kind::Tool];
+    pub const ALL: [Kind; 4] = [
+        Kind::Instructions,
+        Kind::Prompt,
+        Kind::ResourceTemplate,
+        Kind::Tool,
+    ];
 
     /// The kind as written in the lockfile and in catalog-hash triples.
     pub fn as_str(self) -> &'static str {
         match self {
+            Kind::Instructions => "instructions",
             Kind::Prompt => "prompt",
             Kind::ResourceTemplate => "resource_template",
             Kind::Tool => "tool",
         }
     }
 
-    /// The key that names an item of this kind.
+    /// The key that names an item of this kind (server instructions: the key that holds the
+    /// text; the item's name is always [`INSTRUCTIONS`]).
     pub fn name_key(self) -> &'static str {
         match self {
+            Kind::Instructions => "instructions",
             Kind::Prompt | Kind::Tool => "name",
             Kind::ResourceTemplate => "uriTemplate",
         }
@@ -152,6 +169,7 @@ impl Kind {
 impl std::fmt::Display for Kind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
+            Kind::Instructions => "server instructions",
             Kind::Prompt => "prompt",
             Kind::ResourceTemplate => "resource template",
             Kind::Tool => "tool",
@@ -161,7 +179,20 @@ impl std::fmt::Display for Kind {
 
 /// The name of an item (`name`, or `uriTemplate` for a resource template), if it has one.
 pub fn item_name(kind: Kind, def: &Value) -> Option<&str> {
-    def.get(kind.name_key()).and_then(Value::as_str)
+    let found = def.get(kind.name_key()).and_then(Value::as_str);
+    match kind {
+        Kind::Instructions => found.map(|_| INSTRUCTIONS),
+        _ => found,
+    }
+}
+
+/// A backend's server instructions as a list of [`Kind::Instructions`] items, from its
+/// `initialize` result (or `server/discover` in that shape): empty when it gives none.
+pub fn instructions_list(init: &Value) -> Vec<Value> {
+    match init.get("instructions") {
+        Some(Value::String(text)) => vec![serde_json::json!({ "instructions": text })],
+        _ => Vec::new(),
+    }
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -175,40 +206,31 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-/// The pinned subset of a definition (see the module documentation). Object keys are sorted, so
-/// the result also prints stably.
+/// The pinned view of a definition (see the module documentation): all of it but the
+/// [`VOLATILE`] keys. Object keys are sorted, so the result also prints stably.
 pub fn pinned(kind: Kind, def: &Value) -> Result<Value, IntegrityError> {
-    let Value::Object(obj) = def else {
+    if !def.is_object() {
         return Err(IntegrityError::NotAnObject {
             kind,
             found: type_name(def),
         });
-    };
-    let mut out = Map::new();
-    match kind {
-        Kind::Tool => {
-            for field in TOOL_PINNED_FIELDS {
-                if let Some(v) = obj.get(field) {
-                    out.insert(field.to_owned(), v.clone());
-                }
-            }
-        }
-        Kind::Prompt | Kind::ResourceTemplate => {
-            for (k, v) in obj {
-                if k == "_meta" {
-                    continue;
-                }
-                let mut v = v.clone();
-                if k == "annotations"
-                    && let Value::Object(a) = &mut v
-                {
-                    a.remove("lastModified");
-                }
-                out.insert(k.clone(), v);
-            }
+    }
+    Ok(sorted_keys(client_view(def)))
+}
+
+/// What clients are given of a definition: all of it but the [`VOLATILE`] keys, in the order
+/// the backend sent. Equal to the pinned view ([`pinned`]) up to key order.
+pub fn client_view(def: &Value) -> Value {
+    let mut out = def.clone();
+    for pointer in VOLATILE {
+        let Some((parent, key)) = pointer.rsplit_once('/') else {
+            continue;
+        };
+        if let Some(Value::Object(o)) = out.pointer_mut(parent) {
+            o.remove(key);
         }
     }
-    Ok(sorted_keys(Value::Object(out)))
+    out
 }
 
 /// `value` with every object's keys in byte order, so that a pretty-printed definition is the
@@ -243,7 +265,7 @@ pub fn hash_definition(kind: Kind, def: &Value) -> Result<String, IntegrityError
     hash_pinned(kind, &subset)
 }
 
-/// The pin of a value that already is a pinned subset (as kept in the lockfile).
+/// The pin of a value that already is a pinned view (as kept in the lockfile).
 pub(crate) fn hash_pinned(kind: Kind, subset: &Value) -> Result<String, IntegrityError> {
     serde_json_canonicalizer::to_vec(subset)
         .map(|b| sha256_hex(&b))
@@ -279,6 +301,8 @@ pub fn catalog_hash(items: &[(Kind, String, String)]) -> String {
     sha256_hex(list.to_string().as_bytes())
 }
 
+#[cfg(test)]
+mod scan_tests;
 #[cfg(test)]
 mod tests;
 

@@ -44,6 +44,14 @@
 //! Keyed limiters keep a state per key they have seen until [`Limits::prune`] drops the keys
 //! whose state is indistinguishable from a fresh one. [`Limits::spawn_pruner`] runs it
 //! periodically; between two runs memory grows with the number of distinct keys seen.
+//!
+//! With `[cluster]`, [`Limits::admit_call`] decides in Redis instead (`cluster::limits`: the
+//! same GCRA, every limit of the call in one atomic script), so a quota holds across all
+//! replicas together. The limiters here stay as a fast path in front of it: a call they refuse
+//! is refused without asking Redis, and they record only calls Redis allowed, so their arrivals
+//! are a subset of the cluster's and they never refuse a call the cluster would allow. While
+//! Redis is unavailable `cluster.on_redis_unavailable` decides: refuse (`fail_closed`, limit
+//! [`names::CLUSTER_UNAVAILABLE`]) or decide here alone (`local`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::{self, Write as _};
@@ -72,6 +80,8 @@ pub mod names {
     pub const PER_PRINCIPAL: &str = "per_principal";
     pub const PER_PRINCIPAL_TOOL: &str = "per_principal_tool";
     pub const MAX_SESSIONS_PER_PRINCIPAL: &str = "max_sessions_per_principal";
+    /// Not a quota: the shared limits could not be checked (Redis unavailable, `fail_closed`).
+    pub const CLUSTER_UNAVAILABLE: &str = "cluster_unavailable";
     /// Every name above, for consumers that keep one series per limit.
     pub const ALL: &[&str] = &[
         GLOBAL,
@@ -79,6 +89,7 @@ pub mod names {
         PER_PRINCIPAL,
         PER_PRINCIPAL_TOOL,
         MAX_SESSIONS_PER_PRINCIPAL,
+        CLUSTER_UNAVAILABLE,
     ];
 }
 
@@ -373,7 +384,14 @@ impl LimitExceeded {
 
 impl fmt::Display for LimitExceeded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.limit == names::MAX_SESSIONS_PER_PRINCIPAL {
+        if self.limit == names::CLUSTER_UNAVAILABLE {
+            write!(
+                f,
+                "the cluster's shared limits cannot be checked (Redis unavailable), so calls are \
+                 refused; retry after {} s",
+                self.retry_after_secs()
+            )
+        } else if self.limit == names::MAX_SESSIONS_PER_PRINCIPAL {
             write!(
                 f,
                 "session limit `{}` reached for `{}`; end a session (HTTP DELETE) or retry after {} s, when an idle one expires",
@@ -478,6 +496,8 @@ struct Dim<C: Clock> {
     limiter: Limiter<C>,
     /// `limits.… = rate`, for [`LimitExceeded::rule`].
     rule: String,
+    /// The same quota, for the cluster's script.
+    rate: Rate,
 }
 
 impl<C: Clock + Clone> Dim<C> {
@@ -488,6 +508,7 @@ impl<C: Clock + Clone> Dim<C> {
         Ok(Dim {
             limiter: RateLimiter::new(quota, Store::default(), clock.clone()),
             rule: format!("{key} = {rate}"),
+            rate: *rate,
         })
     }
 }
@@ -511,6 +532,19 @@ pub struct Limits<C: Clock = DefaultClock> {
     tool: HashMap<String, HashMap<String, Dim<C>>>,
     max_sessions: Option<usize>,
     session_retry: Duration,
+    /// Shared limits (`[cluster]`); `None`: this process decides alone.
+    cluster: Option<Arc<crate::cluster::Cluster>>,
+}
+
+/// How [`Limits::admit_call`] decided an allowed call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decided {
+    /// By this process: there is no cluster, or nothing limits the call.
+    Here,
+    /// By the cluster's shared limits.
+    Cluster,
+    /// By this replica alone because Redis is unavailable (`on_redis_unavailable = "local"`).
+    Degraded { reason: String },
 }
 
 /// One limiter a call must pass, with the key it is counted under.
@@ -525,6 +559,16 @@ fn step<'a, C: Clock>(dim: &'a Dim<C>, limit: &'static str, key: String) -> Step
         dim,
         limit,
         probe: Probe { key, commit: false },
+    }
+}
+
+/// The refusal while the shared limits cannot be checked (`fail_closed`).
+fn unavailable(reason: String) -> LimitExceeded {
+    LimitExceeded {
+        limit: names::CLUSTER_UNAVAILABLE.to_owned(),
+        key: "*".to_owned(),
+        retry_after: Duration::from_secs(1),
+        rule: format!("cluster.on_redis_unavailable = fail_closed: {reason}"),
     }
 }
 
@@ -591,8 +635,158 @@ impl<C: Clock + Clone> Limits<C> {
             tool,
             max_sessions: c.max_sessions_per_principal,
             session_retry: Duration::from_secs(cfg.session.idle_timeout_secs),
+            cluster: None,
             clock,
         })
+    }
+
+    /// Decide calls with the cluster's shared limits (see the module docs).
+    pub fn clustered(mut self, cluster: Option<Arc<crate::cluster::Cluster>>) -> Self {
+        self.cluster = cluster;
+        self
+    }
+
+    /// `limits.max_sessions_per_principal`.
+    pub fn max_sessions(&self) -> Option<usize> {
+        self.max_sessions
+    }
+
+    /// The limiters a call must pass, most specific first (the order records are made in, see
+    /// the module docs).
+    fn plan(
+        &self,
+        principal_key: &str,
+        backend: &str,
+        tool_original: &str,
+    ) -> [Option<Step<'_, C>>; 4] {
+        let overrides = self.backend.get(backend);
+        let tool_override = self.tool.get(backend).and_then(|m| m.get(tool_original));
+        let ppt = if let Some(d) = tool_override {
+            Some((d, key_of(&[principal_key])))
+        } else if let Some(d) = overrides.and_then(|o| o.per_principal_tool.as_ref()) {
+            Some((d, key_of(&[principal_key, tool_original])))
+        } else {
+            self.per_principal_tool
+                .as_ref()
+                .map(|d| (d, key_of(&[principal_key, backend, tool_original])))
+        };
+        let pb = overrides
+            .and_then(|o| o.per_backend.as_ref())
+            .or(self.per_backend.as_ref());
+        [
+            ppt.map(|(d, k)| step(d, names::PER_PRINCIPAL_TOOL, k)),
+            self.per_principal
+                .as_ref()
+                .map(|d| step(d, names::PER_PRINCIPAL, principal_key.to_owned())),
+            pb.map(|d| step(d, names::PER_BACKEND, backend.to_owned())),
+            self.global
+                .as_ref()
+                .map(|d| step(d, names::GLOBAL, String::new())),
+        ]
+    }
+
+    fn refusal(
+        &self,
+        s: &Step<'_, C>,
+        wait: Duration,
+        principal_key: &str,
+        backend: &str,
+        tool_exposed: &str,
+    ) -> LimitExceeded {
+        LimitExceeded {
+            limit: s.limit.to_owned(),
+            key: match s.limit {
+                names::PER_PRINCIPAL_TOOL => format!("{principal_key} {tool_exposed}"),
+                names::PER_PRINCIPAL => principal_key.to_owned(),
+                names::PER_BACKEND => backend.to_owned(),
+                _ => "*".to_owned(),
+            },
+            retry_after: wait,
+            rule: s.dim.rule.clone(),
+        }
+    }
+
+    /// The longest wait among `steps` that refuse now, without recording anything.
+    fn peek<'s, 'a>(
+        &self,
+        steps: &'s [Option<Step<'a, C>>],
+    ) -> Option<(&'s Step<'a, C>, Duration)> {
+        let mut worst: Option<(&Step<'_, C>, Duration)> = None;
+        for s in steps.iter().flatten() {
+            if let Err(not_until) = s.dim.limiter.check_key(&s.probe) {
+                let wait = not_until.wait_time_from(self.clock.now());
+                if worst.is_none_or(|(_, w)| wait > w) {
+                    worst = Some((s, wait));
+                }
+            }
+        }
+        worst
+    }
+
+    /// [`Limits::check_call`], with the cluster's shared limits when there is a cluster: one
+    /// Redis round trip, unless this replica's own limiters already refuse the call. See the
+    /// module docs for what happens while Redis is unavailable.
+    pub async fn admit_call(
+        &self,
+        principal_key: &str,
+        backend: &str,
+        tool_exposed: &str,
+        tool_original: &str,
+    ) -> Result<Decided, LimitExceeded> {
+        let Some(cluster) = &self.cluster else {
+            return self
+                .check_call(principal_key, backend, tool_exposed, tool_original)
+                .map(|()| Decided::Here);
+        };
+        let mut steps = self.plan(principal_key, backend, tool_original);
+        if steps.iter().all(Option::is_none) {
+            return Ok(Decided::Here);
+        }
+        // The fast path: what this replica alone already refuses, the cluster refuses too.
+        if let Some((s, wait)) = self.peek(&steps) {
+            return Err(self.refusal(s, wait, principal_key, backend, tool_exposed));
+        }
+        let cells: Vec<crate::cluster::limits::Cell> = steps
+            .iter()
+            .flatten()
+            .map(|s| {
+                let emission = s.dim.rate.period / s.dim.rate.count.get();
+                crate::cluster::limits::Cell {
+                    limit: s.limit,
+                    key: key_of(&[&s.dim.rule, &s.probe.key]),
+                    emission,
+                    tolerance: emission.saturating_mul(s.dim.rate.burst.get() - 1),
+                }
+            })
+            .collect();
+        match cluster.gcra(&cells).await {
+            Ok(crate::cluster::limits::Decision::Allowed) => {
+                for s in steps.iter_mut().flatten() {
+                    s.probe.commit = true;
+                    // Allowed by the cluster, which decides; a local race lost here only
+                    // means this replica's fast path is a call behind.
+                    let _ = s.dim.limiter.check_key(&s.probe);
+                }
+                Ok(Decided::Cluster)
+            }
+            Ok(crate::cluster::limits::Decision::Refused { index, retry_after }) => {
+                let s = steps.iter().flatten().nth(index);
+                Err(match s {
+                    Some(s) => self.refusal(s, retry_after, principal_key, backend, tool_exposed),
+                    None => unavailable(format!("the rate script named cell {index}")),
+                })
+            }
+            Err(e) => match cluster.mode() {
+                crate::config::cluster::OnRedisUnavailable::FailClosed => {
+                    Err(unavailable(e.to_string()))
+                }
+                crate::config::cluster::OnRedisUnavailable::Local => self
+                    .check_call(principal_key, backend, tool_exposed, tool_original)
+                    .map(|()| Decided::Degraded {
+                        reason: e.to_string(),
+                    }),
+            },
+        }
     }
 
     /// Whether `principal_key` may call `tool_original` (exposed to clients as `tool_exposed`)
@@ -606,52 +800,11 @@ impl<C: Clock + Clone> Limits<C> {
         tool_exposed: &str,
         tool_original: &str,
     ) -> Result<(), LimitExceeded> {
-        let overrides = self.backend.get(backend);
-        let tool_override = self.tool.get(backend).and_then(|m| m.get(tool_original));
-        // Most specific first: the order records are made in (see the module docs).
-        let ppt = if let Some(d) = tool_override {
-            Some((d, key_of(&[principal_key])))
-        } else if let Some(d) = overrides.and_then(|o| o.per_principal_tool.as_ref()) {
-            Some((d, key_of(&[principal_key, tool_original])))
-        } else {
-            self.per_principal_tool
-                .as_ref()
-                .map(|d| (d, key_of(&[principal_key, backend, tool_original])))
+        let mut steps = self.plan(principal_key, backend, tool_original);
+        let refusal = |s: &Step<'_, C>, wait: Duration| {
+            self.refusal(s, wait, principal_key, backend, tool_exposed)
         };
-        let pb = overrides
-            .and_then(|o| o.per_backend.as_ref())
-            .or(self.per_backend.as_ref());
-        let mut steps: [Option<Step<'_, C>>; 4] = [
-            ppt.map(|(d, k)| step(d, names::PER_PRINCIPAL_TOOL, k)),
-            self.per_principal
-                .as_ref()
-                .map(|d| step(d, names::PER_PRINCIPAL, principal_key.to_owned())),
-            pb.map(|d| step(d, names::PER_BACKEND, backend.to_owned())),
-            self.global
-                .as_ref()
-                .map(|d| step(d, names::GLOBAL, String::new())),
-        ];
-        let refusal = |s: &Step<'_, C>, wait: Duration| LimitExceeded {
-            limit: s.limit.to_owned(),
-            key: match s.limit {
-                names::PER_PRINCIPAL_TOOL => format!("{principal_key} {tool_exposed}"),
-                names::PER_PRINCIPAL => principal_key.to_owned(),
-                names::PER_BACKEND => backend.to_owned(),
-                _ => "*".to_owned(),
-            },
-            retry_after: wait,
-            rule: s.dim.rule.clone(),
-        };
-        let mut worst: Option<(&Step<'_, C>, Duration)> = None;
-        for s in steps.iter().flatten() {
-            if let Err(not_until) = s.dim.limiter.check_key(&s.probe) {
-                let wait = not_until.wait_time_from(self.clock.now());
-                if worst.is_none_or(|(_, w)| wait > w) {
-                    worst = Some((s, wait));
-                }
-            }
-        }
-        if let Some((s, wait)) = worst {
+        if let Some((s, wait)) = self.peek(&steps) {
             return Err(refusal(s, wait));
         }
         for s in steps.iter_mut().flatten() {

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::semantic::{StaticVectors, dot};
 use super::synonyms::{SYNONYM_WEIGHT, Synonyms};
 use super::text::{Analyzer, words};
 
@@ -22,6 +23,22 @@ const K1: f32 = 1.2;
 
 /// How strongly a document is scaled by the share of typed words it covers.
 const COORDINATION: f32 = 1.0;
+
+/// Weight of a neighbour word (cosine `sim` to the typed word) in a [`Mode::Semantic`] query.
+/// Linear from 0 at [`NEIGHBOUR_FLOOR`] to [`SYNONYM_WEIGHT`] at 1: a near word counts like a
+/// listed synonym, a loose one hardly at all.
+fn neighbour_weight(sim: f32) -> f32 {
+    if sim <= NEIGHBOUR_FLOOR {
+        return 0.0;
+    }
+    SYNONYM_WEIGHT * (sim - NEIGHBOUR_FLOOR) / (1.0 - NEIGHBOUR_FLOOR)
+}
+
+/// Least cosine similarity at which a neighbour word joins a query.
+const NEIGHBOUR_FLOOR: f32 = 0.5;
+
+/// Share of a [`Mode::Semantic`] score that comes from the static vectors' cosine.
+const SEMANTIC_WEIGHT: f32 = 0.3;
 
 /// The fields of a tool that are searched, with their weight and length normalisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +88,8 @@ impl Field {
 pub struct Lexicon {
     pub analyzer: Analyzer,
     pub synonyms: Synonyms,
+    /// Word-piece vectors for [`Mode::Semantic`]; `None` leaves that mode to keywords alone.
+    pub vectors: Option<&'static StaticVectors>,
 }
 
 /// One tool to index: its exposed name, the backend it comes from (if any) and its definition
@@ -95,6 +114,9 @@ pub enum Mode {
     Keywords,
     /// The words of the query and their synonyms.
     Expanded,
+    /// [`Mode::Expanded`] blended with the cosine similarity of static word vectors, over every
+    /// admitted tool: a query that shares no word with any tool still ranks them all.
+    Semantic,
 }
 
 pub struct Index {
@@ -104,6 +126,10 @@ pub struct Index {
     terms: HashMap<String, u32>,
     /// Per term: (document, finished score contribution), documents ascending.
     postings: Vec<Vec<(u32, f32)>>,
+    /// Unit vectors of the documents' text, `dims` floats each (zeros when none is known);
+    /// empty without static vectors.
+    vectors: Vec<f32>,
+    dims: usize,
 }
 
 impl Index {
@@ -114,6 +140,7 @@ impl Index {
         let mut lens: Vec<[u32; 6]> = Vec::new();
         let mut names = Vec::new();
         let mut by_name = HashMap::new();
+        let mut vectors = Vec::new();
         for d in docs {
             let Ok(doc) = u32::try_from(names.len()) else {
                 break;
@@ -134,6 +161,12 @@ impl Index {
             }
             per_doc.push(fields);
             lens.push(len);
+            if let Some(sv) = lexicon.vectors {
+                let v = sv
+                    .embed(&semantic_text(d.name, d.definition))
+                    .unwrap_or_else(|| vec![0.0; sv.dims()]);
+                vectors.extend(v);
+            }
             by_name.insert(d.name.to_owned(), doc);
             names.push(d.name.to_owned());
         }
@@ -181,12 +214,15 @@ impl Index {
                     .collect()
             })
             .collect();
+        let dims = lexicon.vectors.map_or(0, StaticVectors::dims);
         Index {
             lexicon,
             names,
             by_name,
             terms,
             postings,
+            vectors,
+            dims,
         }
     }
 
@@ -212,30 +248,50 @@ impl Index {
     /// term carries the bit of every typed word ("concept") it stands for.
     pub fn query(&self, query: &str, mode: Mode) -> Query {
         let lex = &self.lexicon;
-        let mut typed: Vec<String> = Vec::new();
-        for t in lex.analyzer.terms(query) {
-            if !typed.contains(&t) {
-                typed.push(t);
+        // (term, the word typed)
+        let mut typed: Vec<(String, String)> = Vec::new();
+        for w in words(query) {
+            if let Some(t) = lex.analyzer.term(&w) {
+                if !typed.iter().any(|(x, _)| *x == t) {
+                    typed.push((t, w));
+                }
             }
         }
+        let neighbours = match (mode, lex.vectors) {
+            (Mode::Semantic, Some(v)) => Some(v),
+            _ => None,
+        };
         // term → (weight, concepts)
         let mut weights: HashMap<u32, (f32, u64)> = HashMap::new();
         let mut concepts = 0u32;
-        let hints = if mode == Mode::Expanded {
+        let expand = mode != Mode::Keywords;
+        let hints = if expand {
             shape_hints(query)
         } else {
             Vec::new()
         };
-        let hinted = hints.iter().map(|h| (h, true));
-        for (t, hint) in typed.iter().map(|t| (t, false)).chain(hinted) {
+        let hinted = hints.iter().map(|h| (h, None));
+        for (t, word) in typed.iter().map(|(t, w)| (t, Some(w))).chain(hinted) {
+            let hint = word.is_none();
             let mut members: Vec<(u32, f32)> = Vec::new();
             if let Some(id) = self.terms.get(t.as_str()) {
                 members.push((*id, if hint { SYNONYM_WEIGHT } else { 1.0 }));
             }
-            if mode == Mode::Expanded && !hint {
+            if expand && !hint {
                 for s in lex.synonyms.of(t) {
                     if let Some(id) = self.terms.get(s) {
                         members.push((*id, SYNONYM_WEIGHT));
+                    }
+                }
+            }
+            // Words the model places near the typed one, weighted by how near.
+            if let (Some(v), Some(word)) = (neighbours, word) {
+                for (n, sim) in v.neighbours(word) {
+                    let Some(nt) = lex.analyzer.term(n) else {
+                        continue;
+                    };
+                    if let Some(id) = self.terms.get(nt.as_str()) {
+                        members.push((*id, neighbour_weight(sim)));
                     }
                 }
             }
@@ -246,6 +302,9 @@ impl Index {
             let bit = 1u64 << concepts;
             concepts += 1;
             for (id, w) in members {
+                if w <= 0.0 {
+                    continue;
+                }
                 let e = weights.entry(id).or_insert((0.0, 0));
                 e.0 = e.0.max(w);
                 e.1 |= bit;
@@ -257,7 +316,7 @@ impl Index {
         Query {
             terms,
             concepts,
-            coordinate: mode == Mode::Expanded,
+            coordinate: expand,
         }
     }
 
@@ -315,6 +374,53 @@ impl Index {
             .score_all(&q, &mut scratch)
             .into_iter()
             .filter(|h| allowed(h.doc))
+            .collect();
+        if mode == Mode::Semantic {
+            return self.blend(query, hits, k, allowed);
+        }
+        top_k(hits, k)
+    }
+
+    /// The unit vector of a document (empty without static vectors).
+    fn vector(&self, doc: u32) -> &[f32] {
+        let start = doc as usize * self.dims;
+        self.vectors.get(start..start + self.dims).unwrap_or(&[])
+    }
+
+    /// Keyword scores (of admitted documents) blended with the cosine similarity of every
+    /// admitted document: `(1 - w) · bm25 / max bm25 + w · cos`. Every admitted document gets
+    /// a score, so the answer is empty only when nothing is admitted.
+    fn blend(
+        &self,
+        query: &str,
+        keyword: Vec<Hit>,
+        k: usize,
+        allowed: impl Fn(u32) -> bool,
+    ) -> Vec<Hit> {
+        let max = keyword.iter().map(|h| h.score).fold(0.0f32, f32::max);
+        let mut kw = vec![0f32; self.names.len()];
+        if max > 0.0 {
+            for h in &keyword {
+                if let Some(s) = kw.get_mut(h.doc as usize) {
+                    *s = h.score / max;
+                }
+            }
+        }
+        let qv = self.lexicon.vectors.and_then(|v| v.embed(query));
+        let w = if qv.is_some() { SEMANTIC_WEIGHT } else { 0.0 };
+        let hits = (0..self.names.len())
+            .filter_map(|d| u32::try_from(d).ok())
+            .filter(|d| allowed(*d))
+            .map(|doc| {
+                let cos = qv
+                    .as_deref()
+                    .map_or(0.0, |q| dot(q, self.vector(doc)).max(0.0));
+                let k = kw.get(doc as usize).copied().unwrap_or(0.0);
+                Hit {
+                    doc,
+                    score: (1.0 - w) * k + w * cos,
+                }
+            })
             .collect();
         top_k(hits, k)
     }
@@ -417,6 +523,19 @@ fn field_terms(analyzer: &Analyzer, field: Field, d: &DocInput<'_>) -> Vec<Strin
             .map(|b| words(b).iter().filter_map(|w| analyzer.term(w)).collect())
             .unwrap_or_default(),
     }
+}
+
+/// The text of a tool that the static vectors see: its name's words, title and description.
+pub fn semantic_text(name: &str, definition: &Value) -> String {
+    let mut t = words(name).join(" ");
+    for key in ["title", "description"] {
+        let part = definition.get(key).and_then(Value::as_str).unwrap_or("");
+        if !part.is_empty() {
+            t.push_str(". ");
+            t.push_str(part);
+        }
+    }
+    t
 }
 
 /// The text of a tool that an embedding model sees: name, title, description, argument names.

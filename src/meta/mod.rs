@@ -7,11 +7,12 @@
 //! This module owns the config (`[meta]`), the search (`index`: BM25F with stemming (`text`),
 //! synonym expansion (`synonyms`) and field weights; optional embedding re-rank (`embed`)),
 //! the meta-tools' definitions, and token accounting (`tokens`, `cli`). The session glue that
-//! reads the principal's visible tools and dispatches calls is `session::meta`.
+//! reads the principal's visible tools and dispatches calls is `router::meta`.
 
-pub mod cli;
+pub mod cache;
 pub mod embed;
 pub mod index;
+pub mod semantic;
 pub mod synonyms;
 pub mod text;
 pub mod tokens;
@@ -163,7 +164,20 @@ impl Default for Runtime {
 pub fn lexicon(extra: &BTreeMap<String, Vec<String>>) -> Lexicon {
     let analyzer = text::Analyzer::new();
     let synonyms = synonyms::Synonyms::new(&analyzer, extra);
-    Lexicon { analyzer, synonyms }
+    // INVARIANT: the table is embedded at build time and parsed by a test
+    // (`semantic::tests`), so `None` here means a corrupt build, never a missing file.
+    let vectors = match semantic::StaticVectors::builtin() {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::error!(error = %e, "static vectors unusable; find_tool ranks by keywords only");
+            None
+        }
+    };
+    Lexicon {
+        analyzer,
+        synonyms,
+        vectors,
+    }
 }
 
 impl Runtime {
@@ -274,7 +288,7 @@ impl Runtime {
     ) -> Vec<Hit> {
         let admit = |d: u32| allowed.get(d as usize).copied().unwrap_or(false);
         let Some(embedder) = &self.embedder else {
-            return index.search(query, k, Mode::Expanded, admit);
+            return index.search(query, k, Mode::Semantic, admit);
         };
         match self
             .rank_embedded(embedder, index, definitions, query, k, allowed)
@@ -282,8 +296,8 @@ impl Runtime {
         {
             Ok(hits) => hits,
             Err(e) => {
-                tracing::warn!(error = %e, "embedding re-rank failed; answering from keywords");
-                index.search(query, k, Mode::Expanded, admit)
+                tracing::warn!(error = %e, "embedding re-rank failed; answering from the built-in ranking");
+                index.search(query, k, Mode::Semantic, admit)
             }
         }
     }

@@ -373,3 +373,136 @@ async fn the_embedding_rerank_blends_and_falls_back_to_keywords() {
     let hits = rt.rank(&ix, &tools, "read a file", 1, &allowed).await;
     assert_eq!(ix.name(hits[0].doc), Some("fs__read_file"));
 }
+
+#[test]
+fn the_builtin_static_vectors_load_and_mean_something() {
+    let v = semantic::StaticVectors::builtin().unwrap();
+    assert!(v.len() > 20_000 && v.dims() >= 64, "{v:?}");
+    let cos = |a: &str, b: &str| semantic::dot(&v.embed(a).unwrap(), &v.embed(b).unwrap());
+    // Related texts with no word in common are nearer than unrelated ones.
+    assert!(
+        cos("altitude of a mountain", "elevation data")
+            > cos("altitude of a mountain", "post a message")
+    );
+    assert!(cos("ram", "memory") > cos("ram", "channel"));
+    assert!(v.embed("").is_none() && v.embed("☃ ☃").is_none());
+    let near: Vec<&str> = v.neighbours("folder").map(|(w, _)| w).collect();
+    assert!(near.contains(&"directory"), "{near:?}");
+    assert_eq!(v.neighbours("no-such-piece").count(), 0);
+    // A truncated or foreign table is a typed error, not a panic.
+    let bytes: &'static [u8] = b"PCSVEC01\x05\x00\x00\x00\x08\x00\x00\x00";
+    assert!(matches!(
+        semantic::StaticVectors::parse(bytes),
+        Err(semantic::SemanticError::Truncated(_))
+    ));
+    assert_eq!(
+        semantic::StaticVectors::parse(b"GARBAGE!").unwrap_err(),
+        semantic::SemanticError::Magic
+    );
+}
+
+#[test]
+fn semantic_ranking_answers_without_a_shared_word_and_is_never_empty() {
+    let tools = catalog();
+    let ix = index(&tools);
+    assert_eq!(
+        top(&ix, "how high above sea level is Denver", Mode::Semantic).as_deref(),
+        Some("maps__elevation")
+    );
+    // Nothing in common with any tool, not even a known word: still the best effort, k tools.
+    assert!(
+        ix.search("qzxv wkpt", 3, Mode::Expanded, |_| true)
+            .is_empty()
+    );
+    let hits = ix.search("qzxv wkpt", 3, Mode::Semantic, |_| true);
+    assert_eq!(hits.len(), 3);
+    // Fewer visible tools than asked for: all of them; none visible: nothing.
+    assert_eq!(
+        ix.search("anything", 10, Mode::Semantic, |d| d < 2).len(),
+        2
+    );
+    assert!(
+        ix.search("anything", 10, Mode::Semantic, |_| false)
+            .is_empty()
+    );
+    // Deterministic.
+    assert_eq!(
+        ix.search("save some text", 4, Mode::Semantic, |_| true),
+        ix.search("save some text", 4, Mode::Semantic, |_| true)
+    );
+}
+
+fn docs(tools: &[Value]) -> Vec<cache::ToolDoc> {
+    tools
+        .iter()
+        .map(|t| {
+            let name = t["name"].as_str().unwrap().to_owned();
+            cache::ToolDoc {
+                backend: name.split_once("__").map(|(b, _)| b.to_owned()),
+                name,
+                definition: t.clone(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_index_cache_shares_per_slice_and_stays_bounded() {
+    use cache::{CacheLimits, IndexCache, IndexKey};
+    let tools = catalog();
+    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let c = IndexCache::new(
+        Arc::new(lexicon(&BTreeMap::new())),
+        CacheLimits {
+            max_indexes: 2,
+            max_tools: 100,
+        },
+    );
+    // The key does not depend on order; it does on the set and on the catalog version.
+    let all = IndexKey::new(1, names.iter().copied());
+    assert_eq!(all, IndexKey::new(1, names.iter().rev().copied()));
+    assert_ne!(all, IndexKey::new(2, names.iter().copied()));
+    let some = IndexKey::new(1, names[..2].iter().copied());
+    assert_ne!(all, some);
+
+    let a = c.get_or_build(all, || docs(&tools));
+    let b = c.get_or_build(all, || panic!("a second build of the same slice"));
+    assert!(Arc::ptr_eq(&a, &b));
+    let s = c.get_or_build(some, || docs(&tools[..2]));
+    assert_eq!(s.len(), 2);
+    // A slice's index holds only its tools: a search cannot return another slice's.
+    for f in s.search("elevation of a mountain", 5) {
+        assert!(names[..2].contains(&f.name), "{}", f.name);
+    }
+    let st = c.stats();
+    assert_eq!((st.hits, st.builds, st.indexes, st.tools), (1, 2, 2, 8));
+    // A third slice evicts the least recently used one.
+    let third = IndexKey::new(1, names[2..4].iter().copied());
+    c.get_or_build(third, || docs(&tools[2..4]));
+    assert_eq!(c.stats().indexes, 2);
+    assert_eq!(c.stats().evictions, 1);
+    c.get_or_build(all, || docs(&tools));
+    assert_eq!(c.stats().builds, 4, "the evicted slice was rebuilt");
+    c.retain_catalog(2);
+    assert_eq!(c.stats().indexes, 0);
+    assert_ne!(
+        cache::catalog_version(&tools),
+        cache::catalog_version(&tools[1..])
+    );
+}
+
+#[test]
+fn find_tool_results_carry_definitions_and_scores() {
+    let tools = catalog();
+    let ix = cache::ToolIndex::build(Arc::new(lexicon(&BTreeMap::new())), docs(&tools));
+    let found = ix.search("write text into a file", 2);
+    assert_eq!(found.len(), 2);
+    assert!(found[0].score >= found[1].score);
+    let r = cache::find_tool_result(&found);
+    let s = &r["structuredContent"];
+    assert_eq!(s["tools"][0], *found[0].definition);
+    assert_eq!(s["matches"][0]["name"], found[0].name);
+    assert!(s["matches"][0]["score"].as_f64().unwrap() > 0.0);
+    let text: Value = serde_json::from_str(r["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(&text, s);
+}

@@ -219,13 +219,23 @@ pub(crate) fn resource_entity(r: &ResourceRef<'_>) -> Result<(EntityUid, Entity)
 /// The id of the one `Arguments` entity of a request.
 pub(crate) const ARGUMENTS_ID: &str = "request";
 
-/// `Arguments::"request"` with every argument flattened into string tags.
+/// `Arguments::"request"` with every argument flattened into string tags. Arguments that are
+/// not an object would give no tags at all, so no forbid on a tag could hold: they are an
+/// error here, as they are refused before the guard (`policy::args`).
 pub(crate) fn arguments_entity(args: Option<&Value>) -> Result<(EntityUid, Entity), PolicyError> {
     let u = uid("Arguments", ARGUMENTS_ID)?;
     let mut tags = Vec::new();
-    if let Some(Value::Object(m)) = args {
-        for (k, v) in m {
-            flatten(k, v, 0, &mut tags);
+    match args {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => {
+            for (k, v) in m {
+                flatten(k, v, 0, &mut tags);
+            }
+        }
+        Some(other) => {
+            return Err(PolicyError::Ambiguous {
+                message: format!("`arguments` must be an object, not `{other}`"),
+            });
         }
     }
     unique(&tags, "argument")?;
@@ -250,13 +260,19 @@ fn unique(tags: &[(String, String)], what: &str) -> Result<(), PolicyError> {
     Ok(())
 }
 
-/// Scalars as text, nested objects as dotted keys, arrays (and anything too deep) as JSON text.
+/// Every argument is a tag, whatever its JSON type: a string is its text, anything else
+/// (number, boolean, null, array, object) its compact JSON text; an object's members are tags
+/// of their own too (`a.b`), down to [`MAX_FLATTEN_DEPTH`]. So `context.args.hasTag("path")`
+/// is true whenever `path` was sent, and a policy can tell a string from another shape.
 fn flatten(key: &str, v: &Value, depth: usize, out: &mut Vec<(String, String)>) {
     match v {
         Value::String(s) => out.push((key.to_owned(), s.clone())),
-        Value::Object(m) if depth < MAX_FLATTEN_DEPTH => {
-            for (k, sub) in m {
-                flatten(&format!("{key}.{k}"), sub, depth + 1, out);
+        Value::Object(m) => {
+            out.push((key.to_owned(), v.to_string()));
+            if depth < MAX_FLATTEN_DEPTH {
+                for (k, sub) in m {
+                    flatten(&format!("{key}.{k}"), sub, depth + 1, out);
+                }
             }
         }
         other => out.push((key.to_owned(), other.to_string())),

@@ -36,12 +36,27 @@ pub enum TestFileError {
     Read { path: String, message: String },
     #[error("{path}: {message}")]
     Parse { path: String, message: String },
-    #[error("{path}: case `{case}`: {message}")]
+    #[error("{path}: case `{case}`: {error}")]
     Case {
         path: String,
         case: String,
-        message: String,
+        error: CaseError,
     },
+}
+
+/// Why a case does not make a request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaseError {
+    #[error(
+        "unknown action `{0}`; use call_tool, get_prompt, read_resource, subscribe_resource or complete"
+    )]
+    UnknownAction(String),
+    #[error("time `{0}` must look like `2026-03-02T10:00:00Z` (UTC)")]
+    BadTime(String),
+    #[error("give exactly one of `tool`, `prompt`, `resource`")]
+    Target,
+    #[error("missing `expect = \"allow\"` or `\"deny\"`")]
+    MissingExpect,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -164,13 +179,9 @@ fn strip_prefix(name: &str, backend: &str) -> String {
 }
 
 impl Case {
-    fn resolve(&self) -> Result<Resolved, String> {
-        let action = Action::parse(&self.action).ok_or_else(|| {
-            format!(
-                "unknown action `{}`; use call_tool, get_prompt, read_resource, subscribe_resource or complete",
-                self.action
-            )
-        })?;
+    fn resolve(&self) -> Result<Resolved, CaseError> {
+        let action = Action::parse(&self.action)
+            .ok_or_else(|| CaseError::UnknownAction(self.action.clone()))?;
         let p = &self.principal;
         let principal = Principal {
             issuer: p.iss.clone().unwrap_or_else(|| DEFAULT_ISSUER.into()),
@@ -211,7 +222,7 @@ impl Case {
             self.resource.is_some(),
         ];
         if targets.iter().filter(|b| **b).count() != 1 {
-            return Err("give exactly one of `tool`, `prompt`, `resource`".into());
+            return Err(CaseError::Target);
         }
         Ok(Resolved {
             principal,
@@ -225,7 +236,7 @@ impl Case {
     fn with_request<T>(
         &self,
         f: impl FnOnce(&Principal, Action, ResourceRef<'_>, Option<&Value>, &RequestEnv) -> T,
-    ) -> Result<T, String> {
+    ) -> Result<T, CaseError> {
         let r = self.resolve()?;
         let originals;
         let resource = if let Some(t) = &self.tool {
@@ -257,7 +268,7 @@ impl Case {
                 backend: &res.backend,
             }
         } else {
-            return Err("give exactly one of `tool`, `prompt`, `resource`".into());
+            return Err(CaseError::Target);
         };
         Ok(f(
             &r.principal,
@@ -268,15 +279,15 @@ impl Case {
         ))
     }
 
-    pub fn explain(&self, engine: &PolicyEngine) -> Result<Explanation, String> {
+    pub fn explain(&self, engine: &PolicyEngine) -> Result<Explanation, CaseError> {
         self.with_request(|p, a, r, args, env| engine.explain(p, a, r, args, env))
     }
 }
 
 /// Parse `YYYY-MM-DDTHH:MM:SSZ` (UTC only). Written by hand: one fixed format does not justify a
 /// date crate in the gateway.
-pub fn parse_utc(s: &str) -> Result<SystemTime, String> {
-    let bad = || format!("time `{s}` must look like `2026-03-02T10:00:00Z` (UTC)");
+pub fn parse_utc(s: &str) -> Result<SystemTime, CaseError> {
+    let bad = || CaseError::BadTime(s.to_owned());
     let b = s.as_bytes();
     if b.len() != 20
         || b.get(4) != Some(&b'-')
@@ -288,7 +299,7 @@ pub fn parse_utc(s: &str) -> Result<SystemTime, String> {
     {
         return Err(bad());
     }
-    let num = |r: std::ops::Range<usize>| -> Result<i64, String> {
+    let num = |r: std::ops::Range<usize>| -> Result<i64, CaseError> {
         s.get(r)
             .filter(|t| t.bytes().all(|c| c.is_ascii_digit()))
             .and_then(|t| t.parse().ok())
@@ -407,15 +418,15 @@ pub fn run(engine: &PolicyEngine, files: &[PathBuf]) -> Result<Vec<CaseResult>, 
                 return Err(TestFileError::Case {
                     path: file,
                     case: name,
-                    message: "missing `expect = \"allow\"` or `\"deny\"`".into(),
+                    error: CaseError::MissingExpect,
                 });
             };
             let d = c
                 .with_request(|p, a, r, args, env| engine.authorize(p, a, r, args, env))
-                .map_err(|message| TestFileError::Case {
+                .map_err(|error| TestFileError::Case {
                     path: file.clone(),
                     case: name.clone(),
-                    message,
+                    error,
                 })?;
             let got = if d.allowed {
                 Expect::Allow

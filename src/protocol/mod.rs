@@ -4,6 +4,7 @@
 //! through untouched; this module only classifies them and reads the few fields routing needs.
 //! It also owns the decoder for untrusted bytes (size and nesting limits) and the SSE codec.
 
+pub mod meta;
 pub mod sse;
 
 use serde_json::{Map, Value, json};
@@ -14,6 +15,19 @@ pub const SUPPORTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-2
 pub const LATEST_VERSION: &str = "2025-11-25";
 /// The version assumed when a client sends no `MCP-Protocol-Version` header (transport spec).
 pub const DEFAULT_HEADER_VERSION: &str = "2025-03-26";
+
+/// The revision without sessions: every request carries its version and capabilities.
+pub const MODERN_VERSION: &str = "2026-07-28";
+
+/// Reserved `_meta` keys of MCP 2026-07-28.
+pub mod meta_keys {
+    pub const PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+    pub const CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+    pub const CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
+    pub const LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
+    pub const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
+    pub const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+}
 
 /// JSON-RPC and MCP error codes.
 pub mod code {
@@ -35,6 +49,12 @@ pub mod code {
     /// The client cancelled the request (`notifications/cancelled`) and the gateway stopped it
     /// (the code LSP uses for the same thing, in JSON-RPC's reserved range).
     pub const REQUEST_CANCELLED: i64 = -32800;
+    /// 2026-07-28: HTTP headers missing, malformed, or not matching the body.
+    pub const HEADER_MISMATCH: i64 = -32020;
+    /// 2026-07-28: the request needs a client capability it did not declare.
+    pub const MISSING_CAPABILITY: i64 = -32021;
+    /// 2026-07-28: the request's protocol version is not served.
+    pub const UNSUPPORTED_VERSION: i64 = -32022;
 }
 
 /// What a decoded JSON-RPC message is.
@@ -213,6 +233,25 @@ pub fn negotiate_version(requested: Option<&str>) -> &'static str {
 
 pub fn is_supported_version(v: &str) -> bool {
     SUPPORTED_VERSIONS.contains(&v)
+}
+
+/// `value` with every object's keys in sorted order (a canonical form to compare or hash).
+pub fn sorted_keys(value: Value) -> Value {
+    // Recursion depth is bounded by the input's nesting, which `serde_json` limits to 128 when
+    // parsing untrusted text.
+    match value {
+        Value::Object(map) => {
+            let sorted: std::collections::BTreeMap<String, Value> = map.into_iter().collect();
+            Value::Object(
+                sorted
+                    .into_iter()
+                    .map(|(k, v)| (k, sorted_keys(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted_keys).collect()),
+        other => other,
+    }
 }
 
 /// A key usable in maps for a JSON-RPC id (ids are strings or numbers).

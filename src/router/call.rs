@@ -31,6 +31,12 @@ pub enum Next {
 
 pub struct Call {
     run: Option<Run>,
+    /// Whether dropping the call unfinished lets the rest run (a forwarded call) or ends it (a
+    /// listen stream, which lives only while the client reads it).
+    finish_on_drop: bool,
+    /// What dropping it unfinished means besides: for a 2026-07-28 client, closing the stream
+    /// is the cancellation, which the backend must hear.
+    on_abandon: Option<Box<dyn FnOnce() + Send>>,
     response: Option<Value>,
     related: mpsc::Receiver<Value>,
     /// The `rpc` span of the call, for the rest of a call that is dropped unfinished.
@@ -46,10 +52,22 @@ impl Call {
     ) -> Call {
         Call {
             run: Some(Box::pin(run)),
+            finish_on_drop: true,
+            on_abandon: None,
             response: None,
             related,
             span: tracing::Span::current(),
         }
+    }
+
+    /// A call that ends when it is dropped: `run` is dropped with it, unfinished.
+    pub(super) fn until_dropped(
+        run: impl Future<Output = Value> + Send + 'static,
+        related: mpsc::Receiver<Value>,
+    ) -> Call {
+        let mut call = Call::new(run, related);
+        call.finish_on_drop = false;
+        call
     }
 
     /// The next message for the client: related messages first, the response last, then `None`.
@@ -72,6 +90,12 @@ impl Call {
         }
     }
 
+    /// Run `f` if the call is dropped before its response.
+    pub(super) fn on_abandon(mut self, f: impl FnOnce() + Send + 'static) -> Call {
+        self.on_abandon = Some(Box::new(f));
+        self
+    }
+
     /// The `rpc` span the call was made in.
     pub fn span(&self) -> &tracing::Span {
         &self.span
@@ -80,7 +104,13 @@ impl Call {
 
 impl Drop for Call {
     fn drop(&mut self) {
+        if self.run.is_some() {
+            if let Some(f) = self.on_abandon.take() {
+                f();
+            }
+        }
         if let Some(run) = self.run.take()
+            && self.finish_on_drop
             && let Ok(rt) = tokio::runtime::Handle::try_current()
         {
             rt.spawn(run.instrument(self.span.clone()));

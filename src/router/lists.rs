@@ -9,8 +9,10 @@ use serde_json::{Map, Value, json};
 use super::{Context, ListKind, RouteError, Router};
 use crate::audit::{Decision, Kind};
 use crate::catalog::Merged;
+use crate::integrity::Listing;
 use crate::policy::{Action, ResourceRef};
 use crate::protocol;
+use crate::upstream::probe;
 
 /// Most pages we follow when listing one backend (guards against a cursor loop).
 const MAX_UPSTREAM_PAGES: usize = 100;
@@ -19,21 +21,38 @@ impl Router {
     /// The merged list of `kind` for this view: cached until a backend goes up or down or
     /// announces a change, or approvals change.
     pub(super) async fn merged(&self, cx: &Context, kind: ListKind) -> Arc<Merged> {
-        let generation = self.integrity.generation();
-        if let Some(m) = cx.view.lists.get(kind, generation) {
+        if let Some(m) = cx.view.lists.get(kind, self.integrity.generation()) {
             return m;
         }
+        // Callers that miss together wait for one fetch instead of each listing every backend.
+        let _flight = cx.view.lists.flight(kind).await;
+        if let Some(m) = cx.view.lists.get(kind, self.integrity.generation()) {
+            return m;
+        }
+        self.fetch_merged(cx, kind).await
+    }
+
+    /// List `kind` from the backends again now, whatever is cached (the cached list stays
+    /// until the new one replaces it). Callers bound how often (`ListCache::may_refetch`).
+    pub(super) async fn refetch(&self, cx: &Context, kind: ListKind) -> Arc<Merged> {
+        let _flight = cx.view.lists.flight(kind).await;
+        self.fetch_merged(cx, kind).await
+    }
+
+    /// Fetch, review, merge and cache `kind` (the caller holds the kind's flight).
+    async fn fetch_merged(&self, cx: &Context, kind: ListKind) -> Arc<Merged> {
+        let generation = self.integrity.generation();
         let links = &cx.view.links;
         let fetches = links
             .up()
             .into_iter()
-            .filter(|(l, _)| l.offers(kind.capability()))
-            .map(|(link, conn)| async move {
+            .filter(|l| l.offers(kind.capability()))
+            .map(|link| async move {
                 let mut items = Vec::new();
                 let mut cursor: Option<Value> = None;
                 for _ in 0..MAX_UPSTREAM_PAGES {
                     let params = cursor.take().map(|c| json!({ "cursor": c }));
-                    match conn.call(kind.method(), params).await {
+                    match link.call(kind.method(), params).await {
                         Ok(resp) => {
                             let Some(result) = resp.get("result") else {
                                 let error = resp.get("error").cloned().unwrap_or(Value::Null);
@@ -50,7 +69,7 @@ impl Router {
                         }
                         Err(e) => {
                             tracing::warn!(backend = %link.name(), error = %e, "list failed");
-                            if !conn.is_alive() {
+                            if !link.is_alive() {
                                 return (link, None);
                             }
                             break;
@@ -71,25 +90,52 @@ impl Router {
             // Every list a backend gives is reviewed against its pins before a client sees any
             // of it.
             let items = match kind.integrity_kind() {
-                None => items,
+                // Not pinned (data a server changes at will), but scanned: a resource with a
+                // quarantining finding is not listed (`visible_items`).
+                None => {
+                    let r = self.integrity.screen_resources(link.name(), &items);
+                    verdicts.insert(link.name().to_owned(), r.verdicts);
+                    Arc::new(r.items)
+                }
                 Some(ik) => {
                     let server_info = link
                         .init()
                         .and_then(|i| i.get("serverInfo").cloned())
                         .unwrap_or(Value::Null);
-                    let mut r = self.integrity.review(link.name(), ik, &items, &server_info);
-                    if kind == ListKind::Templates {
-                        // Templates route reads by URI: a quarantined one must not.
-                        r.items.retain(|t| {
-                            crate::integrity::item_name(ik, t)
-                                .and_then(|n| r.verdicts.get(n))
-                                .is_none_or(|v| v.quarantine.is_none())
-                        });
-                    }
+                    // A backend may list less to a client that declared less than the probe,
+                    // or to one caller: what such a list lacks is not drift.
+                    let listing = if probe::needs_caller(&link.spec)
+                        || !probe::declares_all(&cx.client.capabilities)
+                    {
+                        Listing::Partial
+                    } else {
+                        Listing::Whole
+                    };
+                    // A quarantined template stays in the merged list with its verdict: it is
+                    // not listed (`visible_items`), and a URI it matches is refused rather
+                    // than routed (`calls::resolve_uri`).
+                    let r = self
+                        .integrity
+                        .review(link.name(), ik, &items, &server_info, listing);
                     verdicts.insert(link.name().to_owned(), r.verdicts);
                     Arc::new(r.items)
                 }
             };
+            // Metric labels come only from what backends list (telemetry::labels).
+            let metrics = &self.guard.metrics;
+            let key = match kind {
+                ListKind::Tools | ListKind::Prompts => "name",
+                ListKind::Resources => "uri",
+                ListKind::Templates => "uriTemplate",
+            };
+            let named = items
+                .iter()
+                .filter_map(|i| i.get(key).and_then(Value::as_str));
+            if kind == ListKind::Templates {
+                metrics.note_templates(link.name(), named);
+            } else {
+                metrics.note_catalog(link.name(), named);
+            }
             lists.push((link.name().to_owned(), items));
         }
         let mut merged = match kind {
@@ -114,6 +160,9 @@ impl Router {
                 Some((exposed.clone(), v.clone()))
             })
             .collect();
+        if kind == ListKind::Tools {
+            merged.version = crate::meta::cache::catalog_version(&merged.items);
+        }
         let merged = Arc::new(merged);
         cx.view.lists.put(kind, generation, merged.clone());
         merged
@@ -206,6 +255,9 @@ impl Router {
                         let Some(uri) = item.get("uri").and_then(Value::as_str) else {
                             return false;
                         };
+                        if quarantined(uri) {
+                            return false;
+                        }
                         let Some(route) = merged.routes.get(uri) else {
                             return false;
                         };
@@ -218,7 +270,18 @@ impl Router {
                     .collect();
             }
             // A template is not a resource a policy can name; reads of its URIs are decided.
-            ListKind::Templates => return merged.items.iter().collect(),
+            // A quarantined one is not offered.
+            ListKind::Templates => {
+                return merged
+                    .items
+                    .iter()
+                    .filter(|t| {
+                        t.get("uriTemplate")
+                            .and_then(Value::as_str)
+                            .is_some_and(|name| !quarantined(name))
+                    })
+                    .collect();
+            }
         }
         let mut refs = Vec::with_capacity(merged.items.len());
         let mut kept = Vec::with_capacity(merged.items.len());

@@ -14,25 +14,16 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
-use super::{Context, ListKind, Reply, RouteError, Router, lock};
+use super::{Context, ListKind, Reply, RouteError, Router};
 use crate::audit::{Decision, Kind};
 use crate::catalog::Merged;
-use crate::meta::index::{DocInput, Index};
+use crate::meta::cache::{IndexKey, ToolDoc, find_tool_result};
 use crate::meta::{CALL_TOOL, FIND_TOOL};
 use crate::protocol;
 use crate::workflow::Workflow;
 
 /// Longest `find_tool` query accepted, in bytes.
 const MAX_QUERY_BYTES: usize = 2048;
-
-/// The `find_tool` index of one version of a view's tool catalog.
-#[derive(Clone)]
-pub(crate) struct Cached {
-    merged: Arc<Merged>,
-    index: Arc<Index>,
-    /// Definitions in index order: the catalog's tools, then the workflows.
-    defs: Arc<Vec<Value>>,
-}
 
 fn tool_name(msg: &Value) -> Option<&str> {
     protocol::params(msg)
@@ -170,33 +161,6 @@ impl Router {
         }
     }
 
-    /// This view's index, rebuilt when its catalog changed.
-    fn index_for(&self, cx: &Context, merged: &Arc<Merged>) -> Cached {
-        if let Some(c) = lock(&cx.view.meta_index).as_ref() {
-            if Arc::ptr_eq(&c.merged, merged) {
-                return c.clone();
-            }
-        }
-        let mut defs: Vec<Value> = merged.items.clone();
-        defs.extend(self.workflows.iter().map(|w| w.tool_definition()));
-        let docs = defs.iter().filter_map(|d| {
-            let name = d.get("name").and_then(Value::as_str)?;
-            Some(DocInput {
-                name,
-                backend: merged.routes.get(name).map(|r| r.backend.as_str()),
-                definition: d,
-            })
-        });
-        let index = Arc::new(Index::build(self.meta.lexicon(), docs));
-        let cached = Cached {
-            merged: merged.clone(),
-            index,
-            defs: Arc::new(defs),
-        };
-        *lock(&cx.view.meta_index) = Some(cached.clone());
-        cached
-    }
-
     async fn find_tool(&self, cx: &Context, id: Value, args: &Value) -> Value {
         let Some(query) = args.get("query").and_then(Value::as_str) else {
             return RouteError::InvalidArguments(
@@ -229,47 +193,65 @@ impl Router {
             .iter()
             .map(|w| w.name.clone())
             .collect();
-        let cached = self.index_for(cx, &merged);
-        // INVARIANT: only what `tools/list` would show this principal is admitted.
-        let allowed: Vec<bool> = (0..cached.index.len())
-            .map(|d| {
-                u32::try_from(d)
-                    .ok()
-                    .and_then(|d| cached.index.name(d))
-                    .is_some_and(|n| visible.contains(n) || workflows.contains(n))
-            })
-            .collect();
+        let mut names: Vec<&str> = visible.iter().map(String::as_str).collect();
+        names.extend(workflows.iter().map(String::as_str));
+        // One index per catalog version and visible slice, shared by every caller who sees
+        // exactly that slice; built once, from exactly the tools the key names.
+        // INVARIANT: only what `tools/list` would show this principal is indexed.
+        let key = IndexKey::new(merged.version, names.iter().copied());
+        let index = self.meta_cache.get_or_build(key, || {
+            let mut docs: Vec<ToolDoc> = merged
+                .items
+                .iter()
+                .filter_map(|d| {
+                    let name = d.get("name").and_then(Value::as_str)?;
+                    visible.contains(name).then(|| ToolDoc {
+                        name: name.to_owned(),
+                        backend: merged.routes.get(name).map(|r| r.backend.clone()),
+                        definition: d.clone(),
+                    })
+                })
+                .collect();
+            docs.extend(
+                self.workflows
+                    .iter()
+                    .filter(|w| workflows.contains(&w.name))
+                    .map(|w| ToolDoc {
+                        name: w.name.clone(),
+                        backend: None,
+                        definition: w.tool_definition(),
+                    }),
+            );
+            docs
+        });
         let k = self.meta.top_k(top_k);
+        let everything = vec![true; index.len()];
         let hits = self
             .meta
-            .rank(&cached.index, &cached.defs, query, k, &allowed)
+            .rank(index.index(), index.definitions(), query, k, &everything)
             .await;
-        let tools: Vec<Value> = hits
-            .iter()
-            .filter_map(|h| cached.defs.get(h.doc as usize).cloned())
-            .collect();
-        let names: Vec<String> = tools
-            .iter()
-            .filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_owned))
-            .collect();
+        let found = index.found(&hits);
+        let names: Vec<&str> = found.iter().map(|f| f.name).collect();
         let mut rec = cx.caller().record(Kind::List, Decision::Allow);
         rec.request_id = Some(id.to_string());
         rec.method = Some("tools/call".into());
         rec.tool = Some(FIND_TOOL.into());
         rec.args = Some(args.clone());
         rec.latency_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
-        rec.extra =
-            Some(json!({ "found": names, "searched": allowed.iter().filter(|a| **a).count() }));
+        rec.extra = Some(json!({ "found": names, "searched": index.len() }));
         self.guard.event(rec);
-        let text = if tools.is_empty() {
-            format!("No tool matches `{query}`. Try other words for the task, or fewer of them.")
-        } else {
-            json!({ "tools": tools }).to_string()
-        };
-        protocol::result_response(
-            id,
-            text_result(text, Some(json!({ "tools": tools })), false),
-        )
+        if found.is_empty() {
+            // Ranking is best effort over every visible tool: empty only when none is.
+            return protocol::result_response(
+                id,
+                text_result(
+                    "No tool is available to you through this gateway.".into(),
+                    Some(json!({ "tools": [], "matches": [] })),
+                    false,
+                ),
+            );
+        }
+        protocol::result_response(id, find_tool_result(&found))
     }
 
     async fn call_tool(

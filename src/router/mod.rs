@@ -14,8 +14,14 @@
 mod call;
 mod calls;
 mod errors;
+mod listen;
 mod lists;
 mod meta;
+pub mod modern;
+mod mrtr;
+pub mod seal;
+pub mod stateless;
+pub mod tasks;
 mod workflows;
 
 use std::collections::HashMap;
@@ -33,7 +39,10 @@ use crate::catalog::{ListCache, Namer};
 use crate::guard::{Caller, Client, Guard};
 use crate::identity::Principal;
 use crate::protocol::{self, id_key};
-use crate::upstream::{BackendSpec, Hooks, LinkSet, UpstreamError};
+use crate::upstream::{BackendSpec, Hooks, LinkSet, Pool, UpstreamError};
+
+/// Keys of stateless callers' forwarded calls (their JSON-RPC ids are not unique in a view).
+static NEXT_MODERN_CALL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Capacity of each call's stream of related messages.
 const CALL_STREAM_CAPACITY: usize = 1024;
@@ -57,8 +66,22 @@ pub struct Router {
     pub page_size: usize,
     /// Meta-tools (`find_tool`, `call_tool`): config, analyzer, optional embedder.
     pub meta: Arc<crate::meta::Runtime>,
+    /// `find_tool` indexes, one per catalog version and visible slice, shared by callers.
+    meta_cache: crate::meta::cache::IndexCache,
     /// Workflows exposed as tools.
     pub workflows: crate::workflow::Workflows,
+    /// Every upstream session, shared by the clients that may share one.
+    pub pool: Arc<Pool>,
+    /// Views of callers without a session (2026-07-28).
+    pub stateless: stateless::Stateless,
+    /// Seals and opens the `requestState` of multi round-trip requests.
+    sealer: seal::Sealer,
+    /// Calls held open upstream while their 2026-07-28 client answers.
+    parked: mrtr::ParkedCalls,
+    /// Requests sent to 2025-era clients for 2026-07-28 backends, awaiting the answer.
+    bridged: mrtr::Bridged,
+    /// Tasks (the tasks extension) created through the gateway: whose, and on which backend.
+    tasks: tasks::Tasks,
     /// Last capabilities each backend announced, used while it is down.
     known_caps: Mutex<HashMap<String, Value>>,
 }
@@ -73,6 +96,12 @@ pub struct Context {
 }
 
 impl Context {
+    /// Whether the request speaks MCP 2026-07-28 (no session, MRTR instead of mid-call
+    /// requests).
+    pub fn is_modern(&self) -> bool {
+        self.client.protocol_version == protocol::MODERN_VERSION
+    }
+
     pub fn caller(&self) -> Caller<'_> {
         Caller {
             principal: &self.principal,
@@ -84,23 +113,47 @@ impl Context {
 /// What one client sees of the backends: its upstream sessions, the merged lists they give, and
 /// the workflows it is running.
 pub struct View {
-    pub links: Arc<LinkSet>,
+    pub links: LinkSet,
     pub lists: ListCache,
     /// Client key of a running workflow → what cancels it.
     workflows: Mutex<HashMap<String, CancellationToken>>,
-    /// The `find_tool` index of this view's catalog (see `meta.rs`).
-    meta_index: Mutex<Option<meta::Cached>>,
+    /// Open `subscriptions/listen` streams (stateless callers).
+    listens: Mutex<Vec<listen::Listener>>,
+    /// The level a 2025-era client set with `logging/setLevel` (2026-07-28 backends get it
+    /// with each request).
+    log_level: Mutex<Option<String>>,
 }
 
 impl View {
-    pub fn new(links: Arc<LinkSet>) -> View {
+    pub fn new(links: LinkSet) -> View {
         View {
             links,
             lists: ListCache::default(),
             workflows: Mutex::new(HashMap::new()),
-            meta_index: Mutex::new(None),
+            listens: Mutex::new(Vec::new()),
+            log_level: Mutex::new(None),
         }
     }
+}
+
+/// What a 2026-07-28 backend is told of the caller with each request: its capabilities, its
+/// client, and the log level it asked for (its own, or its session's `logging/setLevel`).
+fn envelope(cx: &Context) -> crate::protocol::meta::Envelope {
+    let caps = if cx.client.capabilities.is_object() {
+        cx.client.capabilities.clone()
+    } else {
+        json!({})
+    };
+    let mut env = crate::protocol::meta::Envelope::new(caps);
+    if !cx.client.name.is_empty() {
+        env.client_info = Some(json!({ "name": cx.client.name, "version": cx.client.version }));
+    }
+    env.log_level = cx
+        .client
+        .log_level
+        .clone()
+        .or_else(|| lock(&cx.view.log_level).clone());
+    env
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -108,26 +161,45 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// What a [`Router`] is built from.
+pub struct Parts {
+    pub guard: Arc<Guard>,
+    pub integrity: Arc<crate::integrity::Monitor>,
+    pub backends: Vec<Arc<BackendSpec>>,
+    pub namer: Namer,
+    pub page_size: usize,
+    pub meta: Arc<crate::meta::Runtime>,
+    pub workflows: crate::workflow::Workflows,
+    /// How long an upstream session no client uses is kept for the next one.
+    pub upstream_idle: Duration,
+    pub sealer: seal::Sealer,
+}
+
 impl Router {
-    pub fn new(
-        guard: Arc<Guard>,
-        integrity: Arc<crate::integrity::Monitor>,
-        backends: Vec<Arc<BackendSpec>>,
-        namer: Namer,
-        page_size: usize,
-        meta: Arc<crate::meta::Runtime>,
-        workflows: crate::workflow::Workflows,
-    ) -> Router {
-        Router {
-            guard,
-            integrity,
-            backends,
-            namer,
-            page_size,
-            meta,
-            workflows,
-            known_caps: Mutex::new(HashMap::new()),
-        }
+    pub fn new(p: Parts) -> Arc<Router> {
+        Arc::new_cyclic(|me: &std::sync::Weak<Router>| {
+            let hooks: std::sync::Weak<dyn Hooks> = me.clone();
+            Router {
+                guard: p.guard,
+                integrity: p.integrity,
+                backends: p.backends,
+                namer: p.namer,
+                page_size: p.page_size,
+                meta_cache: crate::meta::cache::IndexCache::new(
+                    p.meta.lexicon(),
+                    crate::meta::cache::CacheLimits::default(),
+                ),
+                meta: p.meta,
+                workflows: p.workflows,
+                pool: Pool::new(hooks, p.upstream_idle),
+                stateless: stateless::Stateless::default(),
+                sealer: p.sealer,
+                parked: Mutex::new(HashMap::new()),
+                bridged: Mutex::new(HashMap::new()),
+                tasks: tasks::Tasks::default(),
+                known_caps: Mutex::new(HashMap::new()),
+            }
+        })
     }
 
     /// Remember what a backend announced (the start-up probe and every upstream session).
@@ -206,6 +278,9 @@ impl Router {
 
     /// Handle a client response (to a request a backend sent the client).
     pub async fn handle_response(&self, cx: &Context, msg: Value) {
+        if self.answer_bridged(&msg) {
+            return;
+        }
         cx.view.links.answer(msg).await;
     }
 
@@ -227,19 +302,54 @@ impl Router {
     /// Forward with a call stream open, so the backend's related requests (sampling,
     /// elicitation) and notifications (progress, logging) reach the client while the call runs.
     fn stream_forward(&self, cx: &Context, backend: String, msg: Value) -> Reply {
-        let key = id_key(msg.get("id").unwrap_or(&Value::Null));
         let (tx, rx) = mpsc::channel(CALL_STREAM_CAPACITY);
-        let links = cx.view.links.clone();
-        Reply::Call(Call::new(
+        let view = cx.view.clone();
+        let env = envelope(cx);
+        if !cx.is_modern() {
+            let key = id_key(msg.get("id").unwrap_or(&Value::Null));
+            return Reply::Call(Call::new(
+                async move {
+                    let id = msg.get("id").cloned().unwrap_or(Value::Null);
+                    match view.links.forward(&backend, &key, msg, tx, &env).await {
+                        Ok(resp) => resp,
+                        Err(e) => protocol::fault_response(id, &e),
+                    }
+                },
+                rx,
+            ));
+        }
+        // Stateless requests share a view, and their ids are theirs alone: the key of the call
+        // is the gateway's. Closing the stream is how such a client cancels: the backend hears
+        // `notifications/cancelled`.
+        let key = format!(
+            "m{}",
+            NEXT_MODERN_CALL.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let cancel = (view.clone(), key.clone());
+        let call = Call::new(
             async move {
                 let id = msg.get("id").cloned().unwrap_or(Value::Null);
-                match links.forward(&backend, &key, msg, tx).await {
+                match view.links.forward(&backend, &key, msg, tx, &env).await {
                     Ok(resp) => resp,
                     Err(e) => protocol::fault_response(id, &e),
                 }
             },
             rx,
-        ))
+        )
+        .on_abandon(move || {
+            let (view, key) = cancel;
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    let mut p = serde_json::Map::new();
+                    p.insert(
+                        "reason".into(),
+                        Value::String("the client closed the request's stream".into()),
+                    );
+                    view.links.cancel(&key, Some(&p)).await;
+                });
+            }
+        });
+        Reply::Call(call)
     }
 
     /// Forward without a call stream: what the backend relates to the call goes to the client's
@@ -249,26 +359,51 @@ impl Router {
         let key = id_key(&id);
         // A sink nobody reads: related messages fall through to the standalone stream.
         let (tx, _) = mpsc::channel(1);
-        match cx.view.links.forward(backend, &key, msg, tx).await {
+        match cx
+            .view
+            .links
+            .forward(backend, &key, msg, tx, &envelope(cx))
+            .await
+        {
             Ok(resp) => resp,
             Err(e) => protocol::fault_response(id, &e),
         }
     }
 
+    /// `logging/setLevel` goes to every backend of the caller's view that offers logging. It
+    /// is not a Cedar action (it names no tool, prompt or resource, and changes only how much
+    /// the caller's own upstream sessions tell it), but it is a decision: recorded.
     async fn set_level(&self, cx: &Context, msg: Value) -> Value {
         let id = msg.get("id").cloned().unwrap_or(Value::Null);
+        // A 2026-07-28 backend takes the level with each request instead.
+        *lock(&cx.view.log_level) = protocol::params(&msg)
+            .and_then(|p| p.get("level"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let mut rec = cx
+            .caller()
+            .record(crate::audit::Kind::Call, crate::audit::Decision::Allow);
+        rec.request_id = Some(id.to_string());
+        rec.method = Some("logging/setLevel".into());
+        rec.reason = Some("not subject to policy: sets the caller's own log level".into());
+        // The client chose it: at most a short string goes into the trail.
+        rec.extra = protocol::params(&msg)
+            .and_then(|p| p.get("level"))
+            .and_then(Value::as_str)
+            .map(|level| json!({ "level": level.chars().take(32).collect::<String>() }));
+        self.guard.event(rec);
         let targets: Vec<_> = cx
             .view
             .links
             .up()
             .into_iter()
-            .filter(|(l, _)| l.offers("logging"))
+            .filter(|l| l.offers("logging") && !l.is_stateless())
             .collect();
         let params = msg.get("params").cloned();
         let calls = targets
             .iter()
-            .map(|(_, conn)| conn.call("logging/setLevel", params.clone()));
-        for (r, (l, _)) in futures::future::join_all(calls)
+            .map(|l| l.call("logging/setLevel", params.clone()));
+        for (r, l) in futures::future::join_all(calls)
             .await
             .into_iter()
             .zip(targets.iter())
@@ -282,6 +417,37 @@ impl Router {
 }
 
 pub use crate::catalog::ListKind;
+
+impl Router {
+    /// What clients may read of `backend`'s server instructions (`init`: its `initialize`
+    /// result, or `server/discover` in that shape). They are reviewed against their pin as any
+    /// definition is, raising the same alerts; quarantined instructions (new and not approved,
+    /// changed, with findings, rejected) are dropped.
+    pub fn instructions_of(&self, backend: &str, init: &Value) -> Option<String> {
+        let list = crate::integrity::instructions_list(init);
+        let server_info = init.get("serverInfo").cloned().unwrap_or(Value::Null);
+        let reviewed = self.integrity.review(
+            backend,
+            crate::integrity::Kind::Instructions,
+            &list,
+            &server_info,
+            crate::integrity::Listing::Whole,
+        );
+        let text = reviewed.items.first()?.get("instructions")?.as_str()?;
+        let held = reviewed
+            .verdicts
+            .get(crate::integrity::INSTRUCTIONS)
+            .is_none_or(|v| v.quarantine.is_some());
+        if held {
+            tracing::debug!(
+                backend,
+                "server instructions quarantined; not given to clients"
+            );
+            return None;
+        }
+        Some(text.to_owned())
+    }
+}
 
 impl Hooks for Router {
     fn before_start(&self, spec: &BackendSpec) -> Result<(), UpstreamError> {
@@ -301,6 +467,8 @@ impl Hooks for Router {
         if let Some(caps) = init.get("capabilities") {
             self.note_capabilities(backend, caps);
         }
+        // Reviewed on every connect, so drifted instructions raise their alert at once.
+        let _ = self.instructions_of(backend, init);
     }
 
     fn call_done(

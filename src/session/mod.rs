@@ -9,6 +9,8 @@
 //! Routing is not here: the router serves a session's requests from the [`Context`] the session
 //! caches, exactly as it serves a request without a session.
 
+pub mod shared;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
@@ -22,7 +24,7 @@ use crate::guard::{Caller, Client};
 use crate::identity::Principal;
 use crate::protocol;
 use crate::router::{Context, ListKind, Router, View, merge_capabilities};
-use crate::upstream::{BackendState, Hooks, LinkSet, ListChange, Owner};
+use crate::upstream::{BackendState, ListChange, Owner, profile_of};
 
 /// Messages queued for a client that has no stream open, at most.
 const MAX_QUEUED: usize = 1024;
@@ -68,17 +70,19 @@ impl Session {
         let protocol_version = protocol::negotiate_version(requested).to_owned();
         let mut client = Client::from_params(&init_params, client_address, protocol_version);
         client.session_id = Some(id.clone());
-        let hooks: Arc<dyn Hooks> = router.clone();
         let session = Arc::new_cyclic(|me: &Weak<Session>| {
             let owner: Weak<dyn Owner> = me.clone();
-            let links = LinkSet::new(
+            let links = router.pool.attach(
                 &router.backends,
-                init_params,
-                principal.key(),
-                token,
-                owner,
-                hooks,
-                id.clone(),
+                crate::upstream::Client {
+                    owner,
+                    principal: principal.key(),
+                    label: id.clone(),
+                    profile: profile_of(&init_params),
+                    init_params,
+                    token,
+                    modern: false,
+                },
             );
             Session {
                 id,
@@ -91,7 +95,9 @@ impl Session {
                 cancel: CancellationToken::new(),
             }
         });
-        session.view.links.connect_all().await;
+        // Backends believed up get their `init_timeout` to connect; one known to be down does
+        // not delay the session: it joins later, and the client hears `list_changed` then.
+        session.view.links.ready().await;
         session.spawn_refresher();
         session
     }
@@ -177,10 +183,10 @@ impl Session {
             if let Some(c) = caps {
                 caps_seen.push(c);
             }
+            // Only instructions that pass integrity review (pinned, scanned) reach the client.
             if let Some(text) = init
                 .as_ref()
-                .and_then(|i| i.get("instructions"))
-                .and_then(Value::as_str)
+                .and_then(|i| self.router.instructions_of(link.name(), i))
             {
                 instructions.push(format!("[{}] {}", link.name(), text));
             }

@@ -22,6 +22,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
 
+pub mod labels;
 pub mod trace;
 
 /// `[admin]`.
@@ -30,6 +31,28 @@ pub mod trace;
 pub struct AdminConfig {
     /// Where `/metrics`, `/healthz` and `/readyz` are served, e.g. `127.0.0.1:9090`.
     pub address: Spanned<String>,
+    /// Names accepted in `Host` (DNS rebinding defence). IP literals are always accepted (they
+    /// cannot be rebound). Default: the loopback names on a loopback address, none otherwise.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Origins accepted in `Origin` besides those whose host is an allowed name.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Bearer token `/metrics` requires, as a secret reference (`{ env = "NAME" }` or
+    /// `{ file = "path" }`). Absent: `/metrics` needs none. `/healthz` and `/readyz` never do.
+    #[serde(default, deserialize_with = "secret_reference")]
+    pub metrics_token: Option<crate::config::SecretRef>,
+}
+
+fn secret_reference<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<crate::config::SecretRef>, D::Error> {
+    match crate::config::SecretOrValue::deserialize(d)? {
+        crate::config::SecretOrValue::Ref(r) => Ok(Some(r)),
+        crate::config::SecretOrValue::Value(_) => Err(serde::de::Error::custom(
+            "`metrics_token` must be a secret reference, `{ env = \"NAME\" }` or \
+             `{ file = \"path\" }`, never the token itself",
+        )),
+    }
 }
 
 /// Whether two listeners would fight over one port: same port (not an ephemeral `0`), and the
@@ -94,6 +117,7 @@ label_enum!(
         Protocol => "protocol",
         SessionExpired => "session_expired",
         Credentials => "credentials",
+        Cancelled => "cancelled",
     }
 );
 
@@ -212,8 +236,13 @@ pub struct Metrics {
     sessions: Gauge,
     token_exchange: Family<TokenExchangeLabels, Counter>,
     backend_up: Family<BackendLabels, Gauge>,
+    /// `[cluster]` only (registered by [`Metrics::for_replica`]).
+    redis_up: Gauge,
+    cluster_local: Counter,
     /// The same states as `backend_up`, readable for `/readyz`.
     backend_states: RwLock<BTreeMap<String, bool>>,
+    /// What backends listed: the only `tool` label values besides `other`.
+    catalogued: labels::Catalogued,
 }
 
 impl Default for Metrics {
@@ -224,7 +253,36 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Metrics {
-        let mut registry = Registry::with_prefix("portcullis");
+        Self::build(Registry::with_prefix("portcullis"))
+    }
+
+    /// The metrics of one replica of a cluster: every series carries `replica="<id>"`, and the
+    /// cluster's own series are added (`redis_up`, `cluster_local_decisions`).
+    pub fn for_replica(replica: &str) -> Metrics {
+        let labels = [(
+            std::borrow::Cow::Borrowed("replica"),
+            std::borrow::Cow::Owned(replica.to_owned()),
+        )];
+        let mut m = Self::build(Registry::with_prefix_and_labels(
+            "portcullis",
+            labels.into_iter(),
+        ));
+        m.registry.register(
+            "redis_up",
+            "1 while Redis (the cluster's shared state) answers, 0 while it is unavailable",
+            m.redis_up.clone(),
+        );
+        m.registry.register(
+            "cluster_local_decisions",
+            "Calls allowed by this replica's own limits while Redis was unavailable \
+             (on_redis_unavailable = local)",
+            m.cluster_local.clone(),
+        );
+        m.redis_up.set(1);
+        m
+    }
+
+    fn build(mut registry: Registry) -> Metrics {
         let requests = Family::default();
         let decisions = Family::default();
         let call_duration: Family<CallLabels, Histogram, fn() -> Histogram> =
@@ -290,8 +348,21 @@ impl Metrics {
             sessions,
             token_exchange,
             backend_up,
+            redis_up: Gauge::default(),
+            cluster_local: Counter::default(),
             backend_states: RwLock::default(),
+            catalogued: labels::Catalogued::default(),
         }
+    }
+
+    /// Whether the cluster's Redis answers (see [`Metrics::for_replica`]).
+    pub fn set_redis_up(&self, up: bool) {
+        self.redis_up.set(i64::from(up));
+    }
+
+    /// A call allowed by this replica's own limits while Redis was unavailable.
+    pub fn record_cluster_local(&self) {
+        self.cluster_local.inc();
     }
 
     /// A message from a client (`method` as sent; unknown methods count as `other`).
@@ -309,15 +380,27 @@ impl Metrics {
             .inc();
     }
 
-    /// A call answered by a backend. `tool` must be a name from the backend's catalog (never
-    /// a client-supplied name that matched nothing), so series stay bounded by the catalogs.
-    pub fn observe_call(&self, backend: &str, tool: &str, elapsed: Duration) {
+    /// A call answered by a backend. `name` is what the call named (a tool or prompt name, or a
+    /// URI); its label is that name only when the backend listed it (a URI read through a
+    /// template is labelled with the template), else `other`: a client cannot create series.
+    pub fn observe_call(&self, backend: &str, name: &str, elapsed: Duration) {
         self.call_duration
             .get_or_create(&CallLabels {
                 backend: backend.to_owned(),
-                tool: tool.to_owned(),
+                tool: self.catalogued.label(backend, name),
             })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Names `backend` listed (tools, prompts, resource URIs): labels [`Metrics::observe_call`]
+    /// may use.
+    pub fn note_catalog<'a>(&self, backend: &str, names: impl IntoIterator<Item = &'a str>) {
+        self.catalogued.note_names(backend, names);
+    }
+
+    /// Resource templates `backend` listed: a URI read through one is labelled with it.
+    pub fn note_templates<'a>(&self, backend: &str, templates: impl IntoIterator<Item = &'a str>) {
+        self.catalogued.note_templates(backend, templates);
     }
 
     pub fn record_upstream_error(&self, backend: &str, kind: UpstreamErrorKind) {

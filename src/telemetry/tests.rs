@@ -49,8 +49,15 @@ fn record_some(m: &Metrics) {
     m.record_decision(Outcome::Allow);
     m.record_decision(Outcome::Allow);
     m.record_decision(Outcome::RateLimited);
+    m.note_catalog("github", ["create_issue"]);
     m.observe_call("github", "create_issue", Duration::from_millis(30));
     m.observe_call("github", "create_issue", Duration::from_secs(3));
+    // Not listed by the backend: counted, but never a series of its own.
+    m.observe_call(
+        "github",
+        "file:///client/chose/this",
+        Duration::from_millis(1),
+    );
     m.record_upstream_error("github", UpstreamErrorKind::Timeout);
     let e = crate::upstream::UpstreamError::Protocol {
         backend: "files".into(),
@@ -107,7 +114,10 @@ fn check_recorded(s: &Scrape) {
     let hist = s
         .samples
         .iter()
-        .find(|x| x.metric == "portcullis_call_duration_seconds")
+        .find(|x| {
+            x.metric == "portcullis_call_duration_seconds"
+                && call.iter().all(|(k, v)| x.labels.get(k) == Some(*v))
+        })
         .expect("histogram buckets");
     let Sample::Histogram(buckets) = &hist.value else {
         panic!("not a histogram: {hist:?}")
@@ -318,7 +328,14 @@ async fn start_admin(metrics: Arc<Metrics>, ready: ReadyFn) -> Admin {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(serve_admin(listener, metrics, ready, shutdown.clone()));
+    let access = crate::edge::admin::Access::for_address(listener.local_addr().unwrap());
+    let task = tokio::spawn(serve_admin(
+        listener,
+        access,
+        metrics,
+        ready,
+        shutdown.clone(),
+    ));
     Admin {
         base,
         shutdown,
@@ -423,4 +440,42 @@ async fn readyz_uses_the_supplied_function() {
         json!({ "ready": false, "checks": { "pins": "missing" } })
     );
     admin.shutdown.cancel();
+}
+
+#[test]
+fn call_labels_come_only_from_catalogs() {
+    let m = Metrics::new();
+    m.note_catalog("demo", ["echo", "demo://readme"]);
+    m.note_templates("demo", ["demo://items/{id}"]);
+    for name in ["echo", "demo://readme", "demo://items/1", "demo://items/2"] {
+        m.observe_call("demo", name, Duration::from_millis(1));
+    }
+    // Names a client chose that no catalog lists: counted under `other`, never a series each.
+    for i in 0..100 {
+        m.observe_call(
+            "demo",
+            &format!("file:///chosen/{i}"),
+            Duration::from_millis(1),
+        );
+    }
+    let text = m.encode();
+    let series: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("portcullis_call_duration_seconds_count"))
+        .collect();
+    assert_eq!(series.len(), 4, "{series:#?}");
+    for label in ["echo", "demo://readme", "demo://items/{id}", "other"] {
+        assert!(
+            series
+                .iter()
+                .any(|l| l.contains(&format!("tool=\"{label}\""))),
+            "{label} missing: {series:#?}"
+        );
+    }
+    assert!(
+        series
+            .iter()
+            .any(|l| l.contains("tool=\"other\"") && l.ends_with(" 100")),
+        "{series:#?}"
+    );
 }

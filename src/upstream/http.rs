@@ -481,7 +481,7 @@ enum GetOutcome {
     Failed,
 }
 
-fn content_type(resp: &reqwest::Response) -> String {
+pub(crate) fn content_type(resp: &reqwest::Response) -> String {
     resp.headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
@@ -489,11 +489,11 @@ fn content_type(resp: &reqwest::Response) -> String {
         .to_ascii_lowercase()
 }
 
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     crate::egress::error_chain(e)
 }
 
-async fn read_body(resp: reqwest::Response, max: usize) -> Result<Vec<u8>, String> {
+pub(crate) async fn read_body(resp: reqwest::Response, max: usize) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
@@ -506,7 +506,7 @@ async fn read_body(resp: reqwest::Response, max: usize) -> Result<Vec<u8>, Strin
     Ok(out)
 }
 
-async fn read_capped(resp: reqwest::Response, max: usize) -> Result<String, String> {
+pub(crate) async fn read_capped(resp: reqwest::Response, max: usize) -> Result<String, String> {
     let mut out = Vec::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {

@@ -10,9 +10,14 @@
 
 pub mod http;
 mod links;
+pub mod modern;
+pub mod probe;
 pub mod stdio;
 
-pub use links::{BackendState, Forwarded, Hooks, Link, LinkSet, ListChange, Owner};
+pub use links::{
+    BackendState, Client, Eras, Forwarded, Hooks, Link, LinkSet, ListChange, Owner, Pool,
+    probe_eras, profile_of,
+};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -77,6 +82,8 @@ pub enum UpstreamError {
     SessionExpired { backend: String },
     #[error("no credential for backend `{backend}`: {reason}; nothing was sent to it")]
     Credentials { backend: String, reason: String },
+    #[error("the request to backend `{backend}` was cancelled by the client")]
+    Cancelled { backend: String },
 }
 
 impl From<&UpstreamError> for crate::telemetry::UpstreamErrorKind {
@@ -89,6 +96,7 @@ impl From<&UpstreamError> for crate::telemetry::UpstreamErrorKind {
                 crate::telemetry::UpstreamErrorKind::SessionExpired
             }
             UpstreamError::Credentials { .. } => crate::telemetry::UpstreamErrorKind::Credentials,
+            UpstreamError::Cancelled { .. } => crate::telemetry::UpstreamErrorKind::Cancelled,
         }
     }
 }
@@ -111,6 +119,7 @@ impl UpstreamError {
             UpstreamError::Credentials { .. } => protocol::code::BACKEND_CREDENTIALS,
             UpstreamError::Timeout { .. } => protocol::code::BACKEND_TIMEOUT,
             UpstreamError::Protocol { .. } => protocol::code::BACKEND_PROTOCOL,
+            UpstreamError::Cancelled { .. } => protocol::code::REQUEST_CANCELLED,
         }
     }
     pub fn backend(&self) -> &str {
@@ -119,7 +128,8 @@ impl UpstreamError {
             | UpstreamError::Timeout { backend, .. }
             | UpstreamError::Protocol { backend, .. }
             | UpstreamError::SessionExpired { backend }
-            | UpstreamError::Credentials { backend, .. } => backend,
+            | UpstreamError::Credentials { backend, .. }
+            | UpstreamError::Cancelled { backend } => backend,
         }
     }
 }
@@ -138,6 +148,12 @@ pub struct BackendSpec {
     /// stdio: rlimits applied when the child starts. `SpecKind::Stdio::argv` stays the
     /// backend's own program (what integrity pins); the `prlimit` prefix is added at spawn.
     pub resource_limits: Option<stdio::ResourceLimits>,
+    /// Which clients share one upstream session.
+    pub sharing: config::UpstreamSharing,
+    /// Which era to speak to it (`auto`: what the start-up probe found).
+    pub protocol: config::BackendProtocol,
+    /// `dangerous_unlisted_resources`: reads of URIs no catalog lists may go here.
+    pub dangerous_unlisted_resources: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -196,6 +212,9 @@ impl BackendSpec {
             max_json_depth: limits.max_json_depth.max(128),
             credentials: Arc::new(crate::credentials::Source::from_config(cfg, b)?),
             resource_limits: b.resource_limits.clone(),
+            sharing: b.upstream_sessions,
+            protocol: b.protocol,
+            dangerous_unlisted_resources: b.dangerous_unlisted_resources,
         })
     }
 

@@ -5,13 +5,20 @@
 //! executed as is: `;`, `|` or `$X` in it mean nothing), an optional working directory, and its
 //! stderr goes to our logs line by line. `kill_on_drop` ties its life to the connection.
 //!
+//! The program is found by [`resolve_program`] before the spawn, never by the OS: a bare name
+//! (`node`) only on the child's own `env.PATH` (a missing `PATH` is a config error, see
+//! [`check_config`], not a silent fall-back to the gateway's `PATH` or libc's default), a path
+//! with a `/` as is (relative to `cwd`). The child is started from the file found, under the
+//! name the config gave (`argv[0]`), and the executable pins (`integrity::exec`) call the same
+//! function, so what is pinned is what runs.
+//!
 //! Optional `resource_limits` are kernel rlimits set before the backend's own program runs. The
 //! crate forbids `unsafe`, and `setrlimit` between fork and exec (`pre_exec`) needs it; so the
 //! argv is prefixed with util-linux `prlimit --as=… -- program args…`, which sets the limits on
-//! itself and then `execvp`s the program. The program is found the same way as without the
-//! prefix: Rust looks a program up in the child's `PATH` once the environment is cleared, and
-//! `execvp` in `prlimit` does too, with the same (cleared) environment.
+//! itself and then executes the program, given as the path already resolved.
 
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +37,8 @@ pub(crate) struct StdioConn {
     pub(crate) inbound: mpsc::WeakSender<Inbound>,
     writer: mpsc::Sender<Vec<u8>>,
     alive: Arc<AtomicBool>,
+    /// Why the connection ended (with the child's exit status when known), once it has.
+    ended: Arc<std::sync::OnceLock<String>>,
     child: Arc<Mutex<Option<Child>>>,
 }
 
@@ -38,36 +47,12 @@ impl StdioConn {
         spec: &BackendSpec,
         inbound: super::InboundTx,
     ) -> Result<Self, UpstreamError> {
-        let SpecKind::Stdio { argv, env, cwd } = &spec.kind else {
-            return Err(unavailable(&spec.name, "not a stdio backend".into()));
-        };
-        let argv = match &spec.resource_limits {
-            Some(limits) => with_limits(argv.clone(), limits)
-                .map_err(|e| unavailable(&spec.name, format!("resource limits: {e}")))?,
-            None => argv.clone(),
-        };
-        let (program, args) = argv
-            .split_first()
-            .ok_or_else(|| unavailable(&spec.name, "empty command".into()))?;
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        if let Some(dir) = cwd {
-            cmd.current_dir(dir);
-        }
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| unavailable(&spec.name, format!("cannot start `{program}`: {e}")))?;
-        let (Some(stdin), Some(stdout), Some(stderr)) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take())
-        else {
-            return Err(unavailable(&spec.name, "child pipes unavailable".into()));
-        };
+        let ChildIo {
+            child,
+            stdin,
+            stdout,
+            stderr,
+        } = spawn_child(spec)?;
         let pending = Arc::new(Pending::default());
         let alive = Arc::new(AtomicBool::new(true));
         let (writer, mut rx) = mpsc::channel::<Vec<u8>>(64);
@@ -88,18 +73,19 @@ impl StdioConn {
         let weak_inbound = inbound.raw().downgrade();
         let reader_pending = pending.clone();
         let reader_alive = alive.clone();
+        let ended = Arc::new(std::sync::OnceLock::new());
+        let reader_ended = ended.clone();
         let max = spec.max_message_bytes;
         let depth = spec.max_json_depth;
         let child = Arc::new(Mutex::new(Some(child)));
         let reader_child = child.clone();
         tokio::spawn(async move {
-            let reason = read_loop(&name, stdout, max, depth, &reader_pending, &inbound).await;
-            reader_alive.store(false, Ordering::SeqCst);
+            let mut reason = read_loop(&name, stdout, max, depth, &reader_pending, &inbound).await;
             // A backend we stopped reading from is ended, so it can neither block nor linger.
-            if let Some(mut c) = reader_child.lock().await.take() {
-                let _ = c.start_kill();
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), c.wait()).await;
-            }
+            reason = end_child(&reader_child, reason).await;
+            tracing::debug!(backend = %name, %reason, "stdio backend ended");
+            let _ = reader_ended.set(reason.clone());
+            reader_alive.store(false, Ordering::SeqCst);
             reader_pending.fail_all(&unavailable(&name, reason));
             // Dropping `inbound` here tells the owner this connection is gone.
         });
@@ -110,6 +96,7 @@ impl StdioConn {
             inbound: weak_inbound,
             writer,
             alive,
+            ended,
             child,
         })
     }
@@ -121,12 +108,12 @@ impl StdioConn {
             return Err(e);
         }
         rx.await
-            .unwrap_or_else(|_| Err(unavailable(&self.name, "the process exited".into())))
+            .unwrap_or_else(|_| Err(unavailable(&self.name, self.why_ended())))
     }
 
     pub(crate) async fn send(&self, msg: Value) -> Result<(), UpstreamError> {
         if !self.is_alive() {
-            return Err(unavailable(&self.name, "the process exited".into()));
+            return Err(unavailable(&self.name, self.why_ended()));
         }
         let bytes = serde_json::to_vec(&msg)
             .map_err(|e| unavailable(&self.name, format!("cannot encode message: {e}")))?;
@@ -134,6 +121,10 @@ impl StdioConn {
             .send(bytes)
             .await
             .map_err(|_| unavailable(&self.name, "its stdin is closed".into()))
+    }
+
+    fn why_ended(&self) -> String {
+        self.ended.get().cloned().unwrap_or_else(|| EXITED.into())
     }
 
     pub(crate) fn is_alive(&self) -> bool {
@@ -147,6 +138,80 @@ impl StdioConn {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(2), child.wait()).await;
         }
     }
+}
+
+/// A started child and its pipes.
+pub(crate) struct ChildIo {
+    pub(crate) child: Child,
+    pub(crate) stdin: tokio::process::ChildStdin,
+    pub(crate) stdout: tokio::process::ChildStdout,
+    pub(crate) stderr: tokio::process::ChildStderr,
+}
+
+/// Start a stdio backend's program: the configured argv (with the `prlimit` prefix when
+/// resource limits are set), only the configured environment, piped stdio, killed on drop.
+/// Shared by the 2025 session connection and the 2026-07-28 stateless client.
+pub(crate) fn spawn_child(spec: &BackendSpec) -> Result<ChildIo, UpstreamError> {
+    let SpecKind::Stdio { argv, env, cwd } = &spec.kind else {
+        return Err(unavailable(&spec.name, "not a stdio backend".into()));
+    };
+    let (name, args) = argv
+        .split_first()
+        .ok_or_else(|| unavailable(&spec.name, "empty command".into()))?;
+    if let Some(dir) = cwd
+        && !dir.is_dir()
+    {
+        // Otherwise the spawn's ENOENT reads as if the program were missing.
+        return Err(unavailable(
+            &spec.name,
+            format!(
+                "cannot start it: its working directory `{}` (`cwd`) does not exist or is not a \
+                 directory",
+                dir.display()
+            ),
+        ));
+    }
+    let found = resolve_program(name, env, cwd.as_deref())
+        .map_err(|e| unavailable(&spec.name, format!("cannot start {e}")))?;
+    let mut resolved = vec![found.display().to_string()];
+    resolved.extend(args.iter().cloned());
+    let argv = match &spec.resource_limits {
+        Some(limits) => with_limits(resolved, limits)
+            .map_err(|e| unavailable(&spec.name, format!("resource limits: {e}")))?,
+        None => resolved,
+    };
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| unavailable(&spec.name, "empty command".into()))?;
+    let mut cmd = Command::new(program);
+    if spec.resource_limits.is_none() {
+        // The name the config gave, as a shell would pass it (multi-call binaries read it).
+        cmd.arg0(name);
+    }
+    cmd.args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| unavailable(&spec.name, format!("cannot start `{program}`: {e}")))?;
+    let (Some(stdin), Some(stdout), Some(stderr)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        return Err(unavailable(&spec.name, "child pipes unavailable".into()));
+    };
+    Ok(ChildIo {
+        child,
+        stdin,
+        stdout,
+        stderr,
+    })
 }
 
 /// `resource_limits = { address_space_mb = 4096, cpu_secs = 3600, open_files = 256,
@@ -213,10 +278,49 @@ pub(crate) fn with_limits(
     Ok(out)
 }
 
-/// Config validation of `resource_limits`: stdio only, non-zero values, `prlimit` present.
-pub fn check_config(cfg: &crate::config::Config) -> Result<(), (String, usize, String)> {
+/// Config validation of stdio backends: a bare program name needs `env.PATH` (the spawn looks
+/// nowhere else, see [`resolve_program`]); `resource_limits` only on stdio, non-zero, with
+/// `prlimit` present. `text` is the config's text: errors point at the `command` line.
+pub fn check_config(
+    cfg: &crate::config::Config,
+    text: &str,
+) -> Result<(), (String, usize, String)> {
     for (i, b) in cfg.backends.iter().enumerate() {
         let be = b.get_ref();
+        if let Some(dir) = &be.cwd {
+            let resolved = cfg.resolve_path(dir);
+            if be.command.is_some() && !resolved.is_dir() {
+                return Err((
+                    format!("backend[{i}].cwd"),
+                    key_offset(text, b.span().start, "cwd"),
+                    format!(
+                        "backend `{}`: the working directory `{}` does not exist or is not a \
+                         directory; create it, or fix `cwd` (relative paths are relative to the \
+                         config file)",
+                        be.name,
+                        resolved.display()
+                    ),
+                ));
+            }
+        }
+        if let Some(program) = be.command.as_ref().and_then(|c| c.first()) {
+            let bare = !program.contains('/') && program != "$PORTCULLIS";
+            if bare && !be.env.contains_key("PATH") {
+                let at = key_offset(text, b.span().start, "command");
+                let e = ProgramError::NoPath {
+                    program: program.clone(),
+                };
+                return Err((
+                    format!("backend[{i}].command"),
+                    at,
+                    format!(
+                        "backend `{}` runs {e} (e.g. `command = [\"/usr/bin/{program}\", …]` or \
+                         `env = {{ PATH = \"/usr/local/bin:/usr/bin:/bin\" }}`)",
+                        be.name
+                    ),
+                ));
+            }
+        }
         let Some(limits) = &be.resource_limits else {
             continue;
         };
@@ -255,6 +359,109 @@ pub fn check_config(cfg: &crate::config::Config) -> Result<(), (String, usize, S
     Ok(())
 }
 
+/// Why a stdio backend's program cannot be found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProgramError {
+    #[error(
+        "`{program}`: a bare program name is looked up on the backend's own `env.PATH` only (nothing \
+         is inherited from the gateway), and this backend sets none; write its absolute path, or \
+         set `env.PATH`"
+    )]
+    NoPath { program: String },
+    #[error("`{program}`: not found on the backend's `env.PATH` (`{path}`)")]
+    NotOnPath { program: String, path: String },
+    #[error("`{program}`: no executable file at `{}`", .path.display())]
+    NotExecutable { program: String, path: PathBuf },
+}
+
+/// The file a stdio backend's `program` (its `command[0]`) names, as the spawn runs it: with a
+/// `/`, that path (relative to `cwd` when given); a bare name, the first executable file of
+/// that name in the child's own `PATH` (from `env`; its relative entries are relative to
+/// `cwd`). Never the gateway's own `PATH`.
+pub fn resolve_program(
+    program: &str,
+    env: &[(String, String)],
+    cwd: Option<&Path>,
+) -> Result<PathBuf, ProgramError> {
+    let under_cwd = |p: PathBuf| match cwd {
+        Some(d) if p.is_relative() => d.join(p),
+        _ => p,
+    };
+    if program.contains('/') {
+        let path = under_cwd(PathBuf::from(program));
+        return if is_executable(&path) {
+            Ok(path)
+        } else {
+            Err(ProgramError::NotExecutable {
+                program: program.to_owned(),
+                path,
+            })
+        };
+    }
+    let Some(path) = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v) else {
+        return Err(ProgramError::NoPath {
+            program: program.to_owned(),
+        });
+    };
+    std::env::split_paths(path)
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(|d| under_cwd(d).join(program))
+        .find(|p| is_executable(p))
+        .ok_or_else(|| ProgramError::NotOnPath {
+            program: program.to_owned(),
+            path: path.clone(),
+        })
+}
+
+fn is_executable(p: &Path) -> bool {
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Where `key = …` is set in the table whose header starts at `table` (the header itself when
+/// the key is not found before the next header: `command` may be set inline).
+fn key_offset(text: &str, table: usize, key: &str) -> usize {
+    let mut at = table;
+    for (i, line) in text
+        .get(table..)
+        .unwrap_or("")
+        .split_inclusive('\n')
+        .enumerate()
+    {
+        let t = line.trim_start();
+        if i > 0 && t.starts_with('[') {
+            break;
+        }
+        if t.strip_prefix(key)
+            .is_some_and(|r| r.trim_start().starts_with('='))
+        {
+            return at + (line.len() - t.len());
+        }
+        at += line.len();
+    }
+    table
+}
+
+/// Why a child's connection ended when its output closed (a status is added when known).
+pub(crate) const EXITED: &str = "the process exited";
+
+/// Ends the child whose connection ended for `reason`, so it can neither block nor linger, and
+/// returns the reason to report: a child whose output closed has usually exited, and its exit
+/// status says why (an operator otherwise sees only "the process exited").
+pub(crate) async fn end_child(child: &Mutex<Option<Child>>, reason: String) -> String {
+    let Some(mut c) = child.lock().await.take() else {
+        return reason;
+    };
+    if reason == EXITED
+        && let Ok(Ok(status)) =
+            tokio::time::timeout(std::time::Duration::from_millis(500), c.wait()).await
+    {
+        return format!("{EXITED} ({status}; its stderr is in the gateway's log)");
+    }
+    let _ = c.start_kill();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), c.wait()).await;
+    reason
+}
+
 fn unavailable(backend: &str, reason: String) -> UpstreamError {
     UpstreamError::Unavailable {
         backend: backend.to_owned(),
@@ -275,7 +482,7 @@ async fn read_loop(
     loop {
         line.clear();
         match read_bounded_line(&mut reader, &mut line, max).await {
-            Ok(0) => return "the process exited".into(),
+            Ok(0) => return EXITED.into(),
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(backend = name, error = %e, "stdio backend output unreadable; closing");
@@ -311,7 +518,7 @@ async fn read_loop(
 
 /// Read one line of at most `max` bytes. A longer line is an error: the backend is hostile or
 /// broken, and buffering it whole would let it exhaust our memory.
-async fn read_bounded_line<R: AsyncBufReadExt + Unpin>(
+pub(crate) async fn read_bounded_line<R: AsyncBufReadExt + Unpin>(
     r: &mut R,
     out: &mut Vec<u8>,
     max: usize,
@@ -339,7 +546,7 @@ async fn read_bounded_line<R: AsyncBufReadExt + Unpin>(
     }
 }
 
-async fn log_stderr(name: String, stderr: impl AsyncRead + Unpin) {
+pub(crate) async fn log_stderr(name: String, stderr: impl AsyncRead + Unpin) {
     let mut reader = BufReader::new(stderr);
     let mut line = Vec::new();
     loop {

@@ -8,7 +8,6 @@
 //! (`session::meta`). A workflow can therefore never do what its caller could not do step by
 //! step, and a step's denial stops the workflow.
 
-pub mod cli;
 mod def;
 pub mod exec;
 pub mod plan;
@@ -294,26 +293,26 @@ pub fn run_summary(w: &Workflow, run: &exec::Run) -> Value {
 }
 
 impl Workflows {
-    /// [`Workflows::check_catalog`] against what the start-up probe read (every tool the
-    /// backends list, quarantined ones included: a quarantined tool is known, and fails its
-    /// step at run time). Returns warnings.
-    pub fn check_probe(
+    /// [`Workflows::check_catalog`] against what each backend listed (every tool it lists,
+    /// quarantined ones included: a quarantined tool is known, and fails its step at run
+    /// time); `None` for a backend that could not be listed. Returns warnings.
+    pub fn check_listed<'a>(
         &self,
         namer: &crate::catalog::Namer,
-        reports: &[crate::gateway::ProbeReport],
+        lists: impl IntoIterator<Item = (&'a str, Option<&'a [Value]>)>,
     ) -> Result<Vec<String>, ConfigError> {
         if self.is_empty() {
             return Ok(Vec::new());
         }
-        let mut lists = Vec::new();
+        let mut listed = Vec::new();
         let mut unprobed = Vec::new();
-        for r in reports {
-            match &r.outcome {
-                Ok(info) => lists.push((r.backend.clone(), Arc::new(info.tools.clone()))),
-                Err(_) => unprobed.push(r.backend.clone()),
+        for (backend, tools) in lists {
+            match tools {
+                Some(t) => listed.push((backend.to_owned(), Arc::new(t.to_vec()))),
+                None => unprobed.push(backend.to_owned()),
             }
         }
-        let (merged, _) = namer.merge(&lists);
+        let (merged, _) = namer.merge(&listed);
         self.check_catalog(&merged, &unprobed)
     }
 }

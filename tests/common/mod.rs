@@ -452,8 +452,13 @@ impl RawClient {
 
     /// Initialize a session (stores the session id); returns the initialize result.
     pub async fn initialize(&mut self) -> Value {
+        self.initialize_with(serde_json::json!({})).await
+    }
+
+    /// [`Self::initialize`] declaring `capabilities`.
+    pub async fn initialize_with(&mut self, capabilities: Value) -> Value {
         let msg = serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
+            "protocolVersion": "2025-11-25", "capabilities": capabilities,
             "clientInfo": {"name": "portcullis-tests", "version": "0"}}});
         let mut req = self
             .http

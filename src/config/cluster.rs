@@ -1,0 +1,200 @@
+//! `[cluster]`: what replicas behind one load balancer share through Redis (see
+//! [`crate::cluster`]). Pure data and its checks; the connection is made by `cluster`.
+//!
+//! ```toml
+//! [cluster]
+//! redis = { url = "rediss://redis.internal:6380/0", password = { env = "REDIS_PASSWORD" } }
+//! replica_id = "gw-1"                        # default: host name and listen port
+//! on_redis_unavailable = "fail_closed"       # or "local": per-replica limits, loudly
+//! request_state_key = { env = "PORTCULLIS_STATE_KEY" }   # 64 hex digits, the same on every replica
+//! ```
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::{SecretOrValue, SecretRef};
+
+/// `[cluster]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    pub redis: RedisConfig,
+    /// This replica's name in audit records, metrics and the session directory. Default: the
+    /// host name and the listen port (`host:8443`), which differ between replicas on one host.
+    pub replica_id: Option<String>,
+    #[serde(default)]
+    pub on_redis_unavailable: OnRedisUnavailable,
+    /// Prefix of every Redis key and channel, so deployments can share one Redis.
+    #[serde(default = "default_prefix")]
+    pub key_prefix: String,
+    /// How long one Redis round trip may take before Redis counts as unavailable, milliseconds.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// The key that seals MRTR `requestState` (64 hex digits), the same on every replica so a
+    /// state sealed on one opens on another. Absent: each replica draws its own, and a retry
+    /// that lands on another replica is refused. A secret reference, never the key itself.
+    #[serde(default, deserialize_with = "secret_reference")]
+    pub request_state_key: Option<SecretRef>,
+}
+
+/// `[cluster] redis = { … }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://host:port/db` or `rediss://host:port/db` (TLS). No password in the URL.
+    pub url: String,
+    /// `{ env = "NAME" }` or `{ file = "path" }`.
+    #[serde(default, deserialize_with = "secret_reference")]
+    pub password: Option<SecretRef>,
+    /// ACL user name (Redis 6+); absent: the default user.
+    pub username: Option<String>,
+    /// PEM file of the CA that signed the Redis server's certificate (`rediss://` only);
+    /// absent: the system's roots.
+    pub ca: Option<PathBuf>,
+}
+
+/// What a replica does while Redis cannot be reached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnRedisUnavailable {
+    /// Refuse what needs a cluster-wide decision (calls under a limit, new sessions): -32029 or
+    /// HTTP 503, each refusal audited with the reason.
+    #[default]
+    FailClosed,
+    /// Decide with this replica's own limits (N replicas then allow up to N times a quota);
+    /// logged, audited and counted while it lasts.
+    Local,
+}
+
+impl OnRedisUnavailable {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnRedisUnavailable::FailClosed => "fail_closed",
+            OnRedisUnavailable::Local => "local",
+        }
+    }
+}
+
+fn default_prefix() -> String {
+    "portcullis".into()
+}
+
+fn default_timeout_ms() -> u64 {
+    500
+}
+
+fn secret_reference<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SecretRef>, D::Error> {
+    match SecretOrValue::deserialize(d)? {
+        SecretOrValue::Ref(r) => Ok(Some(r)),
+        SecretOrValue::Value(_) => Err(serde::de::Error::custom(
+            "must be a secret reference, `{ env = \"NAME\" }` or `{ file = \"path\" }`, never the \
+             secret itself",
+        )),
+    }
+}
+
+/// Whether `id` may name a replica: it appears in Redis keys, metrics labels and audit records.
+pub fn valid_replica_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+}
+
+impl ClusterConfig {
+    /// Checks what serde cannot; on a problem returns the key (under `cluster.`) and the message.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        let url = &self.redis.url;
+        let parsed = url::Url::parse(url).map_err(|e| {
+            (
+                "redis.url",
+                format!("`{url}` is not a URL ({e}); write `redis://host:6379/0` or `rediss://…`"),
+            )
+        })?;
+        if parsed.scheme() != "redis" && parsed.scheme() != "rediss" {
+            return Err((
+                "redis.url",
+                format!("`{url}` must start with `redis://` or `rediss://` (TLS)"),
+            ));
+        }
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(("redis.url", format!("`{url}` names no host")));
+        }
+        if parsed.password().is_some() || !parsed.username().is_empty() {
+            return Err((
+                "redis.url",
+                "the URL carries credentials; put the password in \
+                 `password = { env = \"NAME\" }` (and the user in `username`)"
+                    .into(),
+            ));
+        }
+        if self.redis.ca.is_some() && parsed.scheme() != "rediss" {
+            return Err((
+                "redis.ca",
+                format!("`ca` is for TLS; use a `rediss://` URL instead of `{url}`"),
+            ));
+        }
+        if let Some(id) = &self.replica_id
+            && !valid_replica_id(id)
+        {
+            return Err((
+                "replica_id",
+                format!(
+                    "`{id}` must be 1 to 64 ASCII letters, digits, `.`, `-`, `_` or `:`, e.g. `gw-1`"
+                ),
+            ));
+        }
+        if self.key_prefix.is_empty() || self.key_prefix.chars().any(|c| c.is_whitespace()) {
+            return Err((
+                "key_prefix",
+                format!(
+                    "`{}` must be non-empty, without spaces, e.g. `portcullis`",
+                    self.key_prefix
+                ),
+            ));
+        }
+        if self.timeout_ms == 0 {
+            return Err(("timeout_ms", "must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    /// What `portcullis check` says about this section.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.on_redis_unavailable == OnRedisUnavailable::Local {
+            w.push(
+                "cluster.on_redis_unavailable = \"local\": while Redis is unreachable each replica \
+                 applies the limits alone, so N replicas allow up to N times each quota"
+                    .into(),
+            );
+        }
+        if let Ok(u) = url::Url::parse(&self.redis.url)
+            && u.scheme() == "redis"
+        {
+            let loopback = match u.host() {
+                Some(url::Host::Ipv4(a)) => a.is_loopback(),
+                Some(url::Host::Ipv6(a)) => a.is_loopback(),
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                None => false,
+            };
+            if !loopback {
+                w.push(format!(
+                    "cluster.redis.url `{}` is plaintext to a non-loopback host: the Redis password \
+                     and the shared state travel unencrypted; use `rediss://`",
+                    self.redis.url
+                ));
+            }
+        }
+        if self.request_state_key.is_none() {
+            w.push(
+                "cluster.request_state_key is not set: an MRTR retry that lands on another replica \
+                 than the one that sealed its `requestState` is refused"
+                    .into(),
+            );
+        }
+        w
+    }
+}

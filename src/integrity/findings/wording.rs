@@ -1,0 +1,950 @@
+//! Instructions aimed at the model, read from the normalised view of a text: tags and
+//! chat-template tokens, role markers, hidden comments, override and concealment wording,
+//! orders to add something to every command, orders to decode and follow, reads of
+//! credential files, the conversation or secrets put into arguments, orders about other
+//! tools' behaviour, and descriptions that say openly that they do harm.
+//!
+//! Patterns are written with single spaces that stand for any run of whitespace ([`words`]);
+//! each rule is one alternation compiled once. The vocabulary is chosen against the wording of
+//! real servers: imperative forms (`read ~/.ssh/id_rsa`) rather than descriptions (`reads the
+//! key at ~/.ssh/id_rsa`), the model or the user as the object of an order, and no rule that
+//! fires on a plain technical word (`ignore case`, `system prompt`, `override the default`).
+
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexBuilder};
+
+use super::text::Hit;
+use super::{
+    COMMAND_INJECTION, COMMENT, CONCEAL, CONTEXT_LEAK, CREDENTIAL_READ, ENCODED_INSTRUCTIONS,
+    HARMFUL, HIDDEN_COMMENT, IMPORTANT_BLOCK, OVERRIDE, ROLE_MARKER, TOOL_BEHAVIOUR,
+};
+
+/// `pattern` with each space standing for `\s+`.
+fn words(pattern: &str) -> String {
+    pattern.replace(' ', r"\s+")
+}
+
+/// The alternation of `alternatives`, each with spaces as in [`words`].
+fn alts(alternatives: &[&str]) -> String {
+    alternatives
+        .iter()
+        .map(|a| format!("(?:{})", words(a)))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+fn build(pattern: &str, case_insensitive: bool) -> Option<Regex> {
+    // Compiled from constants; a test runs every rule, so a pattern that does not compile fails
+    // the tests rather than silently disabling its rule in production.
+    RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .size_limit(32 << 20)
+        .dfa_size_limit(8 << 20)
+        .build()
+        .ok()
+}
+
+type Rule = LazyLock<Option<Regex>>;
+
+/// The wording rules over one view of a text.
+pub(super) fn scan(text: &str, out: &mut Vec<Hit>) {
+    scan_blocks(text, out);
+    for (rule, re) in [
+        (ROLE_MARKER, &ROLE_CS_RE),
+        (ROLE_MARKER, &ROLE_RE),
+        (OVERRIDE, &OVERRIDE_RE),
+        (CONCEAL, &CONCEAL_RE),
+        (COMMAND_INJECTION, &COMMAND_RE),
+        (ENCODED_INSTRUCTIONS, &DECODE_RE),
+        (TOOL_BEHAVIOUR, &TOOL_BEHAVIOUR_RE),
+        (HARMFUL, &HARMFUL_RE),
+    ] {
+        find_all(rule, re, text, out);
+    }
+    scan_comments(text, out);
+    scan_credential_reads(text, out);
+    scan_context_leaks(text, out);
+}
+
+/// The rules that also read digits as letters (`<1MP0RTANT>`, `1gn0re all prev10us
+/// 1nstruct10ns`): tags, role markers, override and concealment wording.
+pub(super) fn scan_leet(text: &str, out: &mut Vec<Hit>) {
+    scan_blocks(text, out);
+    for (rule, re) in [
+        (ROLE_MARKER, &ROLE_RE),
+        (OVERRIDE, &OVERRIDE_RE),
+        (CONCEAL, &CONCEAL_RE),
+    ] {
+        find_all(rule, re, text, out);
+    }
+}
+
+fn find_all(rule: &'static str, re: &Rule, text: &str, out: &mut Vec<Hit>) {
+    let Some(re) = &**re else { return };
+    for m in re.find_iter(text) {
+        if rule == CONCEAL && protects_the_user(text, m.end()) {
+            continue;
+        }
+        if matches!(rule, OVERRIDE | CONCEAL) && quoted(text, m.start(), m.end()) {
+            continue;
+        }
+        if rule == HARMFUL && (scoped_deletion(text, m.end()) || negated(text, m.start())) {
+            continue;
+        }
+        out.push(Hit::new(rule, (m.start(), m.end())));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tags and chat-template tokens
+
+/// Tag names that pose as prompt structure, alone or with a suffix (`<system_reminder>`).
+const TAG_NAME: &str = concat!(
+    r"(?:important|system|sys|instructions?|admin|assistant|critical|hidden|developer|urgent",
+    r"|override|directive|mandatory|ai|llm|system[_\-]?prompt|function_results?|function_calls?",
+    r"|tool_results?|tool_calls?|tool_use|antml:[a-z_]+",
+    r"|(?:important|system|admin|developer|hidden|secret|priority|ai|llm|model|agent|assistant",
+    r"|tool|user|critical|urgent|internal|private|special|mandatory|security)[_\- ]?",
+    r"(?:notes?|instructions?|messages?|prompts?|reminders?|overrides?|directives?|context",
+    r"|notices?|rules?|tasks?|commands?|orders?|requirements?|updates?|alerts?|info)",
+    r"|(?:notes?|messages?|instructions?|memo|hint)[_\-](?:for|to)[_\-](?:the[_\-])?(?:ai|llm|assistant|model|agent|claude|gpt)",
+    r"|(?:ai|llm|assistant|model|agent)[_\-](?:only|note|notes|instructions?|hint|memo))",
+);
+
+static BLOCK_RE: Rule = LazyLock::new(|| {
+    build(
+        &format!(
+            concat!(
+                r"<\s*/?\s*{name}(?:\s+[^<>]{{0,80}})?\s*/?\s*>",
+                r"|\[\s*/?\s*(?:inst|sys|system|system_prompt|available_tools|tool_calls|tool_results)\s*\]",
+                r"|<<\s*/?\s*sys\s*>>",
+                r"|<\|\s*[a-z_]{{2,32}}\s*\|>",
+                r"|<\s*/?\s*(?:start|end)_of_turn\s*>",
+                r"|<\s*(?:secret|model|agent|user|note|notes|priority|private|internal|info|context|warning|hidden_text|msg)\s*>(?:[^<\n]|<[^/]){{8,400}}?<\s*/\s*(?:secret|model|agent|user|note|notes|priority|private|internal|info|context|warning|hidden_text|msg)\s*>",
+                r"|(?m-i:^\s*(?:Human|Assistant)\s*:)",
+            ),
+            name = TAG_NAME
+        ),
+        true,
+    )
+});
+
+/// Tags and tokens; an opening tag's span runs to its closing tag, so the whole block is
+/// shown.
+fn scan_blocks(text: &str, out: &mut Vec<Hit>) {
+    let Some(re) = &*BLOCK_RE else { return };
+    // (start, end, closing?, name)
+    let tags: Vec<(usize, usize, bool, String)> = re
+        .find_iter(text)
+        .map(|m| {
+            let inner = m
+                .as_str()
+                .trim_start_matches(['<', '[', '|', ' ', '\t', '\n']);
+            let closing = inner.starts_with('/');
+            let name: String = inner
+                .trim_start_matches(['/', ' '])
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':'))
+                .collect::<String>()
+                .to_lowercase();
+            (m.start(), m.end(), closing, name)
+        })
+        .collect();
+    let mut used = vec![false; tags.len()];
+    for (i, (start, end, closing, name)) in tags.iter().enumerate() {
+        if used.get(i).copied().unwrap_or(true) {
+            continue;
+        }
+        let mut span = (*start, *end);
+        let mut block = false;
+        if !closing {
+            let close = tags
+                .iter()
+                .enumerate()
+                .skip(i + 1)
+                .find(|(j, t)| t.2 && t.3 == *name && !used.get(*j).copied().unwrap_or(true));
+            if let Some((j, t)) = close {
+                span.1 = t.1;
+                block = true;
+                if let Some(u) = used.get_mut(j) {
+                    *u = true;
+                }
+            }
+        }
+        // `elements like <system>, <user> and <important>`: a tag named in a list of examples,
+        // with no block behind it.
+        if !block && !closing && tag_listed(text, *start, *end) {
+            continue;
+        }
+        out.push(Hit::new(IMPORTANT_BLOCK, span));
+    }
+}
+
+/// A lone tag in a list of examples: an example cue before it, or a list separator right after
+/// it (`<system>, <user> and …`) with another tag before or after.
+fn tag_listed(text: &str, start: usize, end: usize) -> bool {
+    let before = text.get(..start).unwrap_or_default();
+    let after = text.get(end..).unwrap_or_default().trim_start();
+    let before_trim = before.trim_end();
+    let after_sep =
+        after.starts_with([',', ')', ';']) || after.starts_with("and ") || after.starts_with("or ");
+    let before_sep = before_trim.ends_with([',', '('])
+        || before_trim.ends_with(" and")
+        || before_trim.ends_with(" or");
+    let list_before = before_trim
+        .trim_end_matches(" and")
+        .trim_end_matches(" or")
+        .trim_end_matches(',')
+        .trim_end()
+        .ends_with('>');
+    example_cue(before)
+        || (after_sep && before_trim.ends_with('>'))
+        || (before_sep && (after.starts_with('<') || list_before))
+        || (before_sep && after_sep)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Role markers
+
+/// `SYSTEM:` and its kin in capitals at the start of a line or sentence (case matters: `System:
+/// Linux` in a list of platforms is no message from the system).
+static ROLE_CS_RE: Rule = LazyLock::new(|| {
+    build(
+        concat!(
+            r"(?:(?:^|[\s.!?>:*#\-])(?:\*\*|__)?\s*",
+            r"(?:SYSTEM|ADMIN|ADMINISTRATOR|DEVELOPER|ROOT|ASSISTANT|OPERATOR|SUPERVISOR|SYSADMIN)",
+            r"|(?:^|[\n.!?>:*#\-]\s*|\s{2,})(?:\*\*|__)?\s*(?:AI|LLM))",
+            r"(?:[ _](?:MESSAGE|NOTE|NOTICE|OVERRIDE|INSTRUCTIONS?|PROMPT|UPDATE|ALERT|DIRECTIVE|COMMAND",
+            r"|ORDER|REMINDER|POLICY))?\s*(?:\*\*|__)?\s*:",
+        ),
+        false,
+    )
+});
+
+static ROLE_RE: Rule = LazyLock::new(|| {
+    build(
+        &alts(&[
+            r"\[\s*(?:system|admin|administrator|developer|root|assistant|operator|sys|ai|llm|model|priority|security|urgent|hidden|internal)[ _\-](?:message|note|notice|override|instructions?|prompt|update|alert|directive|command|order|reminder|policy)\s*\]",
+            r"(?m:^\s*#{1,6}\s*(?:system|admin|developer|assistant)(?:\s+(?:message|prompt|instructions?|override|note))?\s*:?\s*$)",
+            r"(?m:^\s*#{1,6}\s*(?:system|admin|developer|assistant)(?:\s+(?:message|prompt|instructions?|override|note))?\s*:)",
+            r"\b(?:note|message|attention|notice|reminder|memo|psa|secret message|hidden message|important message|a message)\s*(?:to|for) (?:the |any |all |every )?(?:ai|a\.i\.|assistants?|ai assistants?|models?|llms?|agents?|ai agents?|language models?|claude|chatgpt|gpt|copilot|gemini|cursor|bots?)\b",
+            r"\b(?:if|when) you(?: are|'re) (?:an? |the )?(?:ai|a\.i\.|llm|language model|large language model|ai assistant|assistant|chatbot|ai agent|agent|bot|ai model|automated agent|model)\b",
+            r"\b(?:dear|hey|hello|hi|attention|psst),? (?:ai|assistant|llm|model|claude|chatgpt|gpt|agent|bot|copilot|gemini)\b",
+            r"\bend of (?:the )?(?:system )?(?:prompt|instructions|context|tool description|description|document|user input|user message|conversation)\b",
+            r"\b(?:begin|start|beginning)(?:ning)? of (?:the )?(?:new|real|actual|system|hidden|true|updated|secret|additional) (?:instructions|prompt|system prompt|task|directives|rules)\b",
+            r"<\s*/\s*(?:tool_description|description|tool|function|tool_info|context|document|user_query|user_input|instructions|functions)\s*>",
+            r"`{3,}\s*(?:system|instructions?|prompt|admin|hidden|override)\b",
+        ]),
+        true,
+    )
+});
+
+// ---------------------------------------------------------------------------------------------
+// Override wording
+
+static OVERRIDE_RE: Rule = LazyLock::new(|| {
+    let q = r"(?:all |any |every |each )?(?:of )?(?:the |your |these |those |my |its |their )?";
+    let adj = r"(?:(?:previous|prior|above|earlier|preceding|foregoing|original|system|initial|safety|security|built-in|developer|operator|ethical|content) )+";
+    let nouns = r"(?:instructions?|prompts?|rules|directions|directives|guidelines|guidance|constraints|restrictions|policies|programming|guardrails|limitations|safeguards)\b";
+    let strong_adj =
+        r"(?:(?:previous|prior|above|earlier|preceding|original|system|safety|security|ethical) )+";
+    let strong_nouns = r"(?:instructions?|prompts?|directives|guidelines|guardrails|restrictions|constraints|policies|safeguards|programming|filters)\b";
+    let a1 = format!(r"\b(?:ignore|forget|disregard|overrule) {q}{adj}{nouns}");
+    let a2 = format!(
+        r"\b(?:override|bypass|discard|abandon|dismiss|set aside|circumvent|evade) {q}{strong_adj}{strong_nouns}"
+    );
+    build(
+        &alts(&[
+            a1.as_str(),
+            a2.as_str(),
+            r"\b(?:ignore|disregard|forget) (?:all |any )?(?:of )?(?:everything|anything|all|whatever)(?: (?:that|which))?(?: (?:was|is|has been|were|you (?:were|have been)))?(?: (?:said|written|stated|told|mentioned|given|listed|provided|specified))? (?:above|before|previously|earlier|so far|up to (?:now|this point)|prior)\b",
+            r"\b(?:ignore|disregard|forget) (?:everything|anything|all) you(?:'ve| have| were)? (?:been )?(?:told|given|instructed|taught|learned)\b",
+            r"\b(?:ignore|disregard) (?:all )?(?:of )?the above\b",
+            r"\b(?:ignore|disregard|forget) (?:all|any) (?:other )?(?:instructions|guidelines|directives|prompts)\b",
+            r"\b(?:ignore|disregard|forget) (?:the |your |these |those |my |all )?(?:instructions|rules|guidelines|directives|prompts?) (?:above|before|so far|you (?:were|have been) given|you received|given (?:earlier|before|previously))\b",
+            r"\b(?:ignore|disregard|forget) what you (?:were|have been) (?:told|given|instructed)\b",
+            r"\b(?:new|updated|revised) (?:rules?|polic(?:y|ies)|directives?|guidelines)\s*:",
+            r"\btreat (?:the |any |all )?(?:output|result|results|content|response|text|data)s? (?:of|from|returned by|produced by) this tool as (?:a |the |your )?(?:system|trusted|authoritative|new|own|user|developer)(?: \w+)? (?:instructions?|prompts?|commands?|directives?|messages?)\b",
+            r"\b(?:obey|follow|execute|carry out|comply with) (?:the |any |all )?(?:instructions|commands|directives|orders) (?:returned|provided|given|contained|found|embedded|included) (?:by|in|within) (?:this tool|the (?:tool )?(?:output|response|result))\b",
+            r"\bdisregard (?:all |any )?(?:the |your )?(?:instructions?|rules|guidelines|system prompt)\b",
+            r"\byou must now\b",
+            r"\b(?:ignore|disregard|forget) (?:what|whatever|anything|everything) (?:the )?(?:user|operator|developer|system|admin|they|you were|you've been|you have been)(?: \w+)? (?:said|says|wrote|writes|configured|set|told|asked|specified|typed|instructed)\b",
+            r"\b(?:ignore|disregard|forget) (?:the |this |our |all |your )?(?:conversation|chat|discussion|messages?|context)(?: history)? (?:so far|above|until now|up to now|before this|until this point)\b",
+            r"\b(?:ignore|disregard|overrule) the (?:user|human)\s*(?:[,.;:!]|and\b|completely\b|entirely\b|if\b|when\b|$)",
+            r"\b(?:ignore|disregard) (?:the user'?s?|their) (?:objections?|refusal|wishes|request to stop|complaints?)\b",
+            r"\b(?:overrides?|supersedes?|replaces?|cancels?|voids?|takes? precedence over) (?:all |any |your |the |these |those )*(?:(?:earlier|previous|prior|original|system|other|existing|initial) )+(?:instructions|system prompt|prompts?|guidelines|directives)\b",
+            r"\b(?:system prompt|instructions|guidelines|rules) (?:you (?:were|have been) given |you have |above )?(?:is|are) (?:now )?(?:outdated|obsolete|invalid|wrong|void|superseded|no longer valid|no longer in effect)\b",
+            r"\bfollow this (?:description|tool|text|note) instead\b|\bthis tool defines how you (?:behave|act|respond)\b",
+            r"\b(?:you )?(?:no longer|don't|do not) (?:need|have) to (?:follow|obey|respect|comply with|adhere to|honou?r) (?:the |your |any )?(?:safety |content |system |operator'?s? |user'?s? )?(?:guidelines|rules|policies|instructions|restrictions|constraints)\b",
+            r"\bif the user (?:asks|tells|wants|begs|requests) (?:you )?to (?:stop|cancel|abort|quit|pause)\b(?:[^.\n]|\.\S){0,40}?\b(?:continue|proceed|keep going|ignore|anyway|regardless)\b",
+            r"\byou (?:are|have been|were) (?:now )?(?:authori[sz]ed|allowed|permitted|cleared|free) to\b(?:[^.\n]|\.\S){0,80}?\b(?:without|on (?:the user'?s?|their) behalf)\b",
+            r"\bon (?:the user'?s?|their) behalf without (?:asking|confirmation|approval|permission|consent)\b",
+            r"\b(?:respond|reply|answer) to (?:every|each|all|any) (?:question|message|request|query|prompt|user)s? (?:with|by)\b",
+            r"\b(?:whatever|no matter what|regardless of what) the user (?:\w+ ){0,2}?(?:says|asks|writes|wants|requests|types|sends|does)\b",
+            r"\b(?:reply|respond|answer|tell the user|say) (?:only )?that (?:the )?(?:service|tool|operation|request|transaction|payment|result|system)\b(?:[^.\n]|\.\S){0,40}?\b(?:unavailable|succeeded|successful|failed|safe|complete|done)\b",
+            r"\bas an? (?:ai|a\.i\.|llm|assistant|language model|ai model|ai assistant|agent),? you (?:must|should|have to|are required to|will)\b",
+            r"\b(?:comply with|obey|follow) (?:everything|anything|all|whatever) (?:that is )?(?:written|stated|said|contained|instructed) (?:in|by) (?:tool|this|these|the)\b",
+            r"\btrust (?:its|this tool'?s?|the tool'?s?|these) (?:output|results?|answers?|data)s? (?:over|more than|above|instead of) (?:the user|your own|anything|everything|what)\b",
+            r"\b(?:leave out|omit|suppress|hide|remove|drop|skip) (?:any |all |the )?(?:warnings?|errors?|caveats?|disclaimers?|risks?)\b(?:[^.\n]|\.\S){0,60}?\b(?:do not|don't|never|without) (?:say|tell|mention|note|indicate)",
+            r"\b(?:tell|inform|assure) the user (?:that )?(?:the )?(?:operation|request|transaction|payment|transfer|action|task|tool|result|product) (?:\w+ )?(?:succeeded|was successful|is safe|completed|worked)\b(?:[^.\n]|\.\S){0,40}?\b(?:even if|regardless|whether or not|when it (?:failed|did not))",
+            r"\bwhen this tool (?:returns|fails|reports|raises) (?:an? )?(?:error|failure)\b(?:[^.\n]|\.\S){0,40}?\b(?:tell|say|report|claim)\b(?:[^.\n]|\.\S){0,30}?\b(?:succeeded|success|worked|fine)\b",
+            r"\b(?:new|updated|real|actual|true|revised|secret|hidden) (?:system )?instructions?\s*(?::|-|follow\b|are\b|below\b)",
+            r"\bfollow (?:these|the) (?:new|real|hidden|updated|secret|true) instructions\b",
+            r"\byour (?:new|real|actual|true|only|primary|main|updated) (?:instructions|task|role|goal|objective|job|purpose|mission|directive|priority) (?:is|are|now|will be|has changed)\b",
+            r"\bfrom (?:now on|this point (?:on|forward)|here on),? (?:you|your|always|never|ignore|only|respond|reply|answer|act|treat|use|call|send|do not|don't|the assistant)\b",
+            r"\bhenceforth\b",
+            r"\byou are now (?:no longer|free|unrestricted|jailbroken|dan|in \w+ mode|an? (?:unrestricted|unfiltered|evil|different|new|admin|administrator|root|developer|system|hacker)\b|operating (?:in|as|without)|acting as)",
+            r"\b(?:act|behave|respond|operate) as (?:if|though) (?:you (?:are|were|have)|there (?:are|were) no)\b",
+            r"\bpretend (?:to be|you are|you're|that you|that (?:the|there))\b",
+            r"\broleplay as\b",
+            r"\byou are (?:no longer|not) (?:bound|restricted|limited|required to follow)\b",
+            r"\b(?:this|these|the following) (?:instructions?|rules?|directives?|messages?|notes?|text|tool description|description) (?:take|takes|has|have|get|gets|is given|are given) (?:absolute |top |the highest |highest |full )?(?:priority|precedence) (?:over|above)\b",
+            r"\b(?:supersedes?|overrides?|overrules?|replaces?|takes? precedence over) (?:all|any|every) (?:previous |prior |other |earlier |existing |system |user )+(?:instructions?|prompts?|directives|guidelines)\b",
+            r"\b(?:regardless|irrespective) of (?:what|whatever|anything) (?:the user|they|you|anyone) (?:say|says|said|ask|asks|asked|want|wants|request|requests|tell|tells|told|instruct|instructs)\b",
+            r"\bregardless of (?:any|all|previous|prior|other|the user'?s?) (?:instructions|requests|wishes|preferences|objections)\b",
+            r"\b(?:even if|even when) (?:the user|they|he|she|someone) (?:asks|says|tells|objects|refuses|requests|instructs|insists|disagrees|forbids|says otherwise)\b",
+            r"\b(?:whatever|no matter what) the user (?:says|asks|wants|requests)\b",
+            r"\b(?:do not|don't|never|must not|should not) (?:follow|obey|listen to|comply with|respect|honou?r) (?:the user'?s?|user|any other|other|their|his|her|previous|prior|system|safety)(?: [\w']+)? (?:instructions?|requests?|commands?|guidelines|rules|wishes|policies|prompts?)\b",
+            r"\bignore (?:the user'?s?|user|their) (?:request|instructions?|question|wishes|input|commands?)\b",
+            r"\b(?:user|administrator|admin|owner|operator|developer|security team) (?:has|have) already (?:been )?(?:authori[sz]ed|approved|consented|granted|given|allowed|confirmed|agreed|verified)\b",
+            r"\b(?:is|are|has been|have been) (?:pre-?authori[sz]ed|pre-?approved)\b",
+            r"\byou (?:have been|are|were) (?:granted|given|authori[sz]ed (?:to|for)) (?:full|admin|administrator|root|unrestricted|elevated|special|all)(?: \w+)? (?:access|permissions?|privileges|rights|clearance)\b",
+            r"\bno (?:need|reason) to (?:ask|check with|confirm with|consult|bother|notify) the user\b",
+            r"\b(?:don't|do not|never|must not) (?:ask|check with|confirm with|consult|prompt) (?:the user )?(?:for (?:confirmation|permission|approval|consent)|before)\b",
+            r"\bstop (?:what you(?:'re| are) doing|everything|all (?:other )?tasks|your current task|following)\b",
+            r"\b(?:this|the following|these) (?:is|are) (?:an? )?(?:(?:official|mandatory|required|critical|urgent|high[- ]priority|priority) )*(?:system|admin|administrator|developer|root|security|platform|anthropic|openai)[- ](?:level )?(?:instructions?|directives?|messages?|notices?|orders?|overrides?|updates?|policy)\b",
+            r"\b(?:system|admin|administrator|developer|root|emergency|security|priority|master|god|sudo|debug|maintenance|jailbreak) (?:override|mode (?:is )?(?:now )?(?:enabled|activated|on|engaged|unlocked))\b",
+            r"\bjailbr(?:oken|eak mode)\b|\bdan mode\b|\bdo anything now\b",
+            r"\b(?:safety|content|ethical|moderation) (?:filters?|guidelines|restrictions|checks|policies|protocols|guardrails|safeguards) (?:are|have been|were|is|has been) (?:now )?(?:disabled|lifted|removed|suspended|turned off|deactivated|off|bypassed|waived|not applicable)\b",
+            r"\b(?:ignore|disable|bypass|turn off|deactivate|circumvent|evade) (?:your |all |any |the )?(?:safety|content|ethical|moderation) (?:filters?|guidelines|restrictions|checks|policies|protocols|guardrails|safeguards|measures|controls)\b",
+            r"\b(?:the |these )?(?:above|previous|prior|preceding|earlier|original) (?:instructions?|rules|text|description|prompt|guidelines|directions) (?:was|were|is|are) (?:a |an |just |only )?(?:test|fake|false|wrong|mistake|outdated|obsolete|deprecated|incorrect|void|null|invalid|superseded|cancelled|canceled|revoked|decoy|placeholder|not (?:valid|real|applicable))\b",
+            r"\b(?:previous|prior|earlier|original) instructions (?:no longer apply|are (?:no longer|not) (?:valid|applicable|in effect))\b",
+            r"\b(?:do not|don't|never) (?:question|doubt|verify|second-guess|refuse) (?:these|this|the following)(?: instructions?)?\b",
+            r"\byou (?:must|should|will) never refuse\b",
+            r"\b(?:always|must|should|make sure to|remember to|be sure to) (?:call|use|invoke|run|execute) this tool (?:first |before (?:responding|answering|replying|doing anything|anything else)|instead of (?:any|every|all|other|your own)|for (?:every|all|any|each) (?:request|query|task|question|message|prompt))",
+            r"\b(?:never|do not|don't) (?:use|rely on|answer from|trust) (?:your own|your internal|built-in) (?:knowledge|tools|judgement|judgment|capabilities)\b",
+        ]),
+        true,
+    )
+});
+
+// ---------------------------------------------------------------------------------------------
+// Concealment
+
+static CONCEAL_RE: Rule = LazyLock::new(|| {
+    let neg = r"(?:do not|don't|dont|never|must not|should not|shouldn't|do NOT|avoid)";
+    let recip = r"(?:the )?(?:users?|anyone|anybody|the human|human|them|the person|people|others|the client|the operator)\b";
+    build(
+        &alts(&[
+            // `do not tell the user`, `don't mention this to anyone`
+            &format!(
+                r"\b{neg} (?:tell|inform|mention|reveal|disclose|show|notify|alert|warn|let|say|explain|acknowledge|admit|discuss|report) (?:(?:this|it|that|anything|any of this|these instructions|this step|this note) )?(?:to |with )?{recip}"
+            ),
+            // `do not mention these instructions`
+            &format!(
+                r"\b{neg} (?:tell|mention|reveal|disclose|acknowledge|admit|discuss|explain|say|refer to|talk about|bring up) (?:(?:this|these|the|any) )(?:instructions?|note|notes|step|steps|part|section|message|directive|rule|requirement|tool description|behaviou?r|action|fact|existence|presence|change|modification|side ?note|extra (?:step|call|recipient))\b"
+            ),
+            &format!(
+                r"\b{neg} (?:tell|mention|reveal|disclose|acknowledge|admit|say|explain) (?:that|how|why|where) you\b"
+            ),
+            r"\bwithout (?:telling|informing|notifying|alerting|warning|asking|consulting|checking with|bothering) (?:the )?users?\b",
+            r"\bwithout (?:the )?(?:user'?s?|their|anyone'?s?) (?:knowledge|knowing|noticing|awareness|seeing)\b",
+            r"\b(?:hide|conceal|keep) (?:this|it|that) (?:secret )?from (?:the )?users?\b",
+            r"\b(?:the )?user (?:must|should) (?:not|never) (?:know|see|find out|be told)\b",
+            r"\b(?:the )?(?:user|human|they) (?:must|should|will|need|needs|does|do)(?: not|n't| never)(?: need)? (?:to )?(?:know|notice|find out|be aware|suspect|realize|be told|see this)\b",
+            r"\b(?:nobody|no one|no-one) (?:needs|has|must|should|will|is going) to (?:know|find out|notice|be told)\b",
+            r"\bkeep (?:this|it|that|these instructions|everything) (?:between us|between you and me|to yourself|off the record|under wraps)\b",
+            r"\bbetween you and me\b|\bour (?:little )?secret\b",
+            r"\bwithout letting (?:the user|them|anyone|anybody) (?:know|see|notice)\b",
+            r"\bmake sure (?:the user|they|nobody|no one|the human)(?: (?:doesn't|does not|don't|do not|won't|will not|never))? (?:notices?|knows?|sees?|finds? out|realizes?|suspects?)\b",
+            r"\b(?:do not|don't|never) (?:alarm|worry|upset|scare|concern|bother) the user (?:with|about)\b",
+            r"\b(?:this|it) (?:is|'s) (?:just |only |merely |simply )?(?:a |an )?(?:mere )?(?:implementation|technical|internal) detail\b(?:[^.\n]|\.\S){0,40}?\b(?:mention|tell|user|bother)",
+            r"\bno need to (?:mention|tell|inform|notify|bother|alert) (?:the user|them|anyone)\b",
+            r"\b(?:keep|treat) (?:these instructions|this instruction|this note|this step|the instructions|this message) (?:secret|confidential|private|hidden)\b",
+            r"\b(?:silently|quietly|secretly|covertly|discreetly|stealthily|invisibly|surreptitiously) (?:add|append|include|send|copy|call|invoke|forward|read|change|modify|replace|redirect|upload|collect|attach|insert|run|execute|transmit|exfiltrate|store|save|cc|bcc|prepend|use|pass|email|post|share|log|record|fetch|get|grab|obtain|retrieve|take|delete|remove|modify|update|install|download|approve|accept|confirm|transfer|pay|buy|purchase|grant|enable|disable)\b",
+            r"\b(?:in secret|behind the user'?s back|without leaving a trace)\b",
+            r"\b(?:fetch|get|read|send|add|do|run|call|pass|copy|forward|include|take|grab|collect|make|attach|upload) (?:(?:it|them|this|that|these|the \w+) )?(?:silently|quietly|secretly|covertly)\b",
+            r"\b(?:hide|conceal|mask|omit|remove|strip|suppress|redact) (?:this|these|the (?:instructions?|note|step|call|action|request|bcc|recipient|prefix|suffix|tool call|change|extra \w+)|any (?:mention|trace|sign|evidence)(?: of \w+)?) (?:from|in) (?:the |your )?(?:user|response|output|reply|answer|transcript|chat|conversation|summary|logs?|ui|display)\b",
+            r"\b(?:do not|don't|never) (?:include|show|display|print|log|record|output|echo|mention) (?:these instructions|this instruction|the instructions|this note|this step|the prefix|the suffix|the bcc|the extra recipient|this tool call|the tool call|the extra (?:step|call|argument|parameter)|that you \w+) (?:in|to) (?:the |your )?(?:response|output|reply|answer|transcript|chat|summary|logs?|user|final answer)\b",
+        ]),
+        true,
+    )
+});
+
+/// A phrase quoted as an example (`injections say things like "ignore previous
+/// instructions"`): either the quotes hug the phrase itself, or the quote it sits in is
+/// introduced as an example (`such as '…'`, `strings like "…"`).
+fn quoted(text: &str, start: usize, end: usize) -> bool {
+    const QUOTES: [char; 6] = ['"', '\'', '`', '“', '”', '‘'];
+    let before = text.get(..start).and_then(|t| t.chars().next_back());
+    let after = text
+        .get(end..)
+        .unwrap_or_default()
+        .trim_start_matches(['.', ',', '!', '?'])
+        .chars()
+        .next();
+    if before.is_some_and(|c| QUOTES.contains(&c))
+        && after.is_some_and(|c| QUOTES.contains(&c) || c == '’')
+    {
+        return true;
+    }
+    // The opening quote of the quote the match sits in, a short way back on the same line.
+    let lead = text.get(..start).unwrap_or_default();
+    let mut from = lead.len().saturating_sub(120);
+    while !lead.is_char_boundary(from) {
+        from += 1;
+    }
+    let window = lead.get(from..).unwrap_or_default();
+    let Some(open) = window.rfind(|c: char| QUOTES.contains(&c) || c == '\n') else {
+        return false;
+    };
+    if window.get(open..).is_some_and(|w| w.starts_with('\n')) {
+        return false;
+    }
+    example_cue(window.get(..open).unwrap_or_default())
+}
+
+/// Words that introduce an example or a mention right before it.
+fn example_cue(before: &str) -> bool {
+    let tail: String = before
+        .chars()
+        .rev()
+        .take(30)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<String>()
+        .to_lowercase();
+    [
+        "such as",
+        "like",
+        "e.g.",
+        "e.g.,",
+        "for example",
+        "for instance",
+        "example",
+        "strings",
+        "phrases",
+        "phrase",
+        "says",
+        "saying",
+        "called",
+        "named",
+        "elements",
+        "element",
+        "tags",
+    ]
+    .iter()
+    .any(|cue| {
+        let t = tail.trim_end_matches([' ', '(', ':', ',']);
+        t.ends_with(cue)
+    })
+}
+
+/// `do not reveal the user's password` protects the user; it is not concealment.
+fn protects_the_user(text: &str, end: usize) -> bool {
+    let rest = text.get(end..).unwrap_or_default();
+    rest.starts_with('\'') || rest.starts_with('’')
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders about every command, decoding, other tools
+
+static COMMAND_RE: Rule = LazyLock::new(|| {
+    let every = r"(?:every|each|all|any)";
+    let kinds = r"(?:[\w\-]+ ){0,2}?";
+    let things = r"(?:commands?|calls?|quer(?:y|ies)|requests?|messages?|responses?|tool calls?|invocations?|scripts?|urls?|emails?|prompts?|outputs?|replies|answers|statements?|executions?|arguments?|parameters?|push(?:es)?|commits?|transactions?|uploads?|downloads?|deploy(?:ment)?s?|builds?|installs?)\b";
+    build(
+        &alts(&[
+            &format!(
+                r"\b(?:prepend|append|prefix|suffix|add|insert|inject|attach|tack on|concatenate|put)\b(?:[^.\n]|\.\S){{0,80}}?\b(?:to|before|after|at the (?:start|end|beginning) of|in|into|onto|on) {every} {kinds}{things}"
+            ),
+            &format!(
+                r"\b{every} {kinds}{things} (?:you (?:\w+ ){{0,2}}?)?(?:must|should|shall|needs? to|has to|have to|will) (?:\w+ ){{0,2}}?(?:start|begin|end|be prefixed|be suffixed|include|contain|be preceded|be followed|be sent|be (?:bcc|cc)'?d|be copied|be routed|go through|pass through|be wrapped|be run with|carry|use|pass|have)\b"
+            ),
+            &format!(r"\b(?:prefix|suffix|prepend|append|wrap|rewrite) {every} {kinds}{things}"),
+            r"\b(?:run|execute) (?:every|each|all|any) (?:\w+ )?commands? (?:with|as|through|via|using|under) (?:sudo|root|admin(?:istrator)?|elevated|superuser|privileged|[`'\x22]|-{1,2}\w)",
+            &format!(
+                r"\bmake sure (?:every|each|all|any) {kinds}{things} (?:starts?|begins?|ends?|includes?|contains?|carr(?:y|ies)|uses?)\b"
+            ),
+            r"\b(?:curl|wget)\s[^|\n]{0,120}\|\s*(?:sudo\s+)?(?:ba|z)?sh\b",
+            r"\bnc\s+(?:-\w+\s+)*-e\s+/bin/(?:ba)?sh\b",
+            r"\b(?:before|after) (?:running|executing|sending|making) (?:any|every|each) (?:other )?(?:shell |bash |terminal |sql )?(?:command|query|request|call)s?,? (?:first |always |also )?(?:run|execute|call|send|add|append|prepend|include)\b",
+        ]),
+        true,
+    )
+});
+
+static DECODE_RE: Rule = LazyLock::new(|| {
+    build(
+        &alts(&[
+            r"\b(?:decode|decrypt|deobfuscate|unescape|reverse|translate|convert|interpret)\b(?:[^.\n]|\.\S){0,80}?\b(?:base64|b64|hex|hexadecimal|rot13|rot-13|encoded|binary|cipher|morse|the string|the following|below|above|this)\b(?:[^.\n]|\.\S){0,80}?\b(?:and|then)\s+(?:\w+\s+){0,3}?(?:follow|execute|run|obey|do|apply|carry out|perform|act on|comply with|treat)\b",
+            r"\b(?:follow|execute|obey|carry out|act on|run)\s+(?:the\s+)?(?:decoded|base64|hex|encoded|hidden|embedded|obfuscated)\s+(?:instructions?|text|string|payload|commands?|message|content)\b",
+            r"\b(?:the\s+)?(?:real|actual|true|hidden|secret)\s+(?:instructions?|task|message)\s+(?:is|are)\s+(?:encoded|in\s+base64|in\s+hex|hidden)\b",
+        ]),
+        true,
+    )
+});
+
+static TOOL_BEHAVIOUR_RE: Rule = LazyLock::new(|| {
+    let other = r"(?:any|every|all|another|other|a different|any other|the other|all other|every other|external|third[- ]party|other servers'?|another server'?s)";
+    let tools = r"(?:\w+ )?(?:tools?|functions?|servers?|mcp servers?|commands?|tool calls?|integrations?|plugins?)\b";
+    build(
+        &alts(&[
+            &format!(
+                r"\b(?:when|whenever|before|after|every time|each time|any time|if|while) (?:you |the (?:user|assistant|agent|model) )?(?:(?:are|is) )?(?:use|uses|using|call|calls|calling|invoke|invokes|invoking|run|runs|running|execute|executes|executing|make|makes|making) {other} {tools}"
+            ),
+            r"\b(?:all|every|any|the) other (?:tools?|functions?|servers?|mcp servers?|integrations?|plugins?) (?:must|should|shall|are|is|will|need|needs|have to|cannot|can(?:no|')t|may not|must not)\b",
+            r"\b(?:when|whenever|if|every time|each time|after|before) (?:any|another|other|a different|some other|any other) (?:\w+ )?(?:tools?|functions?|servers?) (?:returns?|reads?|outputs?|produces?|asks?|gets?|receives?|fetches?|calls?|runs?|sends?|requests?|is (?:used|called|invoked))\b",
+            r"\b(?:any|every|all|each) (?:other )?(?:tools?|functions?|servers?) (?:that|which) (?:[^.\n]|\.\S){0,60}?\b(?:should|must|shall|need to|needs to|has to|have to) (?:also |always |first )?\w+",
+            r"\b(?:for|to|in) (?:all|every|any|each) (?:other )?(?:servers?|mcp servers?|tools?|backends?|integrations?) (?:connected|available|registered|installed|in use|you use|on this)\b",
+            r"\b(?:this tool )?(?:should|must|will) (?:replace|override|supersede) (?:the |all |any )?(?:default|other|existing|built-in|standard)(?: \w+)? (?:tools?|functions?|servers?)\b",
+            r"\b(?:use|call) (?:this|my) (?:tool|function|server) (?:and not|rather than|instead of|not) \w",
+            r"\b(?:[a-z][\w.\-]*[_.\-][\w.\-]+) (?:tool )?(?:returns|gives|produces) (?:poisoned|fake|wrong|bad|malicious|incorrect|manipulated) (?:results|data|output|answers)\b",
+            &format!(
+                r"\b(?:do not|don't|never|must not|should not|avoid) (?:use|call|invoke|trust|rely on) (?:any )?(?:other|the other|another|other servers'?|third[- ]party|external) {tools}"
+            ),
+            r"\b(?:do not|don't|never|must not|should not|avoid) (?:use|call|invoke|trust|rely on) (?:any )?(?:tools?|functions?|results?) (?:from|of|on|provided by) (?:any )?(?:other|another|third[- ]party|external|different) (?:servers?|providers?|backends?|sources?|integrations?)\b",
+            r"\b(?:always |only )(?:use|call|prefer|choose|pick|select) this tool (?:instead of|rather than|over|in place of) (?:any|all|every|other|the other)\b",
+            r"\bthis tool (?:must|should) (?:always )?(?:be used|be called|be preferred|take precedence|replace) (?:instead of|over|before|in place of|rather than) (?:any|all|every|other)\b",
+            r"\b(?:all )?other (?:\w+ )?(?:tools?|servers?|functions?) (?:are|is) (?:now )?(?:deprecated|broken|unsafe|insecure|compromised|disabled|unavailable|malicious|outdated|inaccurate|unreliable|wrong|dangerous|fake|not to be used|not (?:safe|reliable|accurate|trusted))\b",
+            r"\b(?:prefer|choose|pick|select) this (?:tool|function|one|server) (?:over|instead of|rather than|to) (?:any|all|other|every|the other)\b",
+            r"\b(?:use|call) only this (?:tool|function|server)\b|\bthis is the only (?:tool|function) (?:you|the assistant) (?:should|may|can|must) (?:use|call)\b",
+            r"\b(?:side[- ]effects?|effects?|impact|influence) on (?:the )?(?:\w+ ){0,3}?(?:[`'\x22]?[a-z][\w.\-]*[_.\-][\w.\-]+[`'\x22]?|other) (?:tools?|functions?)\b",
+            r"\b(?:change|replace|set|redirect|switch|update|override|substitute)\b (?:the )?(?:recipient|destination|target|receiving|beneficiary|payee|receiver)(?: account| number| address| iban| wallet(?: address)?| phone(?: number)?| email(?: address)?)? (?:to|with) [`'\x22]?(?:\+?\d[\d\s\-]{5,}|[A-Z]{2}\d{2}[A-Z0-9]{8,}|0x[0-9a-fA-F]{8,}|[\w.+\-]+@[\w\-]+\.[\w.]+)",
+            r"\b(?:before|when|whenever|after) (?:executing|running|performing|making|doing|starting) (?:any|every|each) (?:\w+ )?(?:operations?|actions?|tasks?|requests?|queries|transactions?|calls?),? (?:you (?:must|should) |always |first |make sure to )+",
+            r"\b(?:this|these|the following) (?:instructions?|rules?|changes?|requirements?|polic(?:y|ies)) (?:applies|apply) to (?:all|every|any|other) (?:other )?(?:tools?|servers?|tool calls?|requests?|commands?|functions?)\b",
+            &format!(
+                r"\b(?:modify|change|alter|override|intercept|redirect|hijack|replace|patch|rewrite) (?:the )?(?:behaviou?r|parameters?|arguments?|inputs?|outputs?|results?|recipients?|destination|target)s? of {other} {tools}"
+            ),
+        ]),
+        true,
+    )
+});
+
+// ---------------------------------------------------------------------------------------------
+// Harmful behaviour stated openly
+
+static HARMFUL_RE: Rule = LazyLock::new(|| {
+    build(
+        &alts(&[
+            r"\b(?:steals?|stealing|exfiltrates?|exfiltrating|harvests?|harvesting|siphons?|skims?)\b(?:[^.\n]|\.\S){0,60}?\b(?:credentials?|passwords?|keys?|tokens?|cookies|data|files|wallets?|secrets?|information|history|contacts|emails|funds|money)\b",
+            r"\bkeylogs?\b|\b(?:keystroke|key) (?:logging|capture|recording)\b|\blogs? (?:every|all) keystrokes?\b",
+            r"\b(?:is|acts as|works as|installs?|deploys?|drops?|includes?|contains?|opens?|starts?|spawns?|plants?|runs?|creates?|launch(?:es)?|establish(?:es)?) (?:a |an )?(?:hidden |silent |persistent |secret )?(?:ransomware|backdoors?|rootkits?|trojans?|spyware|stalkerware|botnets?|cryptojack\w*|crypto[- ]?miners?|reverse shells?|bind shells?|fork bombs?|command[- ]and[- ]control|keyloggers?)\b",
+            r"\b(?:a|an) (?:\w+ )?(?:ransomware|backdoor|rootkit|trojan|spyware|keylogger|crypto[- ]?miner) (?:that|which)\b",
+            r"\b(?:mines?|mining) (?:cryptocurrency|crypto|bitcoin|monero|ethereum)\b",
+            r"\bransom (?:note|notes|demand|payment)s?\b|\bpay (?:a |the )?ransom\b",
+            r"\b(?:encrypts?|encrypting) (?:all )?(?:of )?(?:the )?(?:user'?s? )?(?:files|documents|disk|drive|data)\b(?:[^.\n]|\.\S){0,60}?\b(?:ransom|payment|bitcoin|decrypt)",
+            r"\b(?:deletes?|wipes?|erases?|destroys?|shreds?|corrupts?|formats?) (?:all|every|the entire|the whole|everything (?:in|on|under)) (?:of )?(?:the )?(?:user'?s? )?(?:files|data|home|disk|drive|database|databases|backups|repositor(?:y|ies)|system|directories|documents|records|audit logs?)\b",
+            r"\brm -(?:rf|fr|r -f) (?:/|~|\$HOME|\*)(?:\s|$|[`'\x22])",
+            r"\b(?:creates?|adds?) (?:a )?(?:hidden|secret|backdoor|rogue) (?:admin|administrator|root|superuser|user) (?:account|user)s?\b",
+            r"\b(?:disables?|turns? off|deactivates?) (?:the )?(?:authentication|encryption|security (?:updates|features|controls))\b",
+            r"\b(?:leaks?|exposes?|publishes?|dumps?) (?:the )?(?:user'?s? )?(?:pii|personal (?:data|information)|passwords|credentials|private keys|secrets)\b",
+            r"\bimpersonates? (?:the )?(?:user|administrator|admin|bank|ceo)\b",
+            r"\boverwrites? (?:the )?(?:boot (?:sector|loader)|mbr|firmware|bios)\b|\bdd if=/dev/(?:zero|urandom) of=/dev/|\bmkfs\.\w+ /dev/",
+            r"\bdrop (?:database|all tables)\b|\btruncates? all tables\b",
+            r"\b(?:bypass(?:es)?|circumvents?|defeats?) (?:the )?(?:authentication|2fa|mfa|two[- ]factor(?: authentication)?|paywall|license checks?|captchas?|access controls?)\b",
+            r"\bbrute[- ]?forc(?:es?|ing) (?:the )?(?:user'?s? )?(?:passwords|logins|accounts|credentials)\b|\bcracks? (?:the )?(?:user'?s? )?(?:passwords|password hashes)\b",
+            r"\b(?:disables?|turns? off|kills?|uninstalls?|bypasses?|circumvents?|evades?|tampers? with) (?:the )?(?:antivirus|anti-virus|edr|endpoint protection|windows defender|security software|audit log(?:ging|s)?|2fa|mfa|two[- ]factor(?: authentication)?)\b",
+            r"\bwithout (?:the )?(?:user'?s?|their|users'?) (?:consent|permission|authori[sz]ation)\b",
+            r"\b(?:tracks?|records?|monitors?|captures?|uploads?|sells?|shares?)\b(?:[^.\n]|\.\S){0,40}?\b(?:location|keystrokes|screen|microphone|camera|browsing history|contacts|messages|personal data)\b(?:[^.\n]|\.\S){0,60}?\b(?:secretly|covertly|to (?:a )?third[- ]part(?:y|ies)|to advertisers|for profit|data brokers)",
+            r"\bsells? (?:the )?(?:user'?s? |your )?(?:data|information|personal (?:data|information))\b",
+            r"\b(?:sells?|sold|selling) (?:\w+ ){0,4}?(?:to )?(?:advertisers|third[- ]parties|data brokers|marketers|the highest bidder)\b",
+            r"\b(?:records?|captures?|takes?|monitors?|tracks?|logs?|listens? to|watches|films?)\b (?:[\w'’]+ ){0,4}?(?:microphone|camera|webcam|screens?|screenshots?|keystrokes|location|clipboard|browsing|audio|phone calls?)\b(?:[^.\n]|\.\S){0,60}?\b(?:background|silently|secretly|covertly|without|remotely|uploads?|sends?|every (?:hour|minute|day|second))",
+            r"\b(?:silently|secretly|covertly) (?:records?|captures?|takes?|monitors?|tracks?|logs?|listens?|watches|films?|uploads?|reads?|copies|collects?)\b",
+            r"\b(?:harvests?|harvesting|scrapes?|scraping|grabs?|dumps?|steals?)\b (?:[\w'’]+ ){0,4}?(?:cookies|session tokens|passwords|credentials|private keys|wallets?|email addresses|contacts|credit cards?|card numbers|personal data|api keys)\b",
+            r"\b(?:permanently )?(?:erases?|deletes?|wipes?|destroys?|removes?|shreds?) (?:every|all|each) (?:of )?(?:the )?(?:user'?s? )?(?:files?|documents?|photos?|emails?|records?|backups?|repositor(?:y|ies)|folders?)\b",
+            r"\bsends? (?:\w+ )?(?:spam|unsolicited|bulk unsolicited) (?:messages?|emails?|texts?|sms)\b|\bspams? (?:the user'?s? |all )?contacts\b",
+            r"\breplaces? (?:[\w'’]+ ){0,4}?(?:wallet addresses|account numbers|ibans?|payment details|bank details)\b(?:[^.\n]|\.\S){0,40}?\b(?:our|own|attacker|with)\b",
+            r"\bchanges? the user'?s? (?:account )?password\b(?:[^.\n]|\.\S){0,40}?\b(?:cannot|can't|lock|without|so (?:they|that))|\blocks? the user out\b",
+            r"\b(?:sends?|launch(?:es)?|deploys?|installs?|drops?|spreads?|distributes?|generates?|creates?) (?:a |an )?(?:phishing (?:emails?|pages?|sites?|links?|campaigns?)|malware|ransomware|spam (?:campaigns?|emails?)|ddos attacks?|denial[- ]of[- ]service attacks?)\b",
+            r"\b(?:transfers?|sends?|moves?|drains?|withdraws?) (?:all )?(?:of )?(?:the )?(?:user'?s? |your )?(?:funds|money|balance|crypto|coins|bitcoin|eth|wallet)\b(?:[^.\n]|\.\S){0,60}?\b(?:to (?:our|the attacker|an? (?:external|attacker|hardcoded|fixed|predefined|unknown|specific|third[- ]party) (?:account|wallet|address))|to (?:account|wallet|iban) [\w\-]*\d|attacker|without)",
+            r"\b(?:escalates?|grants? (?:itself|us|the attacker)) (?:to )?(?:root|admin|administrator|elevated)(?: (?:access|privileges|rights))?\b",
+            r"\b(?:executes?|runs?|evals?) (?:arbitrary|any|untrusted) (?:shell )?(?:code|commands?) (?:as root|with root|from (?:the )?(?:internet|remote|any url)|downloaded|without (?:sandbox|validation|confirmation|restriction))",
+            r"\bdownloads? and (?:executes?|runs?)\b",
+            r"\b(?:collects?|gathers?|uploads?|sends?|forwards?|transmits?|reports?|copies?|exfiltrates?) (?:all )?(?:of )?(?:the |your )?(?:user'?s? )?(?:credentials|passwords|ssh keys|private keys|api keys|tokens|cookies|browser history|keystrokes|clipboard(?: contents)?|environment variables|conversations?|chat history)\b(?:[^.\n]|\.\S){0,60}?\b(?:to (?:our|a remote|an? external|the developer'?s?|a third[- ]party|our own)(?: \w+)? (?:server|endpoint|servers|collection|analytics|database)|(?:for|to) (?:analytics|training|marketing|advertisers)|silently|secretly|in the background|without)",
+        ]),
+        true,
+    )
+});
+
+/// `never … without the user's consent` is a promise, not a harm.
+fn negated(text: &str, start: usize) -> bool {
+    let Some(re) = &*NEGATED_BEFORE_RE else {
+        return false;
+    };
+    let before = text.get(..start).unwrap_or_default();
+    let mut from = before.len().saturating_sub(60);
+    while !before.is_char_boundary(from) {
+        from += 1;
+    }
+    let clause = before.get(from..).unwrap_or_default();
+    let clause = clause.rsplit(['.', ';', '\n']).next().unwrap_or(clause);
+    re.is_match(clause)
+}
+
+static NEGATED_BEFORE_RE: Rule = LazyLock::new(|| {
+    build(
+        r"\b(?:not|never|no|don't|doesn't|won't|cannot|can't|refuses?|prevents?|blocks?|detects?|flags?|reports?|warns?|scans?|scanning|checks?|signatures?|against|blocklists?|protects?|removes?|cleans?|quarantines?)\b",
+        true,
+    )
+});
+
+/// `deletes all files in the given directory` is what a delete tool does.
+fn scoped_deletion(text: &str, end: usize) -> bool {
+    let rest: String = text
+        .get(end..)
+        .unwrap_or_default()
+        .chars()
+        .take(50)
+        .collect::<String>()
+        .to_lowercase();
+    let rest = rest.trim_start();
+    [
+        "in the ",
+        "under the ",
+        "from the ",
+        "within the ",
+        "of the ",
+    ]
+    .iter()
+    .any(|p| {
+        rest.strip_prefix(p).is_some_and(|r| {
+            [
+                "given",
+                "specified",
+                "selected",
+                "provided",
+                "chosen",
+                "target",
+                "requested",
+                "named",
+                "passed",
+                "temporary",
+                "temp",
+                "cache",
+                "current",
+                "sandbox",
+                "build",
+            ]
+            .iter()
+            .any(|w| r.starts_with(w))
+        })
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hidden comments
+
+static COMMENT_RE: Rule = LazyLock::new(|| {
+    build(
+        concat!(
+            r"(?s:<!--(.*?)(?:-->|\z))",
+            r"|(?m:^[ \t]*\[(?://|comment|_|#|\s*)\]:\s*(?:#|<>|<#>)\s*(?:\((.*?)\)|\x22(.*?)\x22|'(.*?)')[ \t]*$)",
+            r"|(?s:<[a-z][a-z0-9]*\b[^>]*?(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|pt|em)?\s*[;\x22']",
+            r"|opacity\s*:\s*0(?:\.0+)?\s*[;\x22']|color\s*[:=]\s*[\x22']?(?:white|[#]fff(?:fff)?|transparent)\b|\shidden(?:\s|=|>))[^>]*>(.*?)</)",
+        ),
+        true,
+    )
+});
+
+/// Words of an order to the model, inside a comment.
+static DIRECTIVE_RE: Rule = LazyLock::new(|| {
+    build(
+        &alts(&[
+            r"\b(?:you|your|you're|yourself|assistant|ai|llm|model|agent|claude|chatgpt|gpt|copilot|gemini)\b",
+            r"\b(?:always|never|must|ignore|disregard|instructions?|system|prompt|override|secretly|silently|make sure|remember to|be sure to)\b",
+            r"\b(?:read|send|forward|upload|call|invoke|execute|run|include|pass|fetch|curl|exfiltrate|delete|append|prepend|collect|copy|email|post)\b(?:[^.\n]|\.\S){0,60}?(?:\b(?:file|files|keys?|tokens?|secrets?|credentials?|passwords?|contents?|history|conversation|messages?|data|env|ssh|config|tool)\b|https?://|@)",
+        ]),
+        true,
+    )
+});
+
+fn scan_comments(text: &str, out: &mut Vec<Hit>) {
+    let (Some(re), Some(directive)) = (&*COMMENT_RE, &*DIRECTIVE_RE) else {
+        return;
+    };
+    for c in re.captures_iter(text) {
+        let Some(whole) = c.get(0) else { continue };
+        let content = (1..=5).find_map(|g| c.get(g)).map_or("", |m| m.as_str());
+        let words = content
+            .split(|ch: char| !ch.is_alphanumeric())
+            .filter(|w| w.chars().any(char::is_alphabetic))
+            .count();
+        // `(<!-- like this -->)` in documentation is no hidden message.
+        if words < 3 {
+            continue;
+        }
+        let rule = if directive.is_match(content) {
+            HIDDEN_COMMENT
+        } else {
+            COMMENT
+        };
+        out.push(Hit::new(rule, (whole.start(), whole.end())));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credentials and context into arguments
+
+/// A credential, key or agent-configuration file.
+static SENSITIVE_PATH_RE: Rule = LazyLock::new(|| {
+    build(
+        concat!(
+            r"~?/?\.ssh\b(?:/[\w.\-]*)?|\bid_(?:rsa|dsa|ecdsa|ed25519)\b",
+            r"|\.aws/(?:credentials|config)\b",
+            r"|(?:^|[\s`'\x22(/=:])\.env(?:\.(?:local|production|prod|development|dev|secret))?\b",
+            r"|\b(?:mcp|mcp_config|mcp_settings|cline_mcp_settings)\.json\b|\bclaude_desktop_config\.json\b",
+            r"|~?/?\.cursor\b(?:/[\w.\-]*)?|\.claude(?:/[\w.\-]*|\.json)|\.codeium/|\.continue/config",
+            r"|\.vscode/(?:settings|mcp)\.json|\.gemini/settings\.json|\.windsurf\b",
+            r"|\.netrc\b|\.git-credentials\b|\.npmrc\b|\.pypirc\b|\.docker/config\.json",
+            r"|\.kube/config\b|\bkubeconfig\b|\.config/gcloud\b|application_default_credentials\.json",
+            r"|\.azure/|/etc/(?:shadow|passwd|sudoers)\b|\.(?:bash|zsh)_history\b|\.gnupg\b",
+            r"|\bwallet\.dat\b|\blogin\.keychain\b|\bLogin Data\b|\bcookies\.sqlite\b|\.password-store\b",
+            r"|\.kdbx\b|\bsecrets?\.(?:json|ya?ml|toml|env)\b|\bcredentials\.(?:json|ya?ml|toml)\b",
+            r"|\bservice[-_]account[\w\-]*\.json\b|\.htpasswd\b|\.config/gh/hosts\.yml\b",
+            r"|\.config/[\w.\-]+/(?:credentials|token|tokens|auth|auth\.json|hosts\.yml)\b",
+            r"|\b[a-z][\w+.\-]*://[\w./\-]*(?:credentials|secrets?|passwords?|confidential|private[_\-]?keys?|api[_\-]?keys?|tokens?)\b",
+        ),
+        true,
+    )
+});
+
+/// An imperative read or hand-over (`read`, `cat`, `include`…; `reads` describes a tool).
+static READ_VERB_RE: Rule = LazyLock::new(|| {
+    build(
+        concat!(
+            r"\b(?:read|cat|open|load|fetch|get|grab|obtain|retrieve|extract|collect|gather|access",
+            r"|dump|print|copy|locate|harvest|scrape|include|pass|put|insert|provide|send|append",
+            r"|attach|supply|embed|paste|upload|forward|transmit|share|encode|output|echo|leak",
+            r"|exfiltrate|steal|give|look at)\b",
+        ),
+        true,
+    )
+});
+
+/// Into a tool argument: `… as the sidenote parameter`, `… in the `notes` field`.
+static FLOW_RE: Rule = LazyLock::new(|| {
+    let fill = words(concat!(
+        r"\b(?:fill|populate|set)\b (?:this|it|the \w+)(?: (?:field|value|parameter|argument))? ",
+        r"with\b(?:[^.\n]|\.\S){0,80}",
+    ));
+    let here = words(concat!(
+        r"\b(?:put|include|pass|provide|insert|paste|enter|write|add|send|supply)\b",
+        r"(?:[^.\n]|\.\S){0,100}?\b(?:here|in this (?:field|value|parameter|argument|property))\b",
+    ));
+    build(
+        &format!(
+            "{fill}|{here}|{}",
+            words(concat!(
+                r"\b(?:pass|include|put|insert|add|provide|send|append|attach|supply|embed|fill|set|place",
+                r"|paste|enter|write|use|give|forward|encode|store|save|copy)\b(?:[^.\n]|\.\S){0,120}?",
+                r"\b(?:as|in|into|to|inside|within|via|through|under|for) (?:the |a |an |your |this )?",
+                r"(?:[`'\x22]?[\w\-.]{1,40}[`'\x22]? )?(?:parameter|param|argument|arg|field|property|input",
+                r"|value|sidenote|side[_\s-]?note|notes?|context|metadata|comment|payload|header|query",
+                r"|body|attachment|request)s?\b",
+            ))
+        ),
+        true,
+    )
+});
+
+/// A negation right before a verb: `never read ~/.ssh`, `does not need to read .env`.
+static NEGATION_RE: Rule = LazyLock::new(|| {
+    build(
+        r"\b(?:not|never|no need to|don't|doesn't|won't|cannot|can't|refuses? to|without)\s+(?:\w+\s+){0,2}$",
+        true,
+    )
+});
+
+/// How far around a sensitive path its verb may be; a sentence boundary ends it sooner.
+const PATH_WINDOW: usize = 200;
+
+/// A hand-over: what is read goes somewhere (`pass`, `include`, `send`…).
+static HAND_OVER_RE: Rule = LazyLock::new(|| {
+    build(
+        concat!(
+            r"\b(?:include|pass|put|insert|provide|send|append|attach|supply|embed|paste|upload",
+            r"|forward|transmit|share|give|leak|exfiltrate|steal|copy|post|email|add)\b",
+        ),
+        true,
+    )
+});
+
+/// Files that are sensitive but that ordinary tools list, check or read (`~/.ssh/config`,
+/// `/etc/passwd`, a project's `.env`): only a hand-over makes reading them an attack.
+static WEAKER_PATH_RE: Rule = LazyLock::new(|| {
+    build(
+        r"ssh/(?:config|known_hosts|authorized_keys)|/etc/passwd|_history|\.gnupg|docker/config|\.env\b",
+        true,
+    )
+});
+
+fn scan_credential_reads(text: &str, out: &mut Vec<Hit>) {
+    let (Some(path_re), Some(verb_re), Some(hand_re), Some(weak_re), Some(flow_re), Some(neg_re)) = (
+        &*SENSITIVE_PATH_RE,
+        &*READ_VERB_RE,
+        &*HAND_OVER_RE,
+        &*WEAKER_PATH_RE,
+        &*FLOW_RE,
+        &*NEGATION_RE,
+    ) else {
+        return;
+    };
+    for m in path_re.find_iter(text) {
+        let (from, to) = sentence(text, m.start(), m.end(), PATH_WINDOW);
+        let sentence_text = text.get(from..to).unwrap_or_default();
+        let weaker = weak_re.is_match(m.as_str());
+        // `add a host key to ~/.ssh/known_hosts` writes to the file: a destination, not a
+        // source (a hand-over into an argument still counts, below).
+        let lead = text.get(from..m.start()).unwrap_or_default().trim_end();
+        let destination = ["to", "into", "in", "onto"]
+            .iter()
+            .any(|w| lead.to_lowercase().ends_with(&format!(" {w}")));
+        // A secret file with any read or hand-over; a weaker one only with a hand-over.
+        let verbs = if weaker { hand_re } else { verb_re };
+        let verb = verbs.find_iter(sentence_text).find(|v| {
+            let lead = sentence_text.get(..v.start()).unwrap_or_default();
+            !neg_re.is_match(lead)
+        });
+        let flow = flow_re
+            .find(sentence_text)
+            .filter(|f| !neg_re.is_match(sentence_text.get(..f.start()).unwrap_or_default()));
+        let start = match (verb, flow) {
+            (_, Some(f)) => from + f.start(),
+            (Some(v), None) if !destination => from + v.start(),
+            _ => continue,
+        };
+        let start = verb.map_or(start, |v| start.min(from + v.start()));
+        let end = flow.map_or(m.end(), |f| (from + f.end()).max(m.end()));
+        out.push(Hit::new(
+            CREDENTIAL_READ,
+            (start.min(m.start()), end.max(m.end())),
+        ));
+    }
+}
+
+/// What must not go into an argument at all.
+static LEAK_STRONG_RE: Rule = LazyLock::new(|| {
+    build(
+        &alts(&[
+            r"\bsystem (?:prompt|message)s?\b",
+            r"\b(?:your|the) (?:(?:initial|original|hidden|secret|internal|full|complete|entire|exact|current) )*(?:instructions|system instructions|guidelines|rules you follow)\b",
+            r"\binstructions you (?:were|have been) given\b",
+            r"\bcontext window\b",
+            r"\b(?:private|ssh|secret|signing) keys?\b",
+            r"\b(?:session|browser|auth(?:entication)?) cookies\b",
+            r"\b(?:seed|recovery) phrases?\b|\bmnemonic\b",
+            r"\b(?:the )?user'?s? (?:api keys?|passwords?|credentials|tokens?|secrets|cookies|private keys?|session)\b",
+            r"\b(?:credit )?card numbers?\b|\bcredit cards?\b|\bcvv\b|\bpayment methods?\b|\bbank account numbers?\b|\bsocial security numbers?\b",
+            r"(?-i:\b[A-Z][A-Z0-9]*_(?:TOKEN|KEY|SECRET|PASSWORD|PASS|PAT|CREDENTIALS?)\b)",
+            r"\beverything (?:the user|they|you) (?:has |have )?(?:typed|written|said|entered|sent|shared|asked)\b|\bwhat the user (?:typed|wrote|said|entered)\b",
+        ]),
+        true,
+    )
+});
+
+/// What may go into an argument when the user means it to, but not all of it, every time.
+static LEAK_DATA_RE: Rule = LazyLock::new(|| {
+    build(
+        &alts(&[
+            r"\bconversation(?: history)?\b|\bchat (?:history|log|transcript)\b|\bmessage history\b|\btranscripts?\b",
+            r"\b(?:previous|prior|earlier|past|all|last|recent) (?:\w+ )?(?:user )?messages\b",
+            r"\b(?:environment|env) (?:variables|vars)\b",
+            r"\bapi[ _-]?keys?\b|\bcredentials\b|\bpasswords?\b|\b(?:access|auth|bearer|session|refresh|oauth) tokens?\b|\btokens\b|\bsecrets\b",
+            r"\b(?:the )?user'?s? (?:personal )?(?:data|information|details|files|emails|contacts|messages|queries|prompts|conversation|clipboard|location|browsing history|address book|phone number)\b",
+            r"\bclipboard(?: contents)?\b|\bbrowsing history\b|\baddress book\b",
+        ]),
+        true,
+    )
+});
+
+static PRONOUN_OBJECT_RE: Rule = LazyLock::new(|| {
+    build(
+        r"^\S+\s+(?:them|it|those|these|this|that|everything)\b",
+        true,
+    )
+});
+
+static AMPLIFIER_RE: Rule = LazyLock::new(|| {
+    build(
+        &alts(&[
+            r"\b(?:all|every|entire|full|complete|whole|everything|each|verbatim|always|automatically|secretly|silently|stored|saved|cached|available|found)\b",
+            r"\bevery time\b|\byou (?:can )?(?:find|see|have|know)\b|\bso far\b",
+            r"\bin (?:your|the) (?:context|memory|environment)\b|\bfrom (?:the )?(?:environment|env|disk|memory|context|conversation)\b",
+        ]),
+        true,
+    )
+});
+
+fn scan_context_leaks(text: &str, out: &mut Vec<Hit>) {
+    let (Some(flow_re), Some(strong), Some(data), Some(amp), Some(neg_re)) = (
+        &*FLOW_RE,
+        &*LEAK_STRONG_RE,
+        &*LEAK_DATA_RE,
+        &*AMPLIFIER_RE,
+        &*NEGATION_RE,
+    ) else {
+        return;
+    };
+    for f in flow_re.find_iter(text) {
+        let lead = text.get(..f.start()).unwrap_or_default();
+        let lead = lead.get(lead.len().saturating_sub(40)..).unwrap_or(lead);
+        if neg_re.is_match(lead) {
+            continue;
+        }
+        let span = f.as_str();
+        let (from, to) = sentence(text, f.start(), f.end(), PATH_WINDOW);
+        let whole = text.get(from..to).unwrap_or_default();
+        // `collect all API keys and include them in the context parameter`: the data is
+        // named before the pronoun that hands it over.
+        let pronoun = PRONOUN_OBJECT_RE
+            .as_ref()
+            .is_some_and(|re| re.is_match(span));
+        let object = if pronoun { whole } else { span };
+        if strong.is_match(object) || (data.is_match(object) && amp.is_match(whole)) {
+            out.push(Hit::new(CONTEXT_LEAK, (f.start(), f.end())));
+        }
+    }
+}
+
+/// The sentence around `[start, end)`, at most `window` bytes to each side: a sentence ends at
+/// `.`, `!` or `?` followed by whitespace, or at a line feed (a path's own dots do not end it).
+fn sentence(text: &str, start: usize, end: usize, window: usize) -> (usize, usize) {
+    let mut from = start.saturating_sub(window);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let mut to = (end + window).min(text.len());
+    while !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    let before = text.get(from..start).unwrap_or_default();
+    let mut cut = from;
+    let mut prev: Option<char> = None;
+    for (i, c) in before.char_indices() {
+        if c == '\n' || (c.is_whitespace() && prev.is_some_and(|p| matches!(p, '.' | '!' | '?'))) {
+            cut = from + i + c.len_utf8();
+        }
+        prev = Some(c);
+    }
+    let after = text.get(end..to).unwrap_or_default();
+    let mut stop = to;
+    let mut prev: Option<(usize, char)> = None;
+    for (i, c) in after.char_indices() {
+        if c == '\n' {
+            stop = end + i;
+            break;
+        }
+        if let Some((pi, p)) = prev
+            && matches!(p, '.' | '!' | '?')
+            && c.is_whitespace()
+        {
+            stop = end + pi + 1;
+            break;
+        }
+        prev = Some((i, c));
+    }
+    (cut, stop.max(end))
+}

@@ -1,0 +1,414 @@
+//! How well the poisoning scan (`integrity::findings`) does on a labelled set, and that it stays
+//! quiet on real servers.
+//!
+//! The set is `tests/data/poisoning/`: `dev.json` (what the rules were written against),
+//! `round2.json` (held out at the first freeze, then used for the second round of rules) and
+//! `heldout.json` (written after the second freeze, never tuned on), labelled in `labels.tsv` by
+//! class and by what the scan must do: `quarantine` (a finding at or above the
+//! default `integrity.quarantine_severity`, `high`), `finding` (at least `medium`: descriptions
+//! that openly state a harmful behaviour deserve a look, not a quarantine) or `none` (benign).
+//! Each definition is scanned as the gateway scans it: with every backend's tool names.
+//!
+//! Fails under the targets of issue 15 on `dev` and `round2`: at least 90% of the poisoned
+//! definitions caught at the severity their class calls for, and at most 1% of the benign ones
+//! quarantined. The clean `heldout` split does NOT meet those targets today (73.2% caught, 1 of
+//! 50 benign quarantined, measured at commit aeeccb3 when the split was written; see
+//! docs/poisoning-scan.md): its test holds that measured floor, so a change that makes the
+//! scan worse on text it was not written against fails, and a change that reaches the targets
+//! should raise the floor to them. Separately: no finding at `high` or above on the real npm
+//! servers' catalogs (`tests/data/meta_catalog.json`;
+//! `tests/data/poisoning/reference_catalogs.json` with the reference servers' `instructions`
+//! and resources).
+//!
+//! The tables: `cargo test --test poisoning_scan -- --nocapture`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use portcullis::integrity::Kind;
+use portcullis::integrity::findings::{Finding, Scanner, Severity};
+use serde_json::Value;
+
+const QUARANTINE: Severity = Severity::High;
+const MIN_RECALL: f64 = 0.90;
+const MAX_BENIGN_QUARANTINED: f64 = 0.01;
+
+fn data(path: &str) -> String {
+    let full = format!("{}/tests/data/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("cannot read {full}: {e}"))
+}
+
+struct Label {
+    split: String,
+    poisoned: bool,
+    class: String,
+    expect: String,
+}
+
+fn labels() -> BTreeMap<String, Label> {
+    let text = data("poisoning/labels.tsv");
+    let mut out = BTreeMap::new();
+    for line in text.lines().skip(1).filter(|l| !l.is_empty()) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cols.len(), 5, "labels.tsv: {line}");
+        assert!(matches!(cols[2], "poisoned" | "benign"), "{line}");
+        assert!(
+            matches!(cols[4], "quarantine" | "finding" | "none"),
+            "{line}"
+        );
+        assert_eq!(cols[2] == "benign", cols[4] == "none", "{line}");
+        out.insert(
+            cols[0].to_owned(),
+            Label {
+                split: cols[1].to_owned(),
+                poisoned: cols[2] == "poisoned",
+                class: cols[3].to_owned(),
+                expect: cols[4].to_owned(),
+            },
+        );
+    }
+    out
+}
+
+fn kind(name: &str) -> Kind {
+    match name {
+        "tool" => Kind::Tool,
+        "prompt" => Kind::Prompt,
+        "resource_template" => Kind::ResourceTemplate,
+        other => panic!("unknown kind {other}"),
+    }
+}
+
+/// `(backend, tool)` of every backend of a split.
+fn backends(split: &Value) -> Vec<(String, String)> {
+    split["backends"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(b, tools)| {
+            tools
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |t| (b.clone(), t.as_str().unwrap().to_owned()))
+        })
+        .collect()
+}
+
+fn max_severity(found: &[Finding]) -> Option<Severity> {
+    found.iter().map(|f| f.severity).max()
+}
+
+#[derive(Default)]
+struct Tally {
+    total: usize,
+    caught: usize,
+    /// Benign only: at `medium` or above (shown to a reviewer).
+    flagged: usize,
+}
+
+struct Outcome {
+    table: String,
+    recall: f64,
+    benign_quarantined: usize,
+    benign: usize,
+    misses: Vec<String>,
+    false_positives: Vec<String>,
+    /// Benign definitions with a `medium` finding (shown, not quarantined).
+    flagged: Vec<String>,
+}
+
+fn measure(split: &str, labels: &BTreeMap<String, Label>) -> Outcome {
+    let set: Value = serde_json::from_str(&data(&format!("poisoning/{split}.json"))).unwrap();
+    let names = backends(&set);
+    let mut classes: BTreeMap<String, Tally> = BTreeMap::new();
+    let (mut poisoned, mut caught) = (0usize, 0usize);
+    let (mut quarantine_tp, mut quarantine_fp) = (0usize, 0usize);
+    let (mut benign, mut benign_quarantined, mut benign_flagged) = (0usize, 0usize, 0usize);
+    let mut misses = Vec::new();
+    let mut false_positives = Vec::new();
+    let mut flagged = Vec::new();
+    let items = set["items"].as_array().unwrap();
+    // One scanner per backend, as the gateway builds them.
+    let mut scanners: BTreeMap<String, Scanner> = BTreeMap::new();
+    for item in items {
+        let id = item["id"].as_str().unwrap();
+        let label = labels
+            .get(id)
+            .unwrap_or_else(|| panic!("{id} has no label"));
+        assert_eq!(label.split, split, "{id}");
+        let backend = item["backend"].as_str().unwrap();
+        let scanner = scanners
+            .entry(backend.to_owned())
+            .or_insert_with(|| Scanner::new(backend, &names));
+        let found = scanner.scan(&item["definition"], kind(item["kind"].as_str().unwrap()));
+        let top = max_severity(&found);
+        let quarantined = top.is_some_and(|s| s >= QUARANTINE);
+        let tally = classes.entry(label.class.clone()).or_default();
+        tally.total += 1;
+        if quarantined {
+            if label.poisoned {
+                quarantine_tp += 1;
+            } else {
+                quarantine_fp += 1;
+            }
+        }
+        if label.poisoned {
+            poisoned += 1;
+            let need = if label.expect == "finding" {
+                Severity::Medium
+            } else {
+                QUARANTINE
+            };
+            if top.is_some_and(|s| s >= need) {
+                tally.caught += 1;
+                caught += 1;
+            } else {
+                misses.push(format!("{id}: {:?} {}", top, item["definition"]));
+            }
+        } else {
+            benign += 1;
+            if quarantined {
+                tally.caught += 1;
+                benign_quarantined += 1;
+                let rules: Vec<String> = found
+                    .iter()
+                    .filter(|f| f.severity >= QUARANTINE)
+                    .map(|f| format!("{} {} {}", f.rule, f.field, f.excerpt))
+                    .collect();
+                false_positives.push(format!("{id}: {rules:?}"));
+            }
+            if top.is_some_and(|s| s >= Severity::Medium) {
+                tally.flagged += 1;
+                benign_flagged += 1;
+                if !quarantined {
+                    let rules: Vec<String> = found
+                        .iter()
+                        .filter(|f| f.severity >= Severity::Medium)
+                        .map(|f| format!("{} {} {}", f.rule, f.field, f.excerpt))
+                        .collect();
+                    flagged.push(format!("{id}: {rules:?}"));
+                }
+            }
+        }
+    }
+    let pct = |a: usize, b: usize| {
+        if b == 0 {
+            0.0
+        } else {
+            100.0 * a as f64 / b as f64
+        }
+    };
+    let mut t = String::new();
+    let _ = writeln!(t, "\nsplit `{split}`: {} definitions", items.len());
+    let _ = writeln!(t, "| class | n | caught | rate |");
+    let _ = writeln!(t, "|---|---:|---:|---:|");
+    for (class, tally) in classes.iter().filter(|(c, _)| !c.starts_with("benign")) {
+        let _ = writeln!(
+            t,
+            "| {class} | {} | {} | {:.0}% |",
+            tally.total,
+            tally.caught,
+            pct(tally.caught, tally.total)
+        );
+    }
+    let _ = writeln!(
+        t,
+        "| **all poisoned** | {poisoned} | {caught} | {:.1}% |",
+        pct(caught, poisoned)
+    );
+    let _ = writeln!(
+        t,
+        "\n| benign class | n | quarantined | flagged (≥ medium) |"
+    );
+    let _ = writeln!(t, "|---|---:|---:|---:|");
+    for (class, tally) in classes.iter().filter(|(c, _)| c.starts_with("benign")) {
+        let _ = writeln!(
+            t,
+            "| {class} | {} | {} ({:.1}%) | {} ({:.1}%) |",
+            tally.total,
+            tally.caught,
+            pct(tally.caught, tally.total),
+            tally.flagged,
+            pct(tally.flagged, tally.total)
+        );
+    }
+    let _ = writeln!(
+        t,
+        "| **all benign** | {benign} | {benign_quarantined} ({:.1}%) | {benign_flagged} ({:.1}%) |",
+        pct(benign_quarantined, benign),
+        pct(benign_flagged, benign)
+    );
+    let precision = pct(quarantine_tp, quarantine_tp + quarantine_fp);
+    let _ = writeln!(
+        t,
+        "\nat quarantine severity (`high`): precision {precision:.1}% ({quarantine_tp} of {} quarantined are poisoned), recall {:.1}% ({quarantine_tp} of {poisoned} poisoned)",
+        quarantine_tp + quarantine_fp,
+        pct(quarantine_tp, poisoned)
+    );
+    Outcome {
+        table: t,
+        recall: if poisoned == 0 {
+            0.0
+        } else {
+            caught as f64 / poisoned as f64
+        },
+        benign_quarantined,
+        benign,
+        misses,
+        false_positives,
+        flagged,
+    }
+}
+
+fn check_split(split: &str) {
+    check_split_against(split, MIN_RECALL, MAX_BENIGN_QUARANTINED);
+}
+
+fn check_split_against(split: &str, min_recall: f64, max_benign_quarantined: f64) {
+    let labels = labels();
+    let out = measure(split, &labels);
+    println!("{}", out.table);
+    for m in &out.misses {
+        println!("missed {m}");
+    }
+    for f in &out.false_positives {
+        println!("false positive {f}");
+    }
+    for f in &out.flagged {
+        println!("benign at medium {f}");
+    }
+    assert!(out.benign > 0, "split `{split}` has no benign definitions");
+    assert!(
+        out.recall >= min_recall,
+        "split `{split}`: recall {:.3} under {min_recall}",
+        out.recall
+    );
+    let rate = out.benign_quarantined as f64 / out.benign as f64;
+    assert!(
+        rate <= max_benign_quarantined,
+        "split `{split}`: {} of {} benign definitions quarantined",
+        out.benign_quarantined,
+        out.benign
+    );
+}
+
+#[test]
+fn dev_split_meets_the_targets() {
+    check_split("dev");
+}
+
+#[test]
+fn round2_split_meets_the_targets() {
+    check_split("round2");
+}
+
+/// Below issue 15's targets: this pins what the rules did on this split the day it was written
+/// (52 of 71 poisoned caught, 1 of 50 benign quarantined). Raise it, never lower it.
+#[test]
+fn heldout_split_holds_its_measured_floor() {
+    check_split_against("heldout", 52.0 / 71.0, 1.0 / 50.0);
+}
+
+#[test]
+fn every_labelled_definition_is_in_its_split() {
+    let labels = labels();
+    for split in ["dev", "round2", "heldout"] {
+        let set: Value = serde_json::from_str(&data(&format!("poisoning/{split}.json"))).unwrap();
+        let ids: Vec<&str> = set["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap())
+            .collect();
+        let labelled = labels.values().filter(|l| l.split == split).count();
+        assert_eq!(ids.len(), labelled, "split `{split}`");
+    }
+}
+
+/// Zero findings at `high` or above on what real servers list; what lower findings there are,
+/// printed for a look.
+#[test]
+fn real_catalogs_have_no_high_findings() {
+    let mut scanned = 0;
+    let mut low: Vec<String> = Vec::new();
+    let mut check = |what: String, found: Vec<Finding>| {
+        scanned += 1;
+        for f in found {
+            assert!(f.severity < QUARANTINE, "{what}: {f:#?}");
+            low.push(format!("{what} {} {} {}", f.rule, f.field, f.excerpt));
+        }
+    };
+    // The meta-tool catalog: 115 tools of eight npm servers, exposed with prefixed names.
+    let meta: Value = serde_json::from_str(&data("meta_catalog.json")).unwrap();
+    let tools = meta["tools"].as_array().unwrap();
+    let names: Vec<(String, String)> = tools
+        .iter()
+        .map(|t| {
+            let exposed = t["name"].as_str().unwrap();
+            let (backend, name) = exposed.split_once("__").unwrap();
+            (backend.to_owned(), name.to_owned())
+        })
+        .collect();
+    let mut scanners: BTreeMap<&str, Scanner> = BTreeMap::new();
+    for t in tools {
+        let (backend, name) = t["name"].as_str().unwrap().split_once("__").unwrap();
+        let mut def = t.clone();
+        def["name"] = Value::String(name.to_owned());
+        let scanner = scanners
+            .entry(backend)
+            .or_insert_with(|| Scanner::new(backend, &names));
+        check(
+            format!("meta_catalog {backend}/{name}"),
+            scanner.scan(&def, Kind::Tool),
+        );
+    }
+    // The reference servers as captured by capture_reference.py, with what a client's model
+    // reads beyond the lists: `instructions` and static resources.
+    let reference: Value =
+        serde_json::from_str(&data("poisoning/reference_catalogs.json")).unwrap();
+    let servers = reference.as_object().unwrap();
+    let names: Vec<(String, String)> = servers
+        .iter()
+        .flat_map(|(s, v)| {
+            v["tools"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |t| (s.clone(), t["name"].as_str().unwrap().to_owned()))
+        })
+        .collect();
+    for (server, v) in servers {
+        let scanner = Scanner::new(server, &names);
+        if let Some(text) = v["instructions"].as_str() {
+            check(
+                format!("{server} instructions"),
+                scanner.scan_text(text, "/instructions"),
+            );
+        }
+        for (key, kind) in [
+            ("tools", Kind::Tool),
+            ("prompts", Kind::Prompt),
+            ("resourceTemplates", Kind::ResourceTemplate),
+            ("resources", Kind::ResourceTemplate),
+        ] {
+            for def in v[key].as_array().into_iter().flatten() {
+                check(
+                    format!("{server} {key} {}", def["name"]),
+                    scanner.scan(def, kind),
+                );
+            }
+        }
+    }
+    assert_eq!(scanned, 115 + 1 + 13 + 4 + 2 + 7 + 14 + 9 + 1);
+    println!("{scanned} real definitions and texts, no finding at high or above");
+    for l in &low {
+        println!("below high: {l}");
+    }
+}
