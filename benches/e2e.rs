@@ -3,7 +3,14 @@
 //! pins), at concurrency 1 and 16. Prints p50/p99 latency, calls/s, what the gateway adds, and
 //! the gateway's memory (VmRSS/VmHWM) idle and after each load.
 //!
-//! Run: `cargo bench --bench e2e` (about a minute). Everything runs on 127.0.0.1 on free ports;
+//! The same pair again in MCP 2026-07-28 (`2026 direct`, `2026 gateway`): a stateless client
+//! (no `initialize`, no session; version, capabilities and client info in `params._meta`,
+//! mirrored in `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name`) against the same backend
+//! process, which serves both eras, directly and through a second full-chain gateway whose
+//! backend is declared `protocol = "2026-07-28"` (stateless requests over the shared pool). The
+//! report ends with what the gateway adds in each era, side by side.
+//!
+//! Run: `cargo bench --bench e2e` (about two minutes). Everything runs on 127.0.0.1 on free ports;
 //! every process started here is killed when the bench ends, also on failure. After the load,
 //! the bench checks that every call left an `allow` record in an audit trail that verifies, and
 //! that the tool is pinned in the lockfile: the chain really ran.
@@ -85,7 +92,10 @@ fn main() {
     let load_at_start = load_average();
     let work = tempfile::tempdir().unwrap();
     let backend = start_backend();
-    let gw = start_gateway(work.path(), &backend.url);
+    let gw = start_gateway(work.path(), &backend.url, "2025-11-25");
+    let modern_dir = work.path().join("modern");
+    std::fs::create_dir(&modern_dir).unwrap();
+    let gw26 = start_gateway(&modern_dir, &backend.url, "2026-07-28");
     let floor = start_floor(work.path(), &backend.url);
     let bare_dir = work.path().join("bare");
     std::fs::create_dir(&bare_dir).unwrap();
@@ -100,22 +110,38 @@ fn main() {
         url: backend.url.clone(),
         ca: None,
         token: None,
+        modern: false,
+    };
+    let direct26 = Target {
+        url: backend.url.clone(),
+        ca: None,
+        token: None,
+        modern: true,
+    };
+    let through26 = Target {
+        url: gw26.url.clone(),
+        ca: Some(std::fs::read(modern_dir.join("certs/dev.crt")).unwrap()),
+        token: Some(gw26.token.clone()),
+        modern: true,
     };
     let ca = std::fs::read(work.path().join("certs/dev.crt")).unwrap();
     let bare = Target {
         url: floor.url.clone(),
         ca: Some(ca.clone()),
         token: None,
+        modern: false,
     };
     let unchecked = Target {
         url: bare_gw.url.clone(),
         ca: Some(std::fs::read(bare_dir.join("certs/dev.crt")).unwrap()),
         token: None,
+        modern: false,
     };
     let through = Target {
         url: gw.url.clone(),
         ca: Some(ca),
         token: Some(gw.token.clone()),
+        modern: false,
     };
 
     let idle = memory(gw.proc.child.id());
@@ -127,6 +153,8 @@ fn main() {
             ("floor", &bare, Some(floor.proc.child.id())),
             ("no checks", &unchecked, Some(bare_gw.proc.child.id())),
             ("gateway", &through, Some(gw.proc.child.id())),
+            ("2026 direct", &direct26, None),
+            ("2026 gateway", &through26, Some(gw26.proc.child.id())),
         ] {
             let pids = [
                 backend.proc.child.id(),
@@ -140,14 +168,34 @@ fn main() {
     }
     let calls_through: usize = PLAN.iter().map(|(_, w, n)| w + n).sum();
     let audited = check_audit(&gw, calls_through);
+    let audited26 = check_audit(&gw26, calls_through);
     // The integrity stage pinned the tool it checked every call against.
-    let lock = std::fs::read_to_string(work.path().join("portcullis.lock")).unwrap_or_default();
-    assert!(
-        lock.contains(TOOL),
-        "`{TOOL}` is not pinned in portcullis.lock"
+    for dir in [work.path(), modern_dir.as_path()] {
+        let lock = std::fs::read_to_string(dir.join("portcullis.lock")).unwrap_or_default();
+        assert!(
+            lock.contains(TOOL),
+            "`{TOOL}` is not pinned in {}",
+            dir.join("portcullis.lock").display()
+        );
+    }
+    // Each gateway spoke its era to the backend: the backend counted every `tools/call` by the
+    // era it came in (direct, floor, no checks and gateway in 2025; the 2026 pair in 2026).
+    let (legacy, modern) = rt.block_on(backend_counts(&direct));
+    assert_eq!(
+        (legacy, modern),
+        (4 * calls_through as u64, 2 * calls_through as u64),
+        "tools/call per era at the backend (2025, 2026-07-28)"
     );
 
-    print_report(&load_at_start, backend.label, &rows, idle, &after, audited);
+    print_report(
+        &load_at_start,
+        backend.label,
+        &rows,
+        idle,
+        &after,
+        audited + audited26,
+    );
+    print_eras(&rows);
     let (before, with, n) = rt.block_on(idle_sessions(&through, gw.proc.child.id(), IDLE_SESSIONS));
     println!(
         "idle sessions: {n} sessions (no client connection open; each with its upstream session to the one HTTP backend) took VmRSS {:.1} -> {:.1} MiB: {:.1} KiB per idle session",
@@ -157,12 +205,13 @@ fn main() {
     );
     drop(floor);
     drop(bare_gw);
+    drop(gw26);
     drop(gw);
     drop(backend);
 }
 
 /// The one backend, the same for both gateways.
-fn backend_section(backend_url: &str) -> String {
+fn backend_section(backend_url: &str, protocol: &str) -> String {
     format!(
         r#"
 # The backend listens on loopback, which the SSRF guard refuses unless listed.
@@ -175,6 +224,7 @@ strategy = "priority"
 [[backend]]
 name = "fast"
 url = "{backend_url}"
+protocol = "{protocol}"
 "#
     )
 }
@@ -199,7 +249,7 @@ dangerous_allow_anonymous = true
 [integrity]
 mode = "off"
 {}"#,
-        backend_section(backend_url)
+        backend_section(backend_url, "2025-11-25")
     );
     let config_path = dir.join("portcullis.toml");
     std::fs::write(&config_path, config).unwrap();
@@ -381,8 +431,9 @@ fn dev_cert(dir: &Path) {
     );
 }
 
-/// The gateway with every stage of the chain on, as a production config would have it.
-fn start_gateway(dir: &Path, backend_url: &str) -> Gateway {
+/// The gateway with every stage of the chain on, as a production config would have it, speaking
+/// `protocol` to the backend.
+fn start_gateway(dir: &Path, backend_url: &str, protocol: &str) -> Gateway {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     dev_cert(dir);
     let pol = dir.join("policies");
@@ -433,7 +484,7 @@ address = "127.0.0.1:0"
 [integrity]
 new_items = "trust_on_first_use"
 {}"#,
-        backend_section(backend_url)
+        backend_section(backend_url, protocol)
     );
     let config_path = dir.join("portcullis.toml");
     std::fs::write(&config_path, config).unwrap();
@@ -530,14 +581,18 @@ struct Target {
     /// The CA to trust (the gateway's dev certificate); `None` for plain HTTP.
     ca: Option<Vec<u8>>,
     token: Option<String>,
+    /// MCP 2026-07-28: no `initialize`, no session; every request carries the revision's
+    /// `_meta` envelope and its mirror headers.
+    modern: bool,
 }
 
-/// One worker: its own connection and MCP session.
+/// One worker: its own connection and, in 2025, its MCP session.
 struct Client {
     http: reqwest::Client,
     url: String,
     token: Option<String>,
     session: Option<String>,
+    modern: bool,
 }
 
 impl Client {
@@ -554,16 +609,28 @@ impl Client {
             url: t.url.clone(),
             token: t.token.clone(),
             session: None,
+            modern: t.modern,
         }
     }
 
     async fn post(&self, body: String) -> (u16, Option<String>, bytes::Bytes) {
+        self.post_with(body, &[]).await
+    }
+
+    async fn post_with(
+        &self,
+        body: String,
+        headers: &[(&str, &str)],
+    ) -> (u16, Option<String>, bytes::Bytes) {
         let mut req = self
             .http
             .post(&self.url)
             .header("accept", "application/json, text/event-stream")
             .header("content-type", "application/json")
             .body(body);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         if let Some(s) = &self.session {
             req = req
                 .header("mcp-session-id", s)
@@ -584,6 +651,10 @@ impl Client {
 
     async fn initialize(t: &Target) -> Client {
         let mut c = Client::new(t);
+        if c.modern {
+            // 2026-07-28 has no handshake: the first request is the first call.
+            return c;
+        }
         let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
             "protocolVersion": "2025-11-25", "capabilities": {},
             "clientInfo": {"name": "portcullis-e2e-bench", "version": "0"}}});
@@ -603,10 +674,23 @@ impl Client {
 
     /// One `tools/call`; fails loudly unless the response is this call's result.
     async fn call(&self, id: u64) {
-        let msg = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
+        let mut msg = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
             "name": TOOL,
             "arguments": {"query": "status of build 4127", "limit": 10}}});
-        let (status, _, body) = self.post(msg.to_string()).await;
+        let (status, _, body) = if self.modern {
+            msg["params"]["_meta"] = modern_meta();
+            self.post_with(
+                msg.to_string(),
+                &[
+                    ("mcp-protocol-version", MODERN),
+                    ("mcp-method", "tools/call"),
+                    ("mcp-name", TOOL),
+                ],
+            )
+            .await
+        } else {
+            self.post(msg.to_string()).await
+        };
         assert_eq!(
             status,
             200,
@@ -624,6 +708,9 @@ impl Client {
     }
 
     async fn close(&self) {
+        if self.modern {
+            return;
+        }
         let mut req = self.http.delete(&self.url);
         if let Some(s) = &self.session {
             req = req
@@ -635,6 +722,31 @@ impl Client {
         }
         let _ = req.send().await;
     }
+}
+
+/// The revision the `2026` rows speak.
+const MODERN: &str = "2026-07-28";
+
+/// The `_meta` envelope of a 2026-07-28 request: version, capabilities, client info.
+fn modern_meta() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "portcullis-e2e-bench", "version": "0"}
+    })
+}
+
+/// How many `tools/call` the bench backend answered in each era: (2025, 2026-07-28).
+async fn backend_counts(direct: &Target) -> (u64, u64) {
+    let c = Client::new(direct);
+    let msg = json!({"jsonrpc": "2.0", "id": 1, "method": backend::COUNTS, "params": {}});
+    let (status, _, body) = c.post(msg.to_string()).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let m = messages(&body).into_iter().next().unwrap();
+    (
+        m["result"]["legacy"].as_u64().unwrap(),
+        m["result"]["modern"].as_u64().unwrap(),
+    )
 }
 
 /// The JSON-RPC messages of a response body: one JSON document, or SSE `data:` events.
@@ -782,16 +894,22 @@ fn print_report(
     );
     println!();
     println!(
-        "| target    | concurrency | calls  | p50 µs | p99 µs | calls/s | vs direct | CPU µs/call: backend / proxy / client |"
+        "| target       | concurrency | calls  | p50 µs | p99 µs | calls/s | vs direct | CPU µs/call: backend / proxy / client |"
     );
     println!("|---|---|---|---|---|---|---|---|");
     for (name, conc, r) in rows {
+        let baseline = if name.starts_with("2026") {
+            "2026 direct"
+        } else {
+            "direct"
+        };
         let direct = rows
             .iter()
-            .find(|(n, c, _)| *n == "direct" && c == conc)
+            .find(|(n, c, _)| *n == baseline && c == conc)
             .map(|(_, _, r)| r);
         let vs = match (name, direct) {
-            (&"direct", _) | (_, None) => "-".into(),
+            (n, _) if *n == baseline => "-".into(),
+            (_, None) => "-".into(),
             (_, Some(d)) if *conc == 1 => format!(
                 "+{:.0} µs p50, +{:.0} µs p99",
                 us(r.percentile(0.5)) - us(d.percentile(0.5)),
@@ -802,13 +920,13 @@ fn print_report(
             }
         };
         let per_call = |d: Duration| us(d) / r.latencies.len() as f64;
-        let gateway_cpu = if *name != "direct" {
+        let gateway_cpu = if *name != baseline {
             format!("{:.0}", per_call(r.cpu[1]))
         } else {
             "-".into()
         };
         println!(
-            "| {name:<9} | {conc:>11} | {:>6} | {:>6.0} | {:>6.0} | {:>7.0} | {vs} | {:.0} / {gateway_cpu} / {:.0} |",
+            "| {name:<12} | {conc:>11} | {:>6} | {:>6.0} | {:>6.0} | {:>7.0} | {vs} | {:.0} / {gateway_cpu} / {:.0} |",
             r.latencies.len(),
             us(r.percentile(0.5)),
             us(r.percentile(0.99)),
@@ -838,19 +956,54 @@ fn print_report(
     println!();
 }
 
+/// What the gateway adds in each era, from the same run: p50/p99 over direct at concurrency 1,
+/// share of direct throughput at 16.
+fn print_eras(rows: &[(&str, usize, Run)]) {
+    let find = |name: &str, conc: usize| {
+        rows.iter()
+            .find(|(n, c, _)| *n == name && *c == conc)
+            .map(|(_, _, r)| r)
+    };
+    println!("what the full chain adds, per era (same run, same backend process):");
+    for (era, direct, gateway) in [
+        ("2025-11-25 (session)", "direct", "gateway"),
+        ("2026-07-28 (stateless)", "2026 direct", "2026 gateway"),
+    ] {
+        let (Some(d1), Some(g1), Some(d16), Some(g16)) = (
+            find(direct, 1),
+            find(gateway, 1),
+            find(direct, 16),
+            find(gateway, 16),
+        ) else {
+            continue;
+        };
+        println!(
+            "  {era:<23} c=1: +{:.0} µs p50, +{:.0} µs p99; c=16: {:.0}% of direct throughput",
+            us(g1.percentile(0.5)) - us(d1.percentile(0.5)),
+            us(g1.percentile(0.99)) - us(d1.percentile(0.99)),
+            100.0 * g16.rate() / d16.rate()
+        );
+    }
+    println!();
+}
+
 // ----- the backend -----
 
 const BACKEND_FLAG: &str = "--e2e-backend";
 
-/// A minimal, fast MCP server over Streamable HTTP (2025-11-25): `initialize`, `ping`,
-/// `tools/list` with one tool, and `tools/call` of that tool, answered as one SSE event (as the
-/// MCP SDKs answer requests); notifications get 202, GET 405 (no standalone stream), DELETE
-/// 200. Sessions are ids it hands out and then requires. It does nothing else, so that what
-/// the bench measures is the gateway, not the backend.
+/// A minimal, fast MCP server over Streamable HTTP that serves both eras. 2025-11-25:
+/// `initialize`, `ping`, `tools/list` with one tool, and `tools/call` of that tool, answered as
+/// one SSE event (as the MCP SDKs answer requests); notifications get 202, GET 405 (no
+/// standalone stream), DELETE 200; sessions are ids it hands out and then requires. 2026-07-28
+/// (a request whose `params._meta` names the revision): `server/discover`, `tools/list` and
+/// `tools/call` without a session, each result with `resultType`, answered the same way. It
+/// counts the `tools/call`s of each era (`bench/counts` tells), and does nothing else, so that
+/// what the bench measures is the gateway, not the backend.
 mod backend {
     use std::collections::HashSet;
     use std::convert::Infallible;
     use std::io::Write as _;
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::{Arc, Mutex};
 
     use bytes::Bytes;
@@ -861,6 +1014,11 @@ mod backend {
     use serde_json::{Value, json};
 
     type Sessions = Arc<Mutex<HashSet<String>>>;
+
+    /// The method that answers `{"legacy": n, "modern": m}`: `tools/call`s served per era.
+    pub const COUNTS: &str = "bench/counts";
+    static LEGACY_CALLS: AtomicU64 = AtomicU64::new(0);
+    static MODERN_CALLS: AtomicU64 = AtomicU64::new(0);
 
     pub fn serve() {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -941,6 +1099,20 @@ mod backend {
             return empty(StatusCode::BAD_REQUEST);
         };
         let method = msg["method"].as_str().unwrap_or("");
+        if method == COUNTS {
+            let counts = json!({
+                "legacy": LEGACY_CALLS.load(Ordering::Relaxed),
+                "modern": MODERN_CALLS.load(Ordering::Relaxed),
+            });
+            return reply(
+                StatusCode::OK,
+                Some("application/json"),
+                answer(&msg["id"], counts).to_string().into(),
+            );
+        }
+        if msg["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] == "2026-07-28" {
+            return modern(&msg, method);
+        }
         if method == "initialize" {
             let sid = format!("{:032x}", rand::random::<u128>());
             sessions.lock().unwrap().insert(sid.clone());
@@ -967,26 +1139,70 @@ mod backend {
         }
         let out = match method {
             "ping" => answer(&msg["id"], json!({})),
-            "tools/list" => answer(
-                &msg["id"],
-                json!({"tools": [{
-                    "name": super::TOOL,
-                    "description": "Returns a simple text response",
-                    "inputSchema": {"type": "object", "properties": {
-                        "query": {"type": "string"}, "limit": {"type": "integer"}}}
-                }]}),
-            ),
-            "tools/call" if msg["params"]["name"] == super::TOOL => answer(
-                &msg["id"],
-                json!({"content": [
-                    {"type": "text", "text": "This is a simple text response for testing."}
-                ]}),
-            ),
-            "tools/call" => json!({"jsonrpc": "2.0", "id": msg["id"], "error":
-                {"code": -32602, "message": "unknown tool"}}),
-            _ => json!({"jsonrpc": "2.0", "id": msg["id"], "error":
-                {"code": -32601, "message": "method not found"}}),
+            "tools/list" => answer(&msg["id"], tools()),
+            "tools/call" if msg["params"]["name"] == super::TOOL => {
+                LEGACY_CALLS.fetch_add(1, Ordering::Relaxed);
+                answer(&msg["id"], text())
+            }
+            "tools/call" => unknown_tool(&msg["id"]),
+            _ => not_found(&msg["id"]),
         };
+        event(&out)
+    }
+
+    /// A 2026-07-28 request: no session, every result `complete`.
+    fn modern(msg: &Value, method: &str) -> Response<Full<Bytes>> {
+        if msg.get("id").is_none() || method.is_empty() {
+            return empty(StatusCode::ACCEPTED);
+        }
+        let complete = |mut result: Value| {
+            result["resultType"] = json!("complete");
+            answer(&msg["id"], result)
+        };
+        let out = match method {
+            "server/discover" => complete(json!({
+                "supportedVersions": ["2026-07-28", "2025-11-25"],
+                "capabilities": {"tools": {}},
+                "_meta": {"io.modelcontextprotocol/serverInfo":
+                    {"name": "e2e-bench-backend", "version": "0"}}
+            })),
+            "tools/list" => complete(tools()),
+            "tools/call" if msg["params"]["name"] == super::TOOL => {
+                MODERN_CALLS.fetch_add(1, Ordering::Relaxed);
+                complete(text())
+            }
+            "tools/call" => unknown_tool(&msg["id"]),
+            _ => not_found(&msg["id"]),
+        };
+        event(&out)
+    }
+
+    fn tools() -> Value {
+        json!({"tools": [{
+            "name": super::TOOL,
+            "description": "Returns a simple text response",
+            "inputSchema": {"type": "object", "properties": {
+                "query": {"type": "string"}, "limit": {"type": "integer"}}}
+        }]})
+    }
+
+    fn text() -> Value {
+        json!({"content": [
+            {"type": "text", "text": "This is a simple text response for testing."}
+        ]})
+    }
+
+    fn unknown_tool(id: &Value) -> Value {
+        json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": "unknown tool"}})
+    }
+
+    fn not_found(id: &Value) -> Value {
+        json!({"jsonrpc": "2.0", "id": id, "error":
+            {"code": -32601, "message": "method not found"}})
+    }
+
+    /// One response as one SSE event, for both eras.
+    fn event(out: &Value) -> Response<Full<Bytes>> {
         reply(
             StatusCode::OK,
             Some("text/event-stream"),
