@@ -108,7 +108,7 @@ impl Gateway {
             namer,
             page_size: cfg.session.page_size,
             meta: Arc::new(meta),
-            workflows: cfg.workflow_set.clone(),
+            workflows: crate::workflow::Workflows::load(&cfg)?,
             upstream_idle: Duration::from_secs(cfg.session.upstream_idle_secs),
             sealer: crate::router::seal::Sealer::new(
                 crate::cluster::request_state_key(&cfg)?,

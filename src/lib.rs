@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod checks;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -58,7 +58,7 @@ async fn catalog(cfg: &Config) -> Result<Catalog, CliError> {
     let namer = crate::catalog::Namer::new(cfg.naming.clone(), &cfg.backend_names());
     let (merged, _) = namer.merge(&lists);
     let mut tools = merged.items.clone();
-    for w in cfg.workflow_set.iter() {
+    for w in crate::workflow::Workflows::load(cfg)?.iter() {
         tools.push(w.tool_definition());
     }
     Ok(Catalog {
@@ -141,12 +141,9 @@ pub(super) async fn run(cmd: CatalogCommand) -> Result<(), CliError> {
             for (b, t) in per_backend {
                 println!("{:<28} {:>6} {:>10}", b, t.len(), count(t)?);
             }
-            if !cfg.workflow_set.is_empty() {
-                let w: Vec<Value> = cfg
-                    .workflow_set
-                    .iter()
-                    .map(|w| w.tool_definition())
-                    .collect();
+            let workflows = crate::workflow::Workflows::load(&cfg)?;
+            if !workflows.is_empty() {
+                let w: Vec<Value> = workflows.iter().map(|w| w.tool_definition()).collect();
                 println!("{:<28} {:>6} {:>10}", "(workflows)", w.len(), count(&w)?);
             }
             for d in down {

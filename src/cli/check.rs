@@ -278,7 +278,7 @@ fn check_catalog(cfg: &Config, reviews: &[BackendReview]) -> Result<(), CliError
         };
         (r.backend.as_str(), tools)
     });
-    for w in cfg.workflow_set.check_listed(&namer, listed)? {
+    for w in crate::workflow::Workflows::load(cfg)?.check_listed(&namer, listed)? {
         tracing::warn!("{w}");
     }
     Ok(())

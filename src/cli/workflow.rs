@@ -26,12 +26,10 @@ pub(super) fn run(cmd: WorkflowCommand) -> Result<(), CliError> {
     match cmd {
         WorkflowCommand::Plan { config, name } => {
             let cfg = load(config.as_deref())?;
-            let Some(w) = cfg.workflow_set.get(&name) else {
-                let known: Vec<String> = cfg
-                    .workflow_set
-                    .iter()
-                    .map(|w| format!("`{}`", w.name))
-                    .collect();
+            let workflows = crate::workflow::Workflows::load(&cfg)?;
+            let Some(w) = workflows.get(&name) else {
+                let known: Vec<String> =
+                    workflows.iter().map(|w| format!("`{}`", w.name)).collect();
                 return Err(CliError::Usage(if known.is_empty() {
                     format!("no workflow `{name}`: this config defines none")
                 } else {
@@ -43,7 +41,7 @@ pub(super) fn run(cmd: WorkflowCommand) -> Result<(), CliError> {
         }
         WorkflowCommand::List { config } => {
             let cfg = load(config.as_deref())?;
-            for w in cfg.workflow_set.iter() {
+            for w in crate::workflow::Workflows::load(&cfg)?.iter() {
                 println!(
                     "{}\t{} step(s)\t{}:{}\t{}",
                     w.name,

@@ -77,7 +77,7 @@ pub struct Backend {
     /// stdio: working directory.
     pub cwd: Option<PathBuf>,
     /// stdio: kernel resource limits of the child (`setrlimit` through util-linux `prlimit`).
-    pub resource_limits: Option<crate::upstream::stdio::ResourceLimits>,
+    pub resource_limits: Option<ResourceLimits>,
     /// Per-request timeout, seconds.
     #[serde(default = "default_backend_timeout")]
     pub timeout_secs: u64,
@@ -111,7 +111,7 @@ pub struct Backend {
     /// `integrity = { mode = "warn", new_items = "trust_on_first_use" }`: this backend's own
     /// integrity settings; unset keys take `[integrity]`'s.
     #[serde(default)]
-    pub integrity: crate::integrity::config::BackendIntegrity,
+    pub integrity: super::integrity::BackendIntegrity,
     /// Only these tools (the backend's own names) are offered to clients.
     pub allow_tools: Option<Vec<String>>,
     /// These tools (the backend's own names) are never offered to clients.
@@ -120,7 +120,7 @@ pub struct Backend {
     /// `[backend.overrides.<tool>]`: what clients see of a tool instead of the backend's own
     /// title, description or annotations.
     #[serde(default)]
-    pub overrides: BTreeMap<String, crate::integrity::config::ToolOverride>,
+    pub overrides: BTreeMap<String, super::integrity::ToolOverride>,
 }
 
 /// The credential a backend gets. Never the caller's own token (see `dangerous_passthrough`).
@@ -254,4 +254,21 @@ impl Backend {
 pub enum Transport<'a> {
     Http(&'a str),
     Stdio(&'a [String]),
+}
+
+/// `resource_limits = { address_space_mb = 4096, cpu_secs = 3600, open_files = 256,
+/// file_size_mb = 1024 }`: each optional; each sets both the soft and the hard limit, so the
+/// child cannot raise it again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceLimits {
+    /// Virtual address space (`RLIMIT_AS`), MiB. Not RSS: runtimes that reserve large address
+    /// ranges up front (Node.js/V8, the JVM) need several GiB even when they use little.
+    pub address_space_mb: Option<u64>,
+    /// CPU time (`RLIMIT_CPU`), seconds of CPU over the child's whole life.
+    pub cpu_secs: Option<u64>,
+    /// Open file descriptors (`RLIMIT_NOFILE`).
+    pub open_files: Option<u64>,
+    /// Largest file the child may write (`RLIMIT_FSIZE`), MiB.
+    pub file_size_mb: Option<u64>,
 }

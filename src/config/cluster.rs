@@ -1,5 +1,5 @@
 //! `[cluster]`: what replicas behind one load balancer share through Redis (see
-//! [`crate::cluster`]). Pure data and its checks; the connection is made by `cluster`.
+//! `crate::cluster`). Pure data and its checks; the connection is made by `cluster`.
 //!
 //! ```toml
 //! [cluster]

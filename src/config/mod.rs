@@ -1,8 +1,16 @@
-//! The TOML configuration: model, loading and validation.
+//! The TOML configuration as data: the model (one section type per module's needs, in the
+//! files of this folder), reading and parsing, and the checks that need nothing but the config
+//! itself (addresses parse, names are unique, references point at something). It imports
+//! nothing from the rest of the crate.
+//!
+//! The checks that need a module's knowledge (a rate's syntax, an egress rule, a stdio program,
+//! an admin address against the listener, a workflow's steps) live with that module and run in
+//! one check pass, `crate::checks`, which also gives `Config::load`, `Config::parse` and
+//! `Config::quickstart`: a `Config` anywhere past start-up has passed both.
 //!
 //! Errors name the file, the line and the key, and say how to fix it. Secrets appear only as
 //! references (`{ env = "NAME" }` or `{ file = "path" }`) and are resolved when used, never
-//! logged. Insecure choices exist only behind `dangerous_*` keys; [`Config::warnings`] lists each
+//! logged. Insecure choices exist only behind `dangerous_*` keys; `Config::warnings` lists each
 //! one for `portcullis check`.
 
 use std::collections::BTreeMap;
@@ -12,8 +20,15 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+pub mod audit;
 mod backend;
 pub mod cluster;
+pub mod integrity;
+pub mod limits;
+pub mod meta;
+pub mod network;
+pub mod telemetry;
+pub mod workflow;
 
 pub use backend::*;
 
@@ -57,42 +72,45 @@ pub struct Config {
     pub session: SessionConfig,
     #[serde(default, rename = "backend")]
     pub backends: Vec<Spanned<Backend>>,
-    /// `[limits]`: rate and session limits (see [`crate::limits`]); absent = unlimited.
+    /// `[limits]`: rate and session limits (see `crate::limits`); absent = unlimited.
     #[serde(default)]
-    pub limits: crate::limits::LimitsConfig,
-    /// `[admin]`: the metrics and health listener (see [`crate::telemetry`]); absent = none.
-    pub admin: Option<Spanned<crate::telemetry::AdminConfig>>,
+    pub limits: limits::LimitsConfig,
+    /// `[admin]`: the metrics and health listener (see `crate::telemetry`); absent = none.
+    pub admin: Option<Spanned<telemetry::AdminConfig>>,
     /// Cedar policy. Absent: the policy stage is off and every authenticated caller may call
     /// every tool (`portcullis check` says so). Present: the files must exist and validate.
     pub policy: Option<Spanned<PolicyConfig>>,
-    /// `[audit]`: the tamper-evident audit trail (see [`crate::audit`]); absent = none.
-    pub audit: Option<Spanned<crate::audit::AuditConfig>>,
-    /// `[meta]`: meta-tools instead of the full tool list (see [`crate::meta`]); absent = off.
-    pub meta: Option<Spanned<crate::meta::MetaConfig>>,
-    /// `[[workflows]]`: composite tools (see [`crate::workflow`]).
+    /// `[audit]`: the tamper-evident audit trail (see `crate::audit`); absent = none.
+    pub audit: Option<Spanned<audit::AuditConfig>>,
+    /// `[meta]`: meta-tools instead of the full tool list (see `crate::meta`); absent = off.
+    pub meta: Option<Spanned<meta::MetaConfig>>,
+    /// `[[workflows]]`: composite tools (see `crate::workflow`).
     #[serde(default)]
-    pub workflows: Vec<Spanned<crate::workflow::WorkflowDef>>,
+    pub workflows: Vec<Spanned<workflow::WorkflowDef>>,
     /// Directory of workflow files (`*.toml`, one workflow each), relative to this file.
     pub workflows_dir: Option<PathBuf>,
-    /// Every workflow of `workflows` and `workflows_dir`, validated by `parse`.
+    /// The files of `workflows_dir`, in name order, read and parsed when the config is.
     #[serde(skip)]
-    pub workflow_set: crate::workflow::Workflows,
-    /// `[telemetry]`: OTLP export of spans (see [`crate::telemetry::trace`]); absent = none.
-    pub telemetry: Option<crate::telemetry::trace::TelemetryConfig>,
-    /// `[network]`: outbound connections (see [`crate::egress`]); absent = only public
+    pub workflow_files: Vec<workflow::WorkflowFile>,
+    /// `[telemetry]`: OTLP export of spans (see `crate::telemetry::trace`); absent = none.
+    pub telemetry: Option<telemetry::TelemetryConfig>,
+    /// `[network]`: outbound connections (see `crate::egress`); absent = only public
     /// addresses are reached.
     #[serde(default)]
-    pub network: crate::egress::NetworkConfig,
-    /// `[integrity]`: pins, drift and poisoning checks (see [`crate::integrity`]); absent =
+    pub network: network::NetworkConfig,
+    /// `[integrity]`: pins, drift and poisoning checks (see `crate::integrity`); absent =
     /// `enforce` with new definitions waiting for approval.
     #[serde(default)]
-    pub integrity: crate::integrity::config::IntegrityConfig,
+    pub integrity: integrity::IntegrityConfig,
     /// `[cluster]`: replicas sharing limits, sessions and alerts through Redis (see
-    /// [`crate::cluster`]); absent = this process alone.
+    /// `crate::cluster`); absent = this process alone.
     pub cluster: Option<Spanned<cluster::ClusterConfig>>,
     /// Where the config came from (a path, or `<quickstart>`), for error messages.
     #[serde(skip)]
     pub source_name: String,
+    /// The config's own text, for the line numbers of errors found after parsing.
+    #[serde(skip)]
+    pub text: String,
     /// Directory relative paths in the config are resolved against.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -347,22 +365,28 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 impl Config {
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    /// Reads and parses the file at `path`, with this module's own checks only. Past start-up,
+    /// use `Config::load` (`crate::checks`), which runs the modules' checks too.
+    pub fn read_file(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.display().to_string(),
             source,
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Self::parse(&text, &path.display().to_string(), &base)
+        Self::read(&text, &path.display().to_string(), &base)
     }
 
-    pub fn quickstart() -> Result<Config, ConfigError> {
+    /// The embedded quickstart, its policy files written under the current directory; this
+    /// module's own checks only (see `read_file`).
+    pub fn read_quickstart() -> Result<Config, ConfigError> {
         let base = std::env::current_dir().unwrap_or_default();
         write_quickstart_policies(&base)?;
-        Self::parse(QUICKSTART, "<quickstart>", &base)
+        Self::read(QUICKSTART, "<quickstart>", &base)
     }
 
-    pub fn parse(text: &str, source_name: &str, base: &Path) -> Result<Config, ConfigError> {
+    /// Parses `text` (named `source_name` in errors; relative paths resolved against `base`)
+    /// and reads the workflow files it names; this module's own checks only (see `read_file`).
+    pub fn read(text: &str, source_name: &str, base: &Path) -> Result<Config, ConfigError> {
         let mut cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             file: source_name.to_owned(),
             line: e.span().map_or(1, |s| line_of(text, s.start)),
@@ -370,9 +394,17 @@ impl Config {
         })?;
         cfg.source_name = source_name.to_owned();
         cfg.base_dir = base.to_path_buf();
+        cfg.text = text.to_owned();
         cfg.validate(text)?;
-        cfg.workflow_set = crate::workflow::Workflows::load(&cfg, text)?;
+        if let Some(dir) = &cfg.workflows_dir {
+            cfg.workflow_files = workflow::read_dir(&cfg.resolve_path(dir), source_name, text)?;
+        }
         Ok(cfg)
+    }
+
+    /// A `file:line: key` error at byte `offset` of the config's text.
+    pub fn invalid_at(&self, offset: usize, key: &str, message: String) -> ConfigError {
+        self.invalid(&self.text, offset, key, message)
     }
 
     fn invalid(&self, text: &str, offset: usize, key: &str, message: String) -> ConfigError {
@@ -593,24 +625,12 @@ impl Config {
                 ));
             }
         }
-        if let Err((key, at, message)) = crate::egress::check_config(self) {
-            return Err(self.invalid(text, at, &key, message));
-        }
-        if let Err((key, at, message)) = crate::upstream::stdio::check_config(self, text) {
-            return Err(self.invalid(text, at, &key, message));
-        }
-        if let Err(crate::limits::LimitsError::Invalid { key, at, message }) =
-            self.limits.compile(&seen)
-        {
-            return Err(self.invalid(text, at, &key, message));
-        }
         if let Some(admin) = &self.admin {
             let a = admin.get_ref();
-            let at = a.address.span().start;
-            let admin_addr: SocketAddr = a.address.get_ref().parse().map_err(|_| {
+            a.address.get_ref().parse::<SocketAddr>().map_err(|_| {
                 self.invalid(
                     text,
-                    at,
+                    a.address.span().start,
                     "admin.address",
                     format!(
                         "`{}` is not an IP address and port, e.g. `127.0.0.1:9090`",
@@ -618,27 +638,6 @@ impl Config {
                     ),
                 )
             })?;
-            if crate::telemetry::addresses_clash(admin_addr, addr) {
-                return Err(self.invalid(
-                    text,
-                    at,
-                    "admin.address",
-                    format!(
-                        "`{admin_addr}` clashes with `listen.address` (`{addr}`); the admin \
-                         listener needs its own port, e.g. `127.0.0.1:9090`"
-                    ),
-                ));
-            }
-        }
-        if let Some(meta) = &self.meta
-            && let Err((key, message)) = meta.get_ref().check()
-        {
-            return Err(self.invalid(text, meta.span().start, &format!("meta.{key}"), message));
-        }
-        if let Some(audit) = &self.audit
-            && let Err((key, message)) = audit.get_ref().check()
-        {
-            return Err(self.invalid(text, audit.span().start, &format!("audit.{key}"), message));
         }
         if let Some(c) = &self.cluster
             && let Err((key, message)) = c.get_ref().check()
@@ -757,19 +756,6 @@ impl Config {
                             "set at most one of `jwks_url`, `jwks_file`, `dev_key_file`".into(),
                         ));
                     }
-                    for alg in &iss.algorithms {
-                        if !crate::identity::ALLOWED_ALGORITHMS.contains(&alg.as_str()) {
-                            return Err(self.invalid(
-                                text,
-                                at,
-                                &key("algorithms"),
-                                format!(
-                                    "`{alg}` is not allowed; choose from {} (symmetric and `none` never are)",
-                                    crate::identity::ALLOWED_ALGORITHMS.join(", ")
-                                ),
-                            ));
-                        }
-                    }
                 }
             }
         }
@@ -802,8 +788,9 @@ impl Config {
         }
     }
 
-    /// Every weaker-than-default choice in this config, one line each, for `portcullis check`.
-    pub fn warnings(&self) -> Vec<String> {
+    /// The weaker-than-default choices this module can see, one line each; `Config::warnings`
+    /// (`crate::checks`) adds the modules' own.
+    pub fn own_warnings(&self) -> Vec<String> {
         let mut w = Vec::new();
         let l = self.listen.get_ref();
         if l.dangerous_plaintext {
@@ -848,14 +835,9 @@ impl Config {
                 if token.is_some() { " (metrics need the `metrics_token`)" } else { ", without authentication; set `metrics_token`" }
             ));
         }
-        if let Some(a) = &self.audit {
-            w.extend(a.get_ref().warnings());
-        }
         if let Some(c) = &self.cluster {
             w.extend(c.get_ref().warnings());
         }
-        w.extend(crate::egress::warnings(self));
-        w.extend(crate::integrity::config_warnings(self));
         for b in &self.backends {
             let b = b.get_ref();
             if b.dangerous_passthrough {

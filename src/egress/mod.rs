@@ -33,22 +33,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use ipnet::IpNet;
-use serde::Deserialize;
-use toml::Spanned;
 
+pub use crate::config::network::NetworkConfig;
 use crate::config::{BackendAuth, Config};
-
-/// `[network]`: what outbound connections may reach.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NetworkConfig {
-    /// Networks (CIDR, or a bare address for one host) that outbound connections may reach
-    /// although they are not public: e.g. `["127.0.0.1/32", "::1/128"]` for backends on the
-    /// same host. Everything in these networks becomes reachable by anyone who can make the
-    /// gateway connect somewhere (a config author, a DNS answer, a discovery document).
-    #[serde(default)]
-    pub dangerous_allow_private: Vec<Spanned<String>>,
-}
 
 /// Why an address is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -30,6 +30,29 @@ pub const ALLOWED_ALGORITHMS: &[&str] = &[
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
 ];
 
+/// Identity's part of the check pass (`crate::checks`): every issuer's `algorithms` are
+/// asymmetric ones this gateway verifies. `Err((key, offset, message))`.
+pub fn check_config(cfg: &Config) -> Result<(), (String, usize, String)> {
+    let Some(auth) = &cfg.auth else {
+        return Ok(());
+    };
+    for (i, iss) in auth.get_ref().issuers.iter().enumerate() {
+        for alg in &iss.algorithms {
+            if !ALLOWED_ALGORITHMS.contains(&alg.as_str()) {
+                return Err((
+                    format!("auth.issuers[{i}].algorithms"),
+                    auth.span().start,
+                    format!(
+                        "`{alg}` is not allowed; choose from {} (symmetric and `none` never are)",
+                        ALLOWED_ALGORITHMS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The authenticated caller, as later stages (policy, credentials, audit) read it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Principal {

@@ -48,7 +48,7 @@ use super::{IntegrityError, Kind, catalog_hash, hash_pinned, item_name, pinned, 
 pub const VERSION: u32 = 1;
 
 /// The default file name, relative to the config file's directory.
-pub const DEFAULT_FILE: &str = "portcullis.lock";
+pub const DEFAULT_FILE: &str = crate::config::integrity::DEFAULT_LOCKFILE;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -8,51 +8,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::config::SecretOrValue;
+pub use crate::config::meta::{EmbeddingApi, EmbeddingConfig};
 
 /// Texts sent in one embeddings request.
 const BATCH: usize = 64;
 /// Tool vectors kept (distinct tool texts), at most.
 const MAX_CACHED: usize = 100_000;
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmbeddingConfig {
-    /// The embeddings endpoint, e.g. `http://127.0.0.1:8080/v1/embeddings` or
-    /// `http://127.0.0.1:8080/embed`.
-    pub url: String,
-    /// `openai` (request `{model, input}`, response `data[].embedding`) or `tei` (request
-    /// `{inputs}`, response an array of vectors).
-    #[serde(default)]
-    pub api: EmbeddingApi,
-    /// Model name sent with `openai` requests.
-    pub model: Option<String>,
-    /// Sent as `Authorization: Bearer …`.
-    pub api_key: Option<SecretOrValue>,
-    /// Share of the final score that comes from the embedding (0–1); the rest is BM25.
-    #[serde(default = "default_weight")]
-    pub weight: f32,
-    #[serde(default = "default_timeout")]
-    pub timeout_ms: u64,
-}
-
-fn default_weight() -> f32 {
-    0.6
-}
-fn default_timeout() -> u64 {
-    2000
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum EmbeddingApi {
-    #[default]
-    Openai,
-    Tei,
-}
 
 pub struct Embedder {
     cfg: EmbeddingConfig,

@@ -24,7 +24,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::identity::Principal;
@@ -42,48 +41,13 @@ schema. Then run one with `call_tool`.";
 const DEFAULT_CALL_DESCRIPTION: &str = "Run a tool found with `find_tool`: give its exact `name` \
 and its `arguments` as described by its input schema. The result is the tool's own result.";
 
-/// `[meta]` in the config.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MetaConfig {
-    /// Meta mode for every session on this listener.
-    #[serde(default)]
-    pub enabled: bool,
-    /// Meta mode only for principals in one of these groups (instead of `enabled`).
-    #[serde(default)]
-    pub groups: Vec<String>,
-    /// Exposed names of tools (or workflows) listed next to the meta-tools.
-    #[serde(default)]
-    pub always_visible: Vec<String>,
-    /// Replaces the description of `find_tool`.
-    pub find_tool_description: Option<String>,
-    /// Replaces the description of `call_tool`.
-    pub call_tool_description: Option<String>,
-    /// Tools `find_tool` returns when the caller does not say.
-    #[serde(default = "default_top_k")]
-    pub top_k: usize,
-    /// Most tools one `find_tool` call may ask for.
-    #[serde(default = "default_max_top_k")]
-    pub max_top_k: usize,
-    /// More query synonyms: `word = ["what tools say instead", …]`.
-    #[serde(default)]
-    pub synonyms: BTreeMap<String, Vec<String>>,
-    /// Optional embedding re-rank (a network call per search; off by default).
-    pub embedding: Option<embed::EmbeddingConfig>,
-}
-
-fn default_top_k() -> usize {
-    5
-}
-fn default_max_top_k() -> usize {
-    20
-}
+pub use crate::config::meta::MetaConfig;
 
 /// Most tools a `find_tool` call may ever return.
 const TOP_K_CEILING: usize = 100;
 
 impl MetaConfig {
-    /// Validation for `Config::validate`: `Err((key, message))`.
+    /// Checks what serde cannot (run by the check pass, `crate::checks`): `Err((key, message))`.
     pub fn check(&self) -> Result<(), (String, String)> {
         let bad = |k: &str, m: &str| Err((k.to_owned(), m.to_owned()));
         if self.enabled && !self.groups.is_empty() {
@@ -222,12 +186,13 @@ impl Runtime {
 
     /// The number of tools to return for a requested `top_k`.
     pub fn top_k(&self, requested: Option<u64>) -> usize {
-        let (default, max) = self
-            .config
-            .as_ref()
-            .map_or((default_top_k(), default_max_top_k()), |c| {
-                (c.top_k, c.max_top_k)
-            });
+        let (default, max) = self.config.as_ref().map_or(
+            (
+                crate::config::meta::default_top_k(),
+                crate::config::meta::default_max_top_k(),
+            ),
+            |c| (c.top_k, c.max_top_k),
+        );
         match requested {
             Some(k) => usize::try_from(k).unwrap_or(max).clamp(1, max),
             None => default,
@@ -237,7 +202,7 @@ impl Runtime {
     /// The definitions of `find_tool` and `call_tool`.
     pub fn meta_tools(&self) -> Vec<Value> {
         let c = self.config.as_ref();
-        let max = c.map_or(default_max_top_k(), |c| c.max_top_k);
+        let max = c.map_or(crate::config::meta::default_max_top_k(), |c| c.max_top_k);
         let find_desc = c
             .and_then(|c| c.find_tool_description.clone())
             .unwrap_or_else(|| DEFAULT_FIND_DESCRIPTION.to_owned());

@@ -18,41 +18,31 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
-use serde::Deserialize;
 use serde_json::Value;
-use toml::Spanned;
 
 pub mod labels;
 pub mod trace;
 
-/// `[admin]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdminConfig {
-    /// Where `/metrics`, `/healthz` and `/readyz` are served, e.g. `127.0.0.1:9090`.
-    pub address: Spanned<String>,
-    /// Names accepted in `Host` (DNS rebinding defence). IP literals are always accepted (they
-    /// cannot be rebound). Default: the loopback names on a loopback address, none otherwise.
-    pub allowed_hosts: Option<Vec<String>>,
-    /// Origins accepted in `Origin` besides those whose host is an allowed name.
-    #[serde(default)]
-    pub allowed_origins: Vec<String>,
-    /// Bearer token `/metrics` requires, as a secret reference (`{ env = "NAME" }` or
-    /// `{ file = "path" }`). Absent: `/metrics` needs none. `/healthz` and `/readyz` never do.
-    #[serde(default, deserialize_with = "secret_reference")]
-    pub metrics_token: Option<crate::config::SecretRef>,
-}
+pub use crate::config::telemetry::AdminConfig;
 
-fn secret_reference<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<crate::config::SecretRef>, D::Error> {
-    match crate::config::SecretOrValue::deserialize(d)? {
-        crate::config::SecretOrValue::Ref(r) => Ok(Some(r)),
-        crate::config::SecretOrValue::Value(_) => Err(serde::de::Error::custom(
-            "`metrics_token` must be a secret reference, `{ env = \"NAME\" }` or \
-             `{ file = \"path\" }`, never the token itself",
-        )),
+/// Telemetry's part of the check pass (`crate::checks`): the admin listener has a port of its
+/// own. `Err((key, offset, message))`.
+pub fn check_config(cfg: &crate::config::Config) -> Result<(), (String, usize, String)> {
+    let (Some(admin), Some(admin_addr)) = (&cfg.admin, cfg.admin_addr()) else {
+        return Ok(());
+    };
+    let listen = cfg.listen_addr();
+    if addresses_clash(admin_addr, listen) {
+        return Err((
+            "admin.address".into(),
+            admin.get_ref().address.span().start,
+            format!(
+                "`{admin_addr}` clashes with `listen.address` (`{listen}`); the admin listener \
+                 needs its own port, e.g. `127.0.0.1:9090`"
+            ),
+        ));
     }
+    Ok(())
 }
 
 /// Whether two listeners would fight over one port: same port (not an ephemeral `0`), and the

@@ -28,7 +28,6 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{Context, SpanId};
 use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
-use serde::Deserialize;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -39,18 +38,7 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 /// [`Propagation`]'s.
 static OPENTELEMETRY: AtomicBool = AtomicBool::new(false);
 
-/// `[telemetry]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TelemetryConfig {
-    /// Base URL of an OTLP/HTTP collector, e.g. `http://127.0.0.1:4318`; spans are POSTed to
-    /// `<otlp_endpoint>/v1/traces`. Absent: nothing is exported.
-    pub otlp_endpoint: Option<String>,
-    /// `service.name` of the exported resource. Default `portcullis`.
-    pub service_name: Option<String>,
-    /// How often the batch processor exports, in milliseconds. Default 5000.
-    pub export_interval_ms: Option<u64>,
-}
+pub use crate::config::telemetry::TelemetryConfig;
 
 pub const TRACEPARENT: &str = "traceparent";
 pub const TRACESTATE: &str = "tracestate";

@@ -214,22 +214,7 @@ pub(crate) fn spawn_child(spec: &BackendSpec) -> Result<ChildIo, UpstreamError> 
     })
 }
 
-/// `resource_limits = { address_space_mb = 4096, cpu_secs = 3600, open_files = 256,
-/// file_size_mb = 1024 }`: each optional; each sets both the soft and the hard limit, so the
-/// child cannot raise it again.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ResourceLimits {
-    /// Virtual address space (`RLIMIT_AS`), MiB. Not RSS: runtimes that reserve large address
-    /// ranges up front (Node.js/V8, the JVM) need several GiB even when they use little.
-    pub address_space_mb: Option<u64>,
-    /// CPU time (`RLIMIT_CPU`), seconds of CPU over the child's whole life.
-    pub cpu_secs: Option<u64>,
-    /// Open file descriptors (`RLIMIT_NOFILE`).
-    pub open_files: Option<u64>,
-    /// Largest file the child may write (`RLIMIT_FSIZE`), MiB.
-    pub file_size_mb: Option<u64>,
-}
+pub use crate::config::ResourceLimits;
 
 impl ResourceLimits {
     fn options(&self) -> Vec<String> {
@@ -280,11 +265,9 @@ pub(crate) fn with_limits(
 
 /// Config validation of stdio backends: a bare program name needs `env.PATH` (the spawn looks
 /// nowhere else, see [`resolve_program`]); `resource_limits` only on stdio, non-zero, with
-/// `prlimit` present. `text` is the config's text: errors point at the `command` line.
-pub fn check_config(
-    cfg: &crate::config::Config,
-    text: &str,
-) -> Result<(), (String, usize, String)> {
+/// `prlimit` present. Errors point at the `command` line of the config's text.
+pub fn check_config(cfg: &crate::config::Config) -> Result<(), (String, usize, String)> {
+    let text = cfg.text.as_str();
     for (i, b) in cfg.backends.iter().enumerate() {
         let be = b.get_ref();
         if let Some(dir) = &be.cwd {

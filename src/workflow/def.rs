@@ -5,89 +5,19 @@
 //! and the key, like the rest of the config.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::{Value, json};
-use toml::Spanned;
 
 use super::plan;
 use super::template;
 use super::{Step, Workflow, Workflows};
+pub use crate::config::workflow::{OnError, StepDef, WorkflowDef};
 use crate::config::{Config, ConfigError};
 
 /// Names a workflow may not take: the meta-tools'.
 const RESERVED: &[&str] = &[crate::meta::FIND_TOOL, crate::meta::CALL_TOOL];
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WorkflowDef {
-    /// The tool name clients call.
-    pub name: Spanned<String>,
-    /// The tool description clients (and models) see.
-    pub description: String,
-    pub title: Option<String>,
-    /// JSON Schema of the workflow's arguments (`type = "object"`); default: no arguments.
-    pub input_schema: Option<Spanned<Value>>,
-    /// Template of the result text; default: every step's status and output as JSON.
-    pub output: Option<Spanned<String>>,
-    /// Steps running at once, at most.
-    #[serde(default = "default_parallel")]
-    pub max_parallel: usize,
-    /// The whole workflow's time limit, seconds.
-    #[serde(default = "default_workflow_timeout")]
-    pub timeout_secs: u64,
-    pub steps: Vec<Spanned<StepDef>>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StepDef {
-    /// Identifier (`[A-Za-z_][A-Za-z0-9_]*`): templates read `steps.<id>`.
-    pub id: Spanned<String>,
-    /// The tool's exposed name (as in `tools/list`).
-    pub tool: Spanned<String>,
-    /// Arguments; strings are templates over `inputs` and upstream `steps`.
-    pub arguments: Option<Spanned<Value>>,
-    pub depends_on: Option<Spanned<Vec<String>>>,
-    /// Expression; the step runs only when it is true (else it is `skipped`).
-    pub when: Option<Spanned<String>>,
-    #[serde(default = "default_step_timeout")]
-    pub timeout_secs: u64,
-    #[serde(default)]
-    pub on_error: OnError,
-    /// With `on_error = "retry"`: attempts after the first (default 2).
-    pub retries: Option<u32>,
-    /// With `on_error = "retry"`: wait before the first retry, doubled for each next one.
-    pub backoff_ms: Option<u64>,
-}
-
-/// What a failed step does to its workflow. A step denied by policy (or refused because the
-/// audit trail is down) always stops the workflow: `continue` and `retry` cannot route around
-/// a decision.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum OnError {
-    /// Stop: start no further step, fail the workflow.
-    #[default]
-    Abort,
-    /// Record the failure; dependents run and see `status == "error"`.
-    Continue,
-    /// Try again (`retries`, `backoff_ms`); abort when every attempt failed.
-    Retry,
-}
-
-fn default_parallel() -> usize {
-    4
-}
-fn default_workflow_timeout() -> u64 {
-    300
-}
-fn default_step_timeout() -> u64 {
-    60
-}
 
 const MAX_PARALLEL: usize = 64;
 const MAX_RETRIES: u32 = 10;
@@ -131,38 +61,25 @@ fn is_identifier(s: &str) -> bool {
 }
 
 impl Workflows {
-    /// Every workflow of a config: `[[workflows]]` (in `text`, the config file's text) and
-    /// the `*.toml` files of `workflows_dir` in name order.
-    pub fn load(cfg: &Config, text: &str) -> Result<Workflows, ConfigError> {
+    /// Every workflow of a config: `[[workflows]]` and the files of `workflows_dir` (read with
+    /// the config, in name order), validated. Pure: the same config gives the same workflows.
+    pub fn load(cfg: &Config) -> Result<Workflows, ConfigError> {
         let mut list: Vec<Arc<Workflow>> = Vec::new();
         for (i, def) in cfg.workflows.iter().enumerate() {
             let src = Source {
                 file: &cfg.source_name,
-                text,
+                text: &cfg.text,
                 prefix: format!("workflows[{i}]."),
             };
             list.push(Arc::new(compile(def.get_ref(), def.span().start, &src)?));
         }
-        if let Some(dir) = &cfg.workflows_dir {
-            let dir = cfg.resolve_path(dir);
-            for path in workflow_files(&dir, &cfg.source_name, text)? {
-                let file = path.display().to_string();
-                let body = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-                    path: file.clone(),
-                    source,
-                })?;
-                let def: WorkflowDef = toml::from_str(&body).map_err(|e| ConfigError::Parse {
-                    file: file.clone(),
-                    line: e.span().map_or(1, |s| line_of(&body, s.start)),
-                    message: e.message().trim().to_owned(),
-                })?;
-                let src = Source {
-                    file: &file,
-                    text: &body,
-                    prefix: String::new(),
-                };
-                list.push(Arc::new(compile(&def, 0, &src)?));
-            }
+        for f in &cfg.workflow_files {
+            let src = Source {
+                file: &f.path,
+                text: &f.text,
+                prefix: String::new(),
+            };
+            list.push(Arc::new(compile(&f.def, 0, &src)?));
         }
         let mut by_name = HashMap::new();
         for (i, w) in list.iter().enumerate() {
@@ -184,22 +101,6 @@ impl Workflows {
         }
         Ok(Workflows::new(list))
     }
-}
-
-fn workflow_files(dir: &Path, config: &str, text: &str) -> Result<Vec<PathBuf>, ConfigError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| ConfigError::Invalid {
-        file: config.to_owned(),
-        line: text.find("workflows_dir").map_or(1, |o| line_of(text, o)),
-        key: "workflows_dir".into(),
-        message: format!("cannot read directory `{}`: {e}", dir.display()),
-    })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-        .collect();
-    files.sort();
-    Ok(files)
 }
 
 fn compile(def: &WorkflowDef, at: usize, src: &Source<'_>) -> Result<Workflow, ConfigError> {

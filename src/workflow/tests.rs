@@ -76,7 +76,8 @@ arguments = { left = "{{ steps.a.json.v }}", right = "{{ steps.b.text }}", all =
 #[test]
 fn a_valid_workflow_compiles_into_waves() {
     let cfg = parse(DIAMOND).unwrap();
-    let w = cfg.workflow_set.get("diamond").unwrap();
+    let set = Workflows::load(&cfg).unwrap();
+    let w = set.get("diamond").unwrap();
     let ids =
         |wave: &Vec<usize>| -> Vec<&str> { wave.iter().map(|i| w.steps[*i].id.as_str()).collect() };
     let waves: Vec<Vec<&str>> = w.waves.iter().map(ids).collect();
@@ -278,7 +279,7 @@ fn workflow_files_are_loaded_and_their_errors_name_the_file() {
     .unwrap();
     let text = format!("workflows_dir = \"workflows\"\n{PRELUDE}");
     let cfg = Config::parse(&text, "cfg.toml", dir.path()).unwrap();
-    assert!(cfg.workflow_set.get("one").is_some());
+    assert!(Workflows::load(&cfg).unwrap().get("one").is_some());
 
     std::fs::write(
         dir.path().join("workflows/two.toml"),
@@ -300,16 +301,16 @@ fn the_catalog_check_rejects_unknown_tools_when_every_backend_answered() {
         .map(|n| json!({ "name": n, "inputSchema": { "type": "object" } }))
         .collect();
     let (merged, _) = namer.merge(&[("x".to_owned(), std::sync::Arc::new(tools))]);
-    let e = cfg
-        .workflow_set
+    let e = Workflows::load(&cfg)
+        .unwrap()
         .check_catalog(&merged, &[])
         .unwrap_err()
         .to_string();
     assert!(e.contains("unknown tool `x__four`"), "{e}");
     assert!(e.contains("workflows[0].steps[3].tool"), "{e}");
     // A backend that was not probed may have it: a warning, not an error.
-    let w = cfg
-        .workflow_set
+    let w = Workflows::load(&cfg)
+        .unwrap()
         .check_catalog(&merged, &["y".to_owned()])
         .unwrap();
     assert_eq!(w.len(), 1, "{w:?}");
@@ -318,7 +319,8 @@ fn the_catalog_check_rejects_unknown_tools_when_every_backend_answered() {
 #[test]
 fn inputs_are_checked_against_the_schema() {
     let cfg = parse(DIAMOND).unwrap();
-    let w = cfg.workflow_set.get("diamond").unwrap();
+    let set = Workflows::load(&cfg).unwrap();
+    let w = set.get("diamond").unwrap();
     assert!(w.check_inputs(&json!({ "who": "ann" })).is_ok());
     assert!(
         w.check_inputs(&json!({}))
@@ -384,7 +386,7 @@ fn tool_error(text: &str) -> Called {
 }
 
 fn workflow(cfg: &Config, name: &str) -> Workflow {
-    (**cfg.workflow_set.get(name).unwrap()).clone()
+    (**Workflows::load(cfg).unwrap().get(name).unwrap()).clone()
 }
 
 #[tokio::test]
