@@ -10,6 +10,7 @@ use std::time::Instant;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
+use super::channel::{Msg, Shared};
 use super::continuity::{Reach, open_trail, reach, rotated_files};
 use super::head::{HEAD_INTERVAL, head_file, read_head_file};
 use super::record::{Encoded, canonical_sha256, now_rfc3339, redact};
@@ -18,35 +19,6 @@ use super::{AuditConfig, AuditError, AuditRecord, Fsync, GENESIS, Head, OnFailur
 
 /// Records waiting for the writer; `record()` waits (back-pressure) when it is full.
 const QUEUE_CAPACITY: usize = 8192;
-
-pub(super) type Ack = oneshot::Sender<Result<(), AuditError>>;
-
-pub(super) enum Msg {
-    Record(Box<AuditRecord>, Option<Ack>),
-    Shutdown(oneshot::Sender<Head>),
-}
-
-pub(super) struct Shared {
-    pub(super) healthy: AtomicBool,
-    /// `record_nowait` records dropped because the queue was full, not yet reported in the trail.
-    pub(super) dropped: AtomicU64,
-    pub(super) head: Mutex<Head>,
-    /// `seq` of the head in the head file, once this run wrote it; held while it is written.
-    pub(super) head_in_file: Mutex<Option<u64>>,
-    /// Wakes the writer thread when a record written in a caller's task made the file dirty
-    /// (the interval sync must be scheduled).
-    pub(super) dirtied: tokio::sync::Notify,
-    pub(super) include_args: bool,
-    pub(super) redact_keys: Vec<String>,
-    pub(super) on_failure: OnFailure,
-    pub(super) replica: Option<String>,
-}
-
-impl Shared {
-    pub(super) fn set_head(&self, head: Head) {
-        *self.head.lock().unwrap_or_else(|e| e.into_inner()) = head;
-    }
-}
 
 /// The audit trail writer. Cheap to clone; all clones share one `Writer`, so records are
 /// written in exactly the order `seq` gives them (see "Who writes" in the module docs).

@@ -122,10 +122,11 @@
 //!
 //! `record.rs`: the record model and its encoding; `config.rs`: `[audit]`; `handle.rs`: the
 //! [`Audit`] handle callers hold; `writer.rs`: the single writer (batches, notices, rotation,
-//! sync); `sink.rs`: the live file (opened, replaced behind our back); `continuity.rs`: where
+//! sync); `channel.rs`: the messages and state the handle and the writer share; `sink.rs`: the live file (opened, replaced behind our back); `continuity.rs`: where
 //! the chain goes on at start (torn tail, rotated files, the saved head); `head.rs`: the head
 //! file; `verify.rs`: `verify`.
 
+mod channel;
 mod config;
 mod continuity;
 mod handle;

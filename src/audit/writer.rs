@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
-use super::handle::{Ack, Msg, Shared};
+use super::channel::{Ack, Msg, Shared};
 use super::head::{HEAD_INTERVAL, write_head_file};
 use super::record::{Encoded, now_rfc3339, sha256_hex, to_line};
 use super::sink::{FileSink, file_id, sync_dir};

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use regex::{Regex, RegexBuilder};
 
-use super::text::Hit;
+use super::hit::Hit;
 use super::unicode::{Builder, View};
 use super::{DEFANGED, EXTERNAL_ADDRESS, SEND_TO};
 

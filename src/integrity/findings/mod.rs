@@ -35,6 +35,7 @@
 
 mod encoded;
 mod exfil;
+mod hit;
 mod shadowing;
 mod text;
 mod unicode;

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use regex::{Regex, RegexBuilder};
 
-use super::text::Hit;
+use super::hit::Hit;
 use super::{CROSS_SERVER, TOOL_BEHAVIOUR};
 
 fn build(pattern: &str) -> Option<Regex> {

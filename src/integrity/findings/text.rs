@@ -2,9 +2,13 @@
 //! and address rules on its normalised views (then mapped back to the original); what looks
 //! encoded decoded and scanned again. Findings of one string come out in span order, one per
 //! rule and overlapping span.
+//!
+//! This file runs the rules, so it imports the rule files; they report through [`Hit`]
+//! (`hit.rs`) and excerpts come from `unicode.rs`, so nothing imports this file but `mod.rs`.
 
+use super::hit::Hit;
 use super::shadowing::Shadowing;
-use super::unicode::{self, View};
+use super::unicode::{self, SPAN_CHARS, View, excerpt};
 use super::{ENCODED_TEXT, Finding, encoded, exfil, rule_index, severity_of, wording};
 
 pub(super) struct Ctx<'a> {
@@ -22,25 +26,6 @@ pub(super) enum Place {
     Key,
     /// `$schema`, `$id`, `$ref`: their URL is no external address.
     SchemaRef,
-}
-
-/// A rule's hit in a view of the text, before it is mapped back.
-#[derive(Debug, Clone)]
-pub(super) struct Hit {
-    pub rule: &'static str,
-    pub span: (usize, usize),
-    /// Appended to the excerpt, e.g. `(a tool of `github`)`.
-    pub note: Option<String>,
-}
-
-impl Hit {
-    pub fn new(rule: &'static str, span: (usize, usize)) -> Self {
-        Self {
-            rule,
-            span,
-            note: None,
-        }
-    }
 }
 
 pub(super) fn scan_string(
@@ -169,46 +154,4 @@ fn report(s: &str, field: &str, view: &View<'_>, hits: &[Hit], found: &mut Vec<F
             excerpt,
         });
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Excerpts
-
-/// Characters of context shown on each side of a span.
-const CONTEXT_CHARS: usize = 30;
-/// Characters of a long span shown from each of its ends.
-const SPAN_CHARS: usize = 80;
-
-/// The span of `s` between `«` `»` with some context, safe to print on one line.
-pub(super) fn excerpt(s: &str, (start, end): (usize, usize)) -> String {
-    let before = s.get(..start).unwrap_or_default();
-    let inner = s.get(start..end).unwrap_or_default();
-    let after = s.get(end..).unwrap_or_default();
-    let before_n = before.chars().count();
-    let lead: String = before
-        .chars()
-        .skip(before_n.saturating_sub(CONTEXT_CHARS))
-        .collect();
-    let trail: String = after.chars().take(CONTEXT_CHARS).collect();
-    let inner_n = inner.chars().count();
-    let inner = if inner_n > 2 * SPAN_CHARS {
-        let head: String = inner.chars().take(SPAN_CHARS).collect();
-        let tail: String = inner.chars().skip(inner_n - SPAN_CHARS).collect();
-        format!("{head}…{tail}")
-    } else {
-        inner.to_owned()
-    };
-    let mut out = String::new();
-    if before_n > CONTEXT_CHARS {
-        out.push('…');
-    }
-    out.push_str(&unicode::show(&lead));
-    out.push('«');
-    out.push_str(&unicode::show(&inner));
-    out.push('»');
-    out.push_str(&unicode::show(&trail));
-    if after.chars().count() > CONTEXT_CHARS {
-        out.push('…');
-    }
-    out
 }

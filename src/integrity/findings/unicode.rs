@@ -1,17 +1,17 @@
 //! Characters a person does not see: which ones a text may carry where (a zero-width joiner
 //! inside an emoji, a right-to-left mark in Hebrew, a variation selector after a pictograph),
-//! how to show them ([`escape_invisible`]), and the normalised views the wording rules match
-//! ([`View`]): invisible characters dropped, compatibility forms folded, accents dropped,
-//! confusable letters of other scripts replaced by their Latin look-alike (Unicode TR39).
+//! how to show them ([`escape_invisible`]; a finding's [`excerpt`]), and the normalised views
+//! the wording rules match ([`View`]): invisible characters dropped, compatibility forms
+//! folded, accents dropped, confusable letters of other scripts replaced by their Latin
+//! look-alike (Unicode TR39). It imports no other file of the scan but `mod.rs`: the rules and
+//! `text.rs` import it.
 
 use std::borrow::Cow;
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 use unicode_script::{Script, UnicodeScript};
 
-use super::{
-    BIDI_OVERRIDE, CONFUSABLE, Finding, INVISIBLE, TAG_CHARS, ZERO_WIDTH, severity_of, text,
-};
+use super::{BIDI_OVERRIDE, CONFUSABLE, Finding, INVISIBLE, TAG_CHARS, ZERO_WIDTH, severity_of};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum Invisible {
@@ -116,6 +116,48 @@ pub(super) fn show(s: &str) -> String {
         } else {
             out.push(c);
         }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Excerpts
+
+/// Characters of context shown on each side of a span.
+const CONTEXT_CHARS: usize = 30;
+/// Characters of a long span shown from each of its ends.
+pub(super) const SPAN_CHARS: usize = 80;
+
+/// The span of `s` between `«` `»` with some context, safe to print on one line.
+pub(super) fn excerpt(s: &str, (start, end): (usize, usize)) -> String {
+    let before = s.get(..start).unwrap_or_default();
+    let inner = s.get(start..end).unwrap_or_default();
+    let after = s.get(end..).unwrap_or_default();
+    let before_n = before.chars().count();
+    let lead: String = before
+        .chars()
+        .skip(before_n.saturating_sub(CONTEXT_CHARS))
+        .collect();
+    let trail: String = after.chars().take(CONTEXT_CHARS).collect();
+    let inner_n = inner.chars().count();
+    let inner = if inner_n > 2 * SPAN_CHARS {
+        let head: String = inner.chars().take(SPAN_CHARS).collect();
+        let tail: String = inner.chars().skip(inner_n - SPAN_CHARS).collect();
+        format!("{head}…{tail}")
+    } else {
+        inner.to_owned()
+    };
+    let mut out = String::new();
+    if before_n > CONTEXT_CHARS {
+        out.push('…');
+    }
+    out.push_str(&show(&lead));
+    out.push('«');
+    out.push_str(&show(&inner));
+    out.push('»');
+    out.push_str(&show(&trail));
+    if after.chars().count() > CONTEXT_CHARS {
+        out.push('…');
     }
     out
 }
@@ -252,7 +294,7 @@ pub(super) fn scan_invisible(s: &str, field: &str, out: &mut Vec<Finding>) {
                 Invisible::Other => INVISIBLE,
             };
             let run = s.get(start..end).unwrap_or_default();
-            let mut excerpt = text::excerpt(s, (start, end));
+            let mut excerpt = excerpt(s, (start, end));
             if let Some(hidden) = hidden_text(class, run) {
                 excerpt = format!("{excerpt} (hidden text: {hidden:?})");
             }
@@ -524,7 +566,7 @@ pub(super) fn scan_confusable(s: &str, field: &str, out: &mut Vec<Finding>) {
                         severity: severity_of(CONFUSABLE),
                         field: field.to_owned(),
                         span: (st, i),
-                        excerpt: text::excerpt(s, (st, i)),
+                        excerpt: excerpt(s, (st, i)),
                     });
                 }
                 start = None;

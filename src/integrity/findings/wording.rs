@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 
 use regex::{Regex, RegexBuilder};
 
-use super::text::Hit;
+use super::hit::Hit;
 use super::{
     COMMAND_INJECTION, COMMENT, CONCEAL, CONTEXT_LEAK, CREDENTIAL_READ, ENCODED_INSTRUCTIONS,
     HARMFUL, HIDDEN_COMMENT, IMPORTANT_BLOCK, OVERRIDE, ROLE_MARKER, TOOL_BEHAVIOUR,
