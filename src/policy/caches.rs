@@ -12,8 +12,7 @@ use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
 use cedar_policy::{Context, Entity, EntityUid};
 
-use super::context::{Bound, Caller};
-use super::engine::Slice;
+use super::slice::{Bound, Caller, Slice};
 use super::{PolicyError, ResourceRef, entities};
 
 /// Most cached slices per engine; past this, slices are built per request and dropped.

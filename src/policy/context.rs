@@ -2,17 +2,23 @@
 //! stay the same), the slice narrowed to the caller with its entity store, the request
 //! context (the common part reused within a second per client, typed arguments checked
 //! against the tool's schema every time) and the Cedar request itself.
+//!
+//! The engine resolves the action and target and picks the slice (`engine.rs`), then lends
+//! this file the parts of itself that requests are built from ([`Parts`]): what is built here
+//! depends on those parts alone, never on the engine as a whole.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use cedar_policy::{Context, Entities, Entity, EntityUid, PolicySet, Request};
+use cedar_policy::{Context, Entities, Entity, EntityUid, PolicySet, Request, Schema};
 use serde_json::Value;
 
 use crate::identity::Principal;
 
-use super::engine::{PolicyEngine, Slice, principal_may_match};
-use super::{Action, Decision, PolicyError, RequestEnv, ResourceRef, entities, schema};
+use super::caches::Caches;
+use super::compile::ScopedPolicy;
+use super::slice::{Bound, Caller, Slice, principal_may_match};
+use super::{ArgType, Decision, PolicyError, RequestEnv, ResourceRef, entities, schema};
 
 /// A request ready for Cedar, with the store and policies to decide it with.
 pub(super) struct Prepared {
@@ -22,35 +28,35 @@ pub(super) struct Prepared {
     pub(super) bound: Arc<Bound>,
 }
 
-/// A slice narrowed to one caller, with its entity store when no policy reads arguments.
-pub(super) struct Bound {
-    pub(super) set: PolicySet,
-    pub(super) entities: Option<Arc<Entities>>,
+/// One request as the engine resolved it: who asks, the Cedar action, the target, and the
+/// slice of policies whose action and resource scopes can match.
+pub(super) struct Resolved<'r> {
+    pub(super) caller: Arc<Caller>,
+    pub(super) action_id: String,
+    pub(super) action_uid: EntityUid,
+    pub(super) resource: &'r ResourceRef<'r>,
+    pub(super) r_uid: EntityUid,
+    pub(super) slice: Arc<Slice>,
 }
 
-/// A principal's entity, built once per engine.
-pub(super) struct Caller {
-    pub(super) uid: EntityUid,
-    pub(super) entity: Entity,
-    /// Unique per engine: a different caller (or the same one with other facts) gets a new id.
-    pub(super) id: u64,
-    /// The `Group` uids the caller is a member of.
-    pub(super) groups: HashSet<EntityUid>,
-    /// The facts the entity was built from (besides issuer and subject, the cache key).
-    groups_given: Vec<String>,
-    scopes: Vec<String>,
-    claims: Value,
+/// The parts of an engine that requests are built from, lent for one decision.
+pub(super) struct Parts<'e> {
+    pub(super) schema: &'e Schema,
+    pub(super) policies: &'e [ScopedPolicy],
+    /// Action entities from the schema (with their groups), by action id.
+    pub(super) actions: &'e HashMap<String, Entity>,
+    /// Typed `arguments` of each `call_tool:<tool>` action.
+    pub(super) typed: &'e HashMap<String, ArgType>,
+    pub(super) caches: &'e Caches,
 }
 
-impl PolicyEngine {
+impl Parts<'_> {
     /// The principal's entity, cached by issuer and subject and rebuilt when any other fact
     /// it is built from changed.
     pub(super) fn caller(&self, p: &Principal) -> Result<Arc<Caller>, PolicyError> {
         let key = format!("{}\u{0}{}", p.issuer, p.subject);
         if let Some(c) = self.caches.caller(&key)
-            && c.groups_given == p.groups
-            && c.scopes == p.scopes
-            && c.claims == p.claims
+            && c.built_from(p)
         {
             return Ok(c);
         }
@@ -59,15 +65,13 @@ impl PolicyEngine {
         for g in &p.groups {
             groups.insert(entities::uid("Group", g)?);
         }
-        let built = Arc::new(Caller {
+        let built = Arc::new(Caller::new(
+            p,
             uid,
             entity,
-            id: self.caches.next_caller_id(),
             groups,
-            groups_given: p.groups.clone(),
-            scopes: p.scopes.clone(),
-            claims: p.claims.clone(),
-        });
+            self.caches.next_caller_id(),
+        ));
         self.caches.keep_caller(key, &built);
         Ok(built)
     }
@@ -147,21 +151,23 @@ impl PolicyEngine {
         Ok(context)
     }
 
+    /// The request for `r` with these arguments and facts, its entity store and the policies
+    /// to decide it with (the slice narrowed to the caller).
     pub(super) fn prepare(
         &self,
-        principal: &Principal,
-        action: Action,
-        resource: &ResourceRef<'_>,
+        r: Resolved<'_>,
         arguments: Option<&Value>,
         env: &RequestEnv,
     ) -> Result<Prepared, Decision> {
+        let Resolved {
+            caller,
+            action_id,
+            action_uid,
+            resource,
+            r_uid,
+            slice,
+        } = r;
         let internal = |e: PolicyError| Decision::deny(e.to_string());
-        let action_id = self.action_id(action, resource);
-        let action_uid = entities::uid("Action", &action_id).map_err(internal)?;
-        let caller = self.caller(principal).map_err(internal)?;
-        let r_uid = entities::uid(resource.type_name(), resource.id()).map_err(internal)?;
-        let backend = entities::uid("Backend", resource.backend()).map_err(internal)?;
-        let slice = self.slice(&action_id, &action_uid, resource, &r_uid, &backend);
         let bound = self.bound(&caller, &action_id, resource, &slice)?;
         let a_uid = entities::uid("Arguments", entities::ARGUMENTS_ID).map_err(internal)?;
         let entities = match &bound.entities {
@@ -215,7 +221,7 @@ impl PolicyEngine {
             action_uid.clone(),
             r_uid.clone(),
             context,
-            (!checked).then_some(&self.schema),
+            (!checked).then_some(self.schema),
         )
         .map_err(|e| {
             Decision::deny(format!(
@@ -232,30 +238,28 @@ impl PolicyEngine {
             bound,
         })
     }
+}
 
-    /// The entities a request would use, as Cedar JSON (for tests and `explain`).
-    pub fn entities_json(
-        &self,
-        principal: &Principal,
-        resource: ResourceRef<'_>,
-        arguments: Option<&Value>,
-    ) -> Result<Value, PolicyError> {
-        let (_, user) = entities::principal_entity(principal)?;
-        let mut ents = entities::group_entities(principal)?;
-        let (_, r) = entities::resource_entity(&resource)?;
-        let (_, a) = entities::arguments_entity(arguments)?;
-        ents.extend([user, r, a]);
-        ents.push(Entity::with_uid(entities::uid(
-            "Backend",
-            resource.backend(),
-        )?));
-        let e = Entities::from_entities(ents, Some(&self.schema)).map_err(|e| {
-            PolicyError::Internal {
-                message: format!("entities do not match the schema: {e}"),
-            }
-        })?;
-        e.to_json_value().map_err(|e| PolicyError::Internal {
-            message: e.to_string(),
-        })
-    }
+/// The entities a request would use, as Cedar JSON, checked against `schema`.
+pub(super) fn entities_json(
+    schema: &Schema,
+    principal: &Principal,
+    resource: ResourceRef<'_>,
+    arguments: Option<&Value>,
+) -> Result<Value, PolicyError> {
+    let (_, user) = entities::principal_entity(principal)?;
+    let mut ents = entities::group_entities(principal)?;
+    let (_, r) = entities::resource_entity(&resource)?;
+    let (_, a) = entities::arguments_entity(arguments)?;
+    ents.extend([user, r, a]);
+    ents.push(Entity::with_uid(entities::uid(
+        "Backend",
+        resource.backend(),
+    )?));
+    let e = Entities::from_entities(ents, Some(schema)).map_err(|e| PolicyError::Internal {
+        message: format!("entities do not match the schema: {e}"),
+    })?;
+    e.to_json_value().map_err(|e| PolicyError::Internal {
+        message: e.to_string(),
+    })
 }

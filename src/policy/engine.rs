@@ -4,26 +4,31 @@
 //!
 //! Cedar evaluates every policy it is given, so a decision hands it only the slice whose
 //! action and resource scopes can match: the [`ScopeIndex`] narrows the candidates, the scope
-//! check here is exact. Requests and entity stores are built in `context.rs`; list filtering
-//! is in `visible.rs`.
+//! check here is exact.
+//!
+//! The engine stands above the files it is made of: `compile.rs` parses and validates the
+//! texts, `caches.rs` keeps what it caches, `context.rs` builds requests and entity stores from
+//! the parts the engine lends it, and `slice.rs` holds the data they pass around. None of them
+//! knows the engine; list filtering (`visible.rs`) stands above it.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
 use cedar_policy::{
-    ActionConstraint, Authorizer, Effect, Entities, Entity, EntityUid, PolicySet,
-    PrincipalConstraint, RequestBuilder, ResourceConstraint, Schema,
+    ActionConstraint, Authorizer, Effect, Entities, Entity, EntityUid, PolicySet, RequestBuilder,
+    ResourceConstraint, Schema,
 };
 use serde_json::Value;
 
 use crate::identity::Principal;
 
 use super::caches::Caches;
-use super::compile::ScopedPolicy;
-use super::context::Caller;
+use super::compile::{self, ScopedPolicy};
+use super::context::{self, Parts, Prepared, Resolved};
+use super::slice::{Caller, Slice};
 use super::{
-    Action, ArgType, Decision, Explanation, PolicyInfo, RequestEnv, ResourceRef,
+    Action, ArgType, Decision, Explanation, PolicyError, PolicyInfo, RequestEnv, ResourceRef,
     TOOL_ACTION_PREFIX, entities,
 };
 
@@ -53,15 +58,6 @@ impl fmt::Debug for PolicyEngine {
             .field("typed_actions", &self.typed.len())
             .finish_non_exhaustive()
     }
-}
-
-/// The policies that can apply to one (action, target).
-pub(super) struct Slice {
-    pub(super) set: PolicySet,
-    /// Some policy may read `context.args`: the arguments entity must be in the store.
-    pub(super) needs_args: bool,
-    /// Indices in [`PolicyEngine::policies`] of the policies in `set`.
-    pub(super) idx: Vec<usize>,
 }
 
 #[derive(Default)]
@@ -108,20 +104,29 @@ impl ScopeIndex {
     }
 }
 
-/// Whether a principal scope matches the caller (exact: the caller's only ancestors are its
-/// groups, whose entities are never built).
-pub(super) fn principal_may_match(c: &PrincipalConstraint, caller: &Caller) -> bool {
-    let within = |u: &EntityUid| *u == caller.uid || caller.groups.contains(u);
-    match c {
-        PrincipalConstraint::Any => true,
-        PrincipalConstraint::Is(t) => t == caller.uid.type_name(),
-        PrincipalConstraint::Eq(u) => *u == caller.uid,
-        PrincipalConstraint::In(u) => within(u),
-        PrincipalConstraint::IsIn(t, u) => t == caller.uid.type_name() && within(u),
-    }
-}
-
 impl PolicyEngine {
+    /// Build from in-memory texts: (file name, text) of schema parts (concatenated in order)
+    /// and of policy files.
+    pub fn from_sources(
+        schemas: &[(String, String)],
+        policy_files: &[(String, String)],
+    ) -> Result<PolicyEngine, PolicyError> {
+        let c = compile::compile(schemas, policy_files)?;
+        Ok(PolicyEngine {
+            schema: c.schema,
+            authorizer: Authorizer::new(),
+            index: ScopeIndex::new(&c.policies),
+            open_scopes: c.policies.iter().all(|p| p.stripped.is_some()),
+            policies: c.policies,
+            info: c.info,
+            actions: c.actions,
+            action_groups: c.action_groups,
+            typed: c.typed,
+            caches: Caches::default(),
+            warnings: c.warnings,
+        })
+    }
+
     /// Number of loaded policies.
     pub fn len(&self) -> usize {
         self.policies.len()
@@ -276,6 +281,60 @@ impl PolicyEngine {
         });
         self.caches.keep_slice(key, &slice);
         slice
+    }
+
+    /// The parts of this engine that requests are built from (`context.rs`).
+    fn parts(&self) -> Parts<'_> {
+        Parts {
+            schema: &self.schema,
+            policies: &self.policies,
+            actions: &self.actions,
+            typed: &self.typed,
+            caches: &self.caches,
+        }
+    }
+
+    /// The principal's entity, cached by issuer and subject and rebuilt when any other fact
+    /// it is built from changed.
+    pub(super) fn caller(&self, p: &Principal) -> Result<Arc<Caller>, PolicyError> {
+        self.parts().caller(p)
+    }
+
+    /// One request resolved (Cedar action, caller, target, slice) and built for Cedar.
+    pub(super) fn prepare(
+        &self,
+        principal: &Principal,
+        action: Action,
+        resource: &ResourceRef<'_>,
+        arguments: Option<&Value>,
+        env: &RequestEnv,
+    ) -> Result<Prepared, Decision> {
+        let internal = |e: PolicyError| Decision::deny(e.to_string());
+        let action_id = self.action_id(action, resource);
+        let action_uid = entities::uid("Action", &action_id).map_err(internal)?;
+        let caller = self.caller(principal).map_err(internal)?;
+        let r_uid = entities::uid(resource.type_name(), resource.id()).map_err(internal)?;
+        let backend = entities::uid("Backend", resource.backend()).map_err(internal)?;
+        let slice = self.slice(&action_id, &action_uid, resource, &r_uid, &backend);
+        let resolved = Resolved {
+            caller,
+            action_id,
+            action_uid,
+            resource,
+            r_uid,
+            slice,
+        };
+        self.parts().prepare(resolved, arguments, env)
+    }
+
+    /// The entities a request would use, as Cedar JSON (for tests and `explain`).
+    pub fn entities_json(
+        &self,
+        principal: &Principal,
+        resource: ResourceRef<'_>,
+        arguments: Option<&Value>,
+    ) -> Result<Value, PolicyError> {
+        context::entities_json(&self.schema, principal, resource, arguments)
     }
 
     /// Decide one request. Default deny; never panics; problems building the request deny

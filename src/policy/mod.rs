@@ -18,10 +18,13 @@
 //! This file holds the vocabulary the rest of the gateway speaks (actions, targets, request
 //! facts, decisions, errors). The rest, by responsibility:
 //! - `sources.rs`: which files an engine is loaded from, and reading them;
-//! - `compile.rs`: parsing and strict validation into a [`PolicyEngine`], with what each
-//!   policy's scope and conditions read (the facts the fast paths rely on);
+//! - `compile.rs`: parsing and strict validation of what a [`PolicyEngine`] is built from,
+//!   with what each policy's scope and conditions read (the facts the fast paths rely on);
 //! - `engine.rs`: the engine, slices of the policy set, decisions and explanations;
-//! - `context.rs`: Cedar requests, entity stores and contexts for one decision;
+//! - `context.rs`: Cedar requests, entity stores and contexts for one decision, built from
+//!   the parts of the engine it is lent;
+//! - `slice.rs`: the data those pass around and the caches keep (slices, callers, slices
+//!   narrowed to a caller);
 //! - `visible.rs`: list filtering (which tools a caller could ever call);
 //! - `caches.rs`: every cache the engine keeps, with its bound;
 //! - `store.rs`: the current engine, hot reload (file poll, SIGHUP);
@@ -35,6 +38,7 @@ mod context;
 mod engine;
 mod entities;
 mod schema;
+mod slice;
 mod sources;
 mod store;
 pub mod testing;

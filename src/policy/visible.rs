@@ -15,8 +15,8 @@ use crate::identity::Principal;
 
 use super::caches::cached_resource_entity;
 use super::compile::ResourceUse;
-use super::context::Caller;
-use super::engine::{PolicyEngine, principal_may_match};
+use super::engine::PolicyEngine;
+use super::slice::{Caller, principal_may_match};
 use super::{Action, ResourceRef, ToolTraits, entities};
 
 /// One policy's partial-evaluation outcome with the context unknown.
