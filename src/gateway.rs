@@ -231,7 +231,7 @@ impl Gateway {
                     );
                     review(
                         crate::integrity::Kind::Instructions,
-                        &info.instructions_list(),
+                        &crate::integrity::instructions_items(info.instructions.as_deref()),
                     );
                     tools.push((r.backend.clone(), Arc::new(t)));
                     prompts.push((r.backend.clone(), Arc::new(p)));

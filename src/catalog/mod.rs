@@ -213,51 +213,5 @@ impl Namer {
     }
 }
 
-/// Does `uri` match an RFC 6570 level-1 template such as `demo://items/{id}`? Literal parts must
-/// match exactly; each `{var}` matches one or more characters other than `/` (or anything for
-/// `{+var}` / the last variable).
-pub fn template_matches(template: &str, uri: &str) -> bool {
-    let mut rest = uri;
-    let mut t = template;
-    loop {
-        match t.find('{') {
-            None => return rest == t,
-            Some(open) => {
-                let (lit, after) = t.split_at(open);
-                let Some(stripped) = rest.strip_prefix(lit) else {
-                    return false;
-                };
-                rest = stripped;
-                let Some(close) = after.find('}') else {
-                    return false;
-                };
-                let var = after.get(1..close).unwrap_or("");
-                t = after.get(close + 1..).unwrap_or("");
-                let reserved = var.starts_with('+') || var.starts_with('#');
-                // The variable extends to the next literal (or the end).
-                let next_lit_end = t.find('{').unwrap_or(t.len());
-                let next_lit = t.get(..next_lit_end).unwrap_or("");
-                let end = if next_lit.is_empty() {
-                    if t.is_empty() {
-                        rest.len()
-                    } else {
-                        return false;
-                    }
-                } else {
-                    match rest.find(next_lit) {
-                        Some(i) => i,
-                        None => return false,
-                    }
-                };
-                let value = rest.get(..end).unwrap_or("");
-                if value.is_empty() || (!reserved && !t.is_empty() && value.contains('/')) {
-                    return false;
-                }
-                rest = rest.get(end..).unwrap_or("");
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests;

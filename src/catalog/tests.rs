@@ -115,14 +115,3 @@ fn resources_collide_by_uri_with_priority() {
     assert_eq!(m.items.len(), 2);
     assert_eq!(m.hidden.len(), 1);
 }
-
-#[test]
-fn template_matching() {
-    assert!(template_matches("demo://items/{id}", "demo://items/42"));
-    assert!(!template_matches("demo://items/{id}", "demo://items/"));
-    assert!(!template_matches("demo://items/{id}", "demo://other/42"));
-    assert!(template_matches("file:///{+path}", "file:///a/b/c"));
-    assert!(template_matches("x://{a}/y/{b}", "x://1/y/2"));
-    assert!(!template_matches("x://{a}/y/{b}", "x://1/z/2"));
-    assert!(template_matches("test://static", "test://static"));
-}

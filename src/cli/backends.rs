@@ -294,7 +294,7 @@ pub async fn review_backends(
             quarantine_severity: at,
         };
         let mut items = Vec::new();
-        let instructions = info.instructions_list();
+        let instructions = crate::integrity::instructions_items(info.instructions.as_deref());
         for kind in SHOWN {
             let list = match kind {
                 Kind::Tool => &info.tools,

@@ -189,10 +189,13 @@ pub fn item_name(kind: Kind, def: &Value) -> Option<&str> {
 /// A backend's server instructions as a list of [`Kind::Instructions`] items, from its
 /// `initialize` result (or `server/discover` in that shape): empty when it gives none.
 pub fn instructions_list(init: &Value) -> Vec<Value> {
-    match init.get("instructions") {
-        Some(Value::String(text)) => vec![serde_json::json!({ "instructions": text })],
-        _ => Vec::new(),
-    }
+    instructions_items(init.get("instructions").and_then(Value::as_str))
+}
+
+/// Server instructions (a probe's, say) as the list [`instructions_list`] gives.
+pub fn instructions_items(text: Option<&str>) -> Vec<Value> {
+    text.map(|t| vec![serde_json::json!({ "instructions": t })])
+        .unwrap_or_default()
 }
 
 fn type_name(v: &Value) -> &'static str {

@@ -78,3 +78,14 @@ fn sse_encoder_round_trips() {
     assert_eq!(evs[0].id.as_deref(), Some("7"));
     assert_eq!(evs[0].data, "{\"x\":1}");
 }
+
+#[test]
+fn template_matching() {
+    assert!(template_matches("demo://items/{id}", "demo://items/42"));
+    assert!(!template_matches("demo://items/{id}", "demo://items/"));
+    assert!(!template_matches("demo://items/{id}", "demo://other/42"));
+    assert!(template_matches("file:///{+path}", "file:///a/b/c"));
+    assert!(template_matches("x://{a}/y/{b}", "x://1/y/2"));
+    assert!(!template_matches("x://{a}/y/{b}", "x://1/z/2"));
+    assert!(template_matches("test://static", "test://static"));
+}

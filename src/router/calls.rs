@@ -13,10 +13,11 @@ use serde_json::Value;
 use super::mrtr::Resumed;
 use super::{Context, ListKind, Reply, RouteError, Router};
 use crate::audit::{Decision, Kind};
-use crate::catalog::{Route, template_matches};
+use crate::catalog::Route;
 use crate::guard::Ask;
 use crate::policy::{Action, ResourceRef};
 use crate::protocol;
+use crate::protocol::template_matches;
 use crate::telemetry::Outcome;
 use crate::upstream::UpstreamError;
 

@@ -76,7 +76,7 @@ impl Catalogued {
         entry
             .templates
             .iter()
-            .find(|t| crate::catalog::template_matches(t, name))
+            .find(|t| crate::protocol::template_matches(t, name))
             .cloned()
             .unwrap_or_else(|| OTHER.to_owned())
     }

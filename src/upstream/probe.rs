@@ -48,16 +48,6 @@ pub struct ProbeInfo {
     pub eras: Eras,
 }
 
-impl ProbeInfo {
-    /// The instructions as a list of [`crate::integrity::Kind::Instructions`] items.
-    pub fn instructions_list(&self) -> Vec<Value> {
-        match &self.instructions {
-            Some(text) => crate::integrity::instructions_list(&json!({ "instructions": text })),
-            None => Vec::new(),
-        }
-    }
-}
-
 /// Why a backend was not listed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ProbeError {
