@@ -387,10 +387,21 @@ impl PolicyEngine {
         let Ok(caller) = self.caller(principal) else {
             return false;
         };
-        let Ok((uid, entity)) = entities::resource_entity(&resource) else {
+        self.may_ever_alone(&caller, action, &resource)
+    }
+
+    /// [`Self::may_ever`] for a caller already built, in an entity store of the request's
+    /// own: the caller, the target and the action.
+    pub(super) fn may_ever_alone(
+        &self,
+        caller: &Caller,
+        action: Action,
+        resource: &ResourceRef<'_>,
+    ) -> bool {
+        let Ok((_, entity)) = entities::resource_entity(resource) else {
             return false;
         };
-        let action_id = self.action_id(action, &resource);
+        let action_id = self.action_id(action, resource);
         let mut v = vec![caller.entity.clone(), entity];
         if let Some(a) = self.actions.get(&action_id) {
             v.push(a.clone());
@@ -398,13 +409,27 @@ impl PolicyEngine {
         let Ok(ents) = Entities::from_entities(v, None) else {
             return false;
         };
-        let (Ok(action_uid), Ok(backend)) = (
+        self.may_ever_in(caller, action, resource, &ents)
+    }
+
+    /// Cedar's partial decision over the target's whole slice in the store `ents`, the
+    /// context unknown: false only when it is `Deny`.
+    pub(super) fn may_ever_in(
+        &self,
+        caller: &Caller,
+        action: Action,
+        resource: &ResourceRef<'_>,
+        ents: &Entities,
+    ) -> bool {
+        let action_id = self.action_id(action, resource);
+        let (Ok(action_uid), Ok(uid), Ok(backend)) = (
             entities::uid("Action", &action_id),
+            entities::uid(resource.type_name(), resource.id()),
             entities::uid("Backend", resource.backend()),
         ) else {
             return false;
         };
-        let slice = self.slice(&action_id, &action_uid, &resource, &uid, &backend);
+        let slice = self.slice(&action_id, &action_uid, resource, &uid, &backend);
         if slice.set.is_empty() {
             return false;
         }
@@ -418,7 +443,7 @@ impl PolicyEngine {
             return false;
         };
         self.authorizer
-            .is_authorized_partial(&request, &slice.set, &ents)
+            .is_authorized_partial(&request, &slice.set, ents)
             .decision()
             != Some(cedar_policy::Decision::Deny)
     }

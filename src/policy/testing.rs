@@ -353,30 +353,27 @@ pub fn find_test_files(path: &Path) -> Result<Vec<PathBuf>, TestFileError> {
 
 /// Read the cases of one test file.
 pub fn load_cases(path: &Path) -> Result<Vec<Case>, TestFileError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TestFileError::Read {
-        path: path.display().to_string(),
-        message: e.to_string(),
+    let file: TestFile = read_file(path, |text, e| {
+        let line = e.span().map_or(1, |s| {
+            text.get(..s.start)
+                .map_or(1, |t| t.bytes().filter(|b| *b == b'\n').count() + 1)
+        });
+        format!("line {line}: {}", e.message().trim())
     })?;
-    let parse_err = |message: String| TestFileError::Parse {
-        path: path.display().to_string(),
-        message,
-    };
-    let file: TestFile = if path.extension().and_then(|x| x.to_str()) == Some("json") {
-        serde_json::from_str(&text).map_err(|e| parse_err(e.to_string()))?
-    } else {
-        toml::from_str(&text).map_err(|e| {
-            let line = e.span().map_or(1, |s| {
-                text.get(..s.start)
-                    .map_or(1, |t| t.bytes().filter(|b| *b == b'\n').count() + 1)
-            });
-            parse_err(format!("line {line}: {}", e.message().trim()))
-        })?
-    };
     Ok(file.case)
 }
 
 /// Read one request (a case without `expect`) from a TOML or JSON file.
 pub fn load_request(path: &Path) -> Result<Case, TestFileError> {
+    read_file(path, |_, e| e.message().trim().to_owned())
+}
+
+/// Read and parse a file: JSON when its name ends in `.json`, TOML otherwise, a TOML error
+/// worded by `toml_error` (from the text and the error).
+fn read_file<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    toml_error: impl FnOnce(&str, toml::de::Error) -> String,
+) -> Result<T, TestFileError> {
     let text = std::fs::read_to_string(path).map_err(|e| TestFileError::Read {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -388,7 +385,7 @@ pub fn load_request(path: &Path) -> Result<Case, TestFileError> {
     if path.extension().and_then(|x| x.to_str()) == Some("json") {
         serde_json::from_str(&text).map_err(|e| parse_err(e.to_string()))
     } else {
-        toml::from_str(&text).map_err(|e| parse_err(e.message().trim().to_owned()))
+        toml::from_str(&text).map_err(|e| parse_err(toml_error(&text, e)))
     }
 }
 

@@ -103,21 +103,26 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
+/// The byte a valid `%XX` escape at `bytes[i]` stands for; `None` when there is none there.
+fn escape_at(bytes: &[u8], i: usize) -> Option<u8> {
+    if bytes.get(i) != Some(&b'%') {
+        return None;
+    }
+    let h = bytes.get(i + 1).copied().and_then(hex)?;
+    let l = bytes.get(i + 2).copied().and_then(hex)?;
+    Some(h * 16 + l)
+}
+
 /// The bytes `s` stands for, each valid `%XX` decoded (others kept as written).
 fn percent_decode(s: &str) -> Vec<u8> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            if let (Some(h), Some(l)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            ) {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
-            }
+        if let Some(v) = escape_at(bytes, i) {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b);
         i += 1;
@@ -134,21 +139,15 @@ fn normalise_escapes(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            if let (Some(h), Some(l)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            ) {
-                let v = h * 16 + l;
-                if unreserved(v) {
-                    out.push(char::from(v));
-                } else {
-                    out.push_str(&format!("%{v:02X}"));
-                }
-                i += 3;
-                continue;
+    while i < bytes.len() {
+        if let Some(v) = escape_at(bytes, i) {
+            if unreserved(v) {
+                out.push(char::from(v));
+            } else {
+                out.push_str(&format!("%{v:02X}"));
             }
+            i += 3;
+            continue;
         }
         // Not an escape: copy the character (the input is UTF-8; `url` has encoded what
         // needs it, so this is ASCII in practice).

@@ -14,10 +14,14 @@ use cedar_policy::{Effect, Entities, EntityUid, PolicySet, Request, RequestBuild
 use crate::identity::Principal;
 
 use super::caches::cached_resource_entity;
-use super::compile::ResourceUse;
+use super::compile::{ResourceUse, ScopedPolicy};
 use super::engine::PolicyEngine;
 use super::slice::{Caller, principal_may_match};
 use super::{Action, ResourceRef, ToolTraits, entities};
+
+/// Where a policy's outcome is kept: (policy, action number, what it reads of the tool:
+/// 0 nothing, 1 traits, 2 anything; the traits or tool number).
+type OutcomeKey = (usize, usize, u8, usize);
 
 /// One policy's partial-evaluation outcome with the context unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +73,7 @@ impl PolicyEngine {
                 .collect();
             return self.caches.remember_visible(known, fresh, keys);
         };
-        let mut outcomes: HashMap<(usize, usize, u8, usize), Outcome> = HashMap::new();
+        let mut outcomes: HashMap<OutcomeKey, Outcome> = HashMap::new();
         let mut action_ids: HashMap<String, (usize, bool)> = HashMap::new();
         let mut trait_ids: HashMap<String, usize> = HashMap::new();
         let fresh: Vec<Option<bool>> = targets
@@ -82,35 +86,19 @@ impl PolicyEngine {
                     return None;
                 }
                 let (action_id, action, uid, backend) = target?;
-                let idx: Vec<usize> = self
-                    .slice_indices(&action_id, &action, tool, &uid, &backend)
-                    .into_iter()
-                    .filter(|&i| {
-                        self.policies
-                            .get(i)
-                            .is_some_and(|p| principal_may_match(&p.principal, &caller))
-                    })
-                    .collect();
-                if !idx.iter().any(|&i| {
-                    self.policies
-                        .get(i)
-                        .is_some_and(|p| p.policy.effect() == Effect::Permit)
-                }) {
+                let Some(idx) = self.candidates(
+                    self.slice_indices(&action_id, &action, tool, &uid, &backend),
+                    &caller,
+                ) else {
                     return Some(false);
-                }
+                };
                 // Whether requests for this action fit the schema (principal and resource
                 // types), checked once per action.
                 let next = action_ids.len();
                 let (action_no, fits) = match action_ids.get(&action_id) {
                     Some(v) => *v,
                     None => {
-                        let fits = RequestBuilder::default()
-                            .principal(caller.uid.clone())
-                            .action(action.clone())
-                            .resource(uid.clone())
-                            .schema(&self.schema)
-                            .build()
-                            .is_ok();
+                        let fits = self.fits_schema(&caller, &action, &uid);
                         action_ids.insert(action_id.clone(), (next, fits));
                         (next, fits)
                     }
@@ -118,48 +106,20 @@ impl PolicyEngine {
                 if !fits {
                     return Some(false);
                 }
-                let traits_no = {
-                    let t = tool_traits_key(tool);
-                    let next = trait_ids.len();
-                    *trait_ids.entry(t).or_insert(next)
-                };
+                let traits_no = traits_number(&mut trait_ids, tool);
                 let mut request = None;
-                let mut satisfied_permit = false;
-                let mut residual_permit = false;
-                for &i in &idx {
-                    // INVARIANT: slice indices are in range; fail closed anyway.
-                    let Some(p) = self.policies.get(i) else {
-                        return Some(false);
-                    };
-                    let key = match p.reads_resource {
-                        ResourceUse::Nothing => (i, action_no, 0, 0),
-                        ResourceUse::Traits => (i, action_no, 1, traits_no),
-                        ResourceUse::Anything => (i, action_no, 2, n),
-                    };
-                    let outcome = match outcomes.get(&key) {
-                        Some(o) => *o,
-                        None => {
-                            // The schema check is done above, once per action.
-                            let r = request.get_or_insert_with(|| {
-                                RequestBuilder::default()
-                                    .principal(caller.uid.clone())
-                                    .action(action.clone())
-                                    .resource(uid.clone())
-                                    .build()
-                            });
-                            let o = self.partial_outcome(r, p.policy.effect(), &p.single, &shared);
-                            outcomes.insert(key, o);
-                            o
-                        }
-                    };
-                    match (outcome, p.policy.effect()) {
-                        (Outcome::Satisfied, Effect::Forbid) => return Some(false),
-                        (Outcome::Satisfied, Effect::Permit) => satisfied_permit = true,
-                        (Outcome::Residual, Effect::Permit) => residual_permit = true,
-                        _ => {}
-                    }
-                }
-                Some(satisfied_permit || residual_permit)
+                let slot = (action_no, traits_no, n);
+                Some(self.tally(&idx, &mut outcomes, slot, |p| {
+                    // The schema check is done above, once per action.
+                    let r = request.get_or_insert_with(|| {
+                        RequestBuilder::default()
+                            .principal(caller.uid.clone())
+                            .action(action.clone())
+                            .resource(uid.clone())
+                            .build()
+                    });
+                    Ok(self.partial_outcome(r, p.policy.effect(), &p.single, &shared))
+                }))
             })
             .collect();
         self.caches.remember_visible(known, fresh, keys)
@@ -177,7 +137,7 @@ impl PolicyEngine {
         fingerprints: &[String],
         known: &[Option<bool>],
     ) -> Vec<Option<bool>> {
-        let mut outcomes: HashMap<(usize, usize, u8, usize), Outcome> = HashMap::new();
+        let mut outcomes: HashMap<OutcomeKey, Outcome> = HashMap::new();
         // Per action id: its number, whether its requests fit the schema, and the store of the
         // caller and the action.
         let mut actions: HashMap<String, (usize, bool, Option<Entities>)> = HashMap::new();
@@ -200,32 +160,23 @@ impl PolicyEngine {
                 ) else {
                     return Some(false);
                 };
-                let idx: Vec<usize> = self
-                    .slice_indices_shared(&mut common, &action_id, &action, tool, &uid, &backend)
-                    .into_iter()
-                    .filter(|&i| {
-                        self.policies
-                            .get(i)
-                            .is_some_and(|p| principal_may_match(&p.principal, caller))
-                    })
-                    .collect();
-                if !idx.iter().any(|&i| {
-                    self.policies
-                        .get(i)
-                        .is_some_and(|p| p.policy.effect() == Effect::Permit)
-                }) {
+                let Some(idx) = self.candidates(
+                    self.slice_indices_shared(
+                        &mut common,
+                        &action_id,
+                        &action,
+                        tool,
+                        &uid,
+                        &backend,
+                    ),
+                    caller,
+                ) else {
                     return Some(false);
-                }
+                };
                 let next = actions.len();
                 let (action_no, fits, base) =
                     actions.entry(action_id.clone()).or_insert_with(|| {
-                        let fits = RequestBuilder::default()
-                            .principal(caller.uid.clone())
-                            .action(action.clone())
-                            .resource(uid.clone())
-                            .schema(&self.schema)
-                            .build()
-                            .is_ok();
+                        let fits = self.fits_schema(caller, &action, &uid);
                         let mut ents = vec![caller.entity.clone()];
                         if let Some(a) = self.actions.get(&action_id) {
                             ents.push(a.clone());
@@ -236,11 +187,7 @@ impl PolicyEngine {
                 let (true, Some(base)) = (*fits, base.as_ref()) else {
                     return Some(false);
                 };
-                let traits_no = {
-                    let t = tool_traits_key(tool);
-                    let next = trait_ids.len();
-                    *trait_ids.entry(t).or_insert(next)
-                };
+                let traits_no = traits_number(&mut trait_ids, tool);
                 // The schema check is done above, once per action.
                 let request = RequestBuilder::default()
                     .principal(caller.uid.clone())
@@ -248,55 +195,104 @@ impl PolicyEngine {
                     .resource(uid)
                     .build();
                 let mut own: Option<Option<Entities>> = None;
-                let mut satisfied_permit = false;
-                let mut residual_permit = false;
-                for &i in &idx {
-                    // INVARIANT: slice indices are in range; fail closed anyway.
-                    let Some(p) = self.policies.get(i) else {
-                        return Some(false);
-                    };
+                let slot = (action_no, traits_no, n);
+                Some(self.tally(&idx, &mut outcomes, slot, |p| {
+                    // Only asked for a policy whose outcome is not known yet: one without an
+                    // open form has none, so this is where it sends the tool the slow way.
                     let Some(open) = &p.stripped else {
-                        return Some(self.visible_alone(caller, tool));
+                        return Err(self.visible_alone(caller, tool));
                     };
-                    let key = match p.reads_resource {
-                        ResourceUse::Nothing => (i, action_no, 0, 0),
-                        ResourceUse::Traits => (i, action_no, 1, traits_no),
-                        ResourceUse::Anything => (i, action_no, 2, n),
+                    let ents = if p.reads_resource == ResourceUse::Nothing {
+                        base
+                    } else {
+                        let store = own.get_or_insert_with(|| {
+                            let (_, e) = cached_resource_entity(tool, fingerprint).ok()?;
+                            let mut ents = vec![caller.entity.clone(), e];
+                            if let Some(a) = self.actions.get(&action_id) {
+                                ents.push(a.clone());
+                            }
+                            Entities::from_entities(ents, None).ok()
+                        });
+                        store.as_ref().ok_or(false)?
                     };
-                    let outcome = match outcomes.get(&key) {
-                        Some(o) => *o,
-                        None => {
-                            let ents = if p.reads_resource == ResourceUse::Nothing {
-                                base
-                            } else {
-                                let store = own.get_or_insert_with(|| {
-                                    let (_, e) = cached_resource_entity(tool, fingerprint).ok()?;
-                                    let mut ents = vec![caller.entity.clone(), e];
-                                    if let Some(a) = self.actions.get(&action_id) {
-                                        ents.push(a.clone());
-                                    }
-                                    Entities::from_entities(ents, None).ok()
-                                });
-                                let Some(store) = store.as_ref() else {
-                                    return Some(false);
-                                };
-                                store
-                            };
-                            let o = self.partial_outcome(&request, p.policy.effect(), open, ents);
-                            outcomes.insert(key, o);
-                            o
-                        }
-                    };
-                    match (outcome, p.policy.effect()) {
-                        (Outcome::Satisfied, Effect::Forbid) => return Some(false),
-                        (Outcome::Satisfied, Effect::Permit) => satisfied_permit = true,
-                        (Outcome::Residual, Effect::Permit) => residual_permit = true,
-                        _ => {}
-                    }
-                }
-                Some(satisfied_permit || residual_permit)
+                    Ok(self.partial_outcome(&request, p.policy.effect(), open, ents))
+                }))
             })
             .collect()
+    }
+
+    /// The candidates of a slice: the policies whose principal scope can match the caller.
+    /// `None` when no `permit` is among them (nothing could allow: the tool is hidden).
+    fn candidates(&self, slice: Vec<usize>, caller: &Caller) -> Option<Vec<usize>> {
+        let idx: Vec<usize> = slice
+            .into_iter()
+            .filter(|&i| {
+                self.policies
+                    .get(i)
+                    .is_some_and(|p| principal_may_match(&p.principal, caller))
+            })
+            .collect();
+        idx.iter()
+            .any(|&i| {
+                self.policies
+                    .get(i)
+                    .is_some_and(|p| p.policy.effect() == Effect::Permit)
+            })
+            .then_some(idx)
+    }
+
+    /// Whether requests of the caller for `action` on `resource` fit the schema (principal
+    /// and resource types): asked once per action, so the requests built after it skip it.
+    fn fits_schema(&self, caller: &Caller, action: &EntityUid, resource: &EntityUid) -> bool {
+        RequestBuilder::default()
+            .principal(caller.uid.clone())
+            .action(action.clone())
+            .resource(resource.clone())
+            .schema(&self.schema)
+            .build()
+            .is_ok()
+    }
+
+    /// A tool's visibility from its candidate policies (`idx`): hidden by a satisfied
+    /// `forbid`, visible when some `permit` is satisfied or residual. Each policy's outcome
+    /// is computed at most once per (policy, action, what it reads of the tool: nothing, the
+    /// traits numbered `traits_no`, or the whole tool `n`) and kept in `outcomes`;
+    /// `evaluate` computes one, or gives the tool's answer outright (`Err`).
+    fn tally(
+        &self,
+        idx: &[usize],
+        outcomes: &mut HashMap<OutcomeKey, Outcome>,
+        (action_no, traits_no, n): (usize, usize, usize),
+        mut evaluate: impl FnMut(&ScopedPolicy) -> Result<Outcome, bool>,
+    ) -> bool {
+        let mut permitted = false;
+        for &i in idx {
+            // INVARIANT: slice indices are in range; fail closed anyway.
+            let Some(p) = self.policies.get(i) else {
+                return false;
+            };
+            let key = match p.reads_resource {
+                ResourceUse::Nothing => (i, action_no, 0, 0),
+                ResourceUse::Traits => (i, action_no, 1, traits_no),
+                ResourceUse::Anything => (i, action_no, 2, n),
+            };
+            let outcome = match outcomes.get(&key) {
+                Some(o) => *o,
+                None => match evaluate(p) {
+                    Ok(o) => {
+                        outcomes.insert(key, o);
+                        o
+                    }
+                    Err(answer) => return answer,
+                },
+            };
+            match (outcome, p.policy.effect()) {
+                (Outcome::Satisfied, Effect::Forbid) => return false,
+                (Outcome::Satisfied | Outcome::Residual, Effect::Permit) => permitted = true,
+                _ => {}
+            }
+        }
+        permitted
     }
 
     /// One policy's outcome under partial evaluation (the context unknown).
@@ -367,52 +363,7 @@ impl PolicyEngine {
     /// Visibility of one tool with its own entity store: the whole slice partially evaluated
     /// at once (the reference the per-policy path in [`Self::visible_tools`] must agree with).
     fn visible_alone(&self, caller: &Caller, tool: &ResourceRef<'_>) -> bool {
-        let Ok((_, e)) = entities::resource_entity(tool) else {
-            return false;
-        };
-        let action_id = self.action_id(Action::CallTool, tool);
-        let mut v = vec![caller.entity.clone(), e];
-        if let Some(a) = self.actions.get(&action_id) {
-            v.push(a.clone());
-        }
-        let Ok(ents) = Entities::from_entities(v, None) else {
-            return false;
-        };
-        self.visible_by_partial_eval(caller, tool, &ents)
-    }
-
-    /// Cedar's partial decision over the tool's whole slice, the context unknown.
-    fn visible_by_partial_eval(
-        &self,
-        caller: &Caller,
-        tool: &ResourceRef<'_>,
-        ents: &Entities,
-    ) -> bool {
-        let action_id = self.action_id(Action::CallTool, tool);
-        let (Ok(action), Ok(uid), Ok(backend)) = (
-            entities::uid("Action", &action_id),
-            entities::uid(tool.type_name(), tool.id()),
-            entities::uid("Backend", tool.backend()),
-        ) else {
-            return false;
-        };
-        let slice = self.slice(&action_id, &action, tool, &uid, &backend);
-        if slice.set.is_empty() {
-            return false;
-        }
-        let Ok(request) = RequestBuilder::default()
-            .principal(caller.uid.clone())
-            .action(action)
-            .resource(uid)
-            .schema(&self.schema)
-            .build()
-        else {
-            return false;
-        };
-        let partial = self
-            .authorizer
-            .is_authorized_partial(&request, &slice.set, ents);
-        partial.decision() != Some(cedar_policy::Decision::Deny)
+        self.may_ever_alone(caller, Action::CallTool, tool)
     }
 
     /// [`Self::visible_tools`] the reference way: every tool's whole slice partially evaluated
@@ -433,7 +384,7 @@ impl PolicyEngine {
                 .iter()
                 .zip(targets)
                 .map(|(t, target)| {
-                    target.is_some() && self.visible_by_partial_eval(&caller, t, &shared)
+                    target.is_some() && self.may_ever_in(&caller, Action::CallTool, t, &shared)
                 })
                 .collect(),
             None => tools
@@ -442,6 +393,12 @@ impl PolicyEngine {
                 .collect(),
         }
     }
+}
+
+/// The number of the tool's traits in `trait_ids`, a new one for traits not seen yet.
+fn traits_number(trait_ids: &mut HashMap<String, usize>, tool: &ResourceRef<'_>) -> usize {
+    let next = trait_ids.len();
+    *trait_ids.entry(tool_traits_key(tool)).or_insert(next)
 }
 
 /// The traits of a tool that [`ResourceUse::Traits`] policies may read.
