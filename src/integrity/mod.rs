@@ -44,11 +44,11 @@ pub use monitor::{Claim, Events, ExecutableRefused, Listing, Monitor, Reviewed};
 pub use review::{Quarantine, Verdict};
 pub use seen::{SeenCatalog, load_seen, seen_path};
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+use crate::protocol::type_name;
 
 /// Keys of a definition that are neither pinned nor given to clients, as JSON pointers: values
 /// a server may change on every list (a timestamp) without changing what the item is.
@@ -198,17 +198,6 @@ pub fn instructions_items(text: Option<&str>) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// The pinned view of a definition (see the module documentation): all of it but the
 /// [`VOLATILE`] keys. Object keys are sorted, so the result also prints stably.
 pub fn pinned(kind: Kind, def: &Value) -> Result<Value, IntegrityError> {
@@ -237,24 +226,8 @@ pub fn client_view(def: &Value) -> Value {
 }
 
 /// `value` with every object's keys in byte order, so that a pretty-printed definition is the
-/// same text whatever order the backend sent its keys in.
-pub fn sorted_keys(value: Value) -> Value {
-    // Recursion depth is bounded by the input's nesting, which `serde_json` limits to 128 when
-    // parsing untrusted text.
-    match value {
-        Value::Object(map) => {
-            let sorted: BTreeMap<String, Value> = map.into_iter().collect();
-            Value::Object(
-                sorted
-                    .into_iter()
-                    .map(|(k, v)| (k, sorted_keys(v)))
-                    .collect(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(sorted_keys).collect()),
-        other => other,
-    }
-}
+/// same text whatever order the backend sent its keys in (the protocol's canonical form).
+pub use crate::protocol::sorted_keys;
 
 /// Lowercase hex SHA-256 of `bytes`.
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -15,6 +15,8 @@
 
 use serde_json::Value;
 
+use crate::protocol::type_name;
+
 /// Deepest nesting checked (as deep as `context.args` flattens).
 const MAX_DEPTH: usize = 16;
 
@@ -31,18 +33,6 @@ pub enum ArgsError {
         expected: String,
         found: &'static str,
     },
-}
-
-/// What the JSON type of `v` is called in messages.
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// The arguments of a `prompts/get`.

@@ -12,6 +12,8 @@ pub mod header;
 
 use serde_json::{Map, Value};
 
+use super::type_name;
+
 pub use header::{
     HeaderError, HeaderValueError, ParamHeader, ParamHeaders, Primitive, SchemaError,
     decode_header_value, encode_header_value, header_matches_body, mcp_name, request_headers,
@@ -299,17 +301,6 @@ pub fn progress_token(msg: &Value) -> Option<&Value> {
         return params.get(key::PROGRESS_TOKEN);
     }
     params.get("_meta")?.get(key::PROGRESS_TOKEN)
-}
-
-pub(crate) fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

@@ -17,17 +17,10 @@ pub const LATEST_VERSION: &str = "2025-11-25";
 pub const DEFAULT_HEADER_VERSION: &str = "2025-03-26";
 
 /// The revision without sessions: every request carries its version and capabilities.
-pub const MODERN_VERSION: &str = "2026-07-28";
+pub use meta::MODERN_VERSION;
 
-/// Reserved `_meta` keys of MCP 2026-07-28.
-pub mod meta_keys {
-    pub const PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
-    pub const CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
-    pub const CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
-    pub const LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
-    pub const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
-    pub const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
-}
+/// Reserved `_meta` keys of MCP 2026-07-28 (declared once, in [`meta::key`]).
+pub use meta::key as meta_keys;
 
 /// JSON-RPC and MCP error codes.
 pub mod code {
@@ -233,6 +226,18 @@ pub fn negotiate_version(requested: Option<&str>) -> &'static str {
 
 pub fn is_supported_version(v: &str) -> bool {
     SUPPORTED_VERSIONS.contains(&v)
+}
+
+/// What the JSON type of `v` is called in messages ("a string", "an object", ...).
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// `value` with every object's keys in sorted order (a canonical form to compare or hash).

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Context, Reply, RouteError, Router, merge_capabilities, tasks};
 use crate::catalog::ListKind;
-use crate::protocol::meta::ParamHeaders;
+use crate::protocol::meta::{LOG_LEVELS, ParamHeaders};
 use crate::protocol::{self, code, meta_keys};
 
 /// Methods a 2026-07-28 client must not use (removed by the revision, or replaced).
@@ -158,7 +158,7 @@ pub fn finish(resp: &mut Value, method: &str) {
 /// Whether a 2026-07-28 client asked for log messages at `level`: only with a `logLevel` in its
 /// request, at or above it.
 pub fn wants_log(asked: Option<&str>, level: Option<&str>) -> bool {
-    let rank = |l: &str| LEVELS.iter().position(|x| *x == l);
+    let rank = |l: &str| LOG_LEVELS.iter().position(|x| *x == l);
     match (asked.and_then(rank), level.and_then(rank)) {
         (Some(a), Some(l)) => l >= a,
         (Some(_), None) => true,
@@ -168,20 +168,8 @@ pub fn wants_log(asked: Option<&str>, level: Option<&str>) -> bool {
 
 /// Whether `level` names a log level of the protocol.
 pub fn is_log_level(level: &str) -> bool {
-    LEVELS.contains(&level)
+    LOG_LEVELS.contains(&level)
 }
-
-/// The protocol's log levels, least severe first (RFC 5424 names).
-const LEVELS: [&str; 8] = [
-    "debug",
-    "info",
-    "notice",
-    "warning",
-    "error",
-    "critical",
-    "alert",
-    "emergency",
-];
 
 #[cfg(test)]
 mod tests {
