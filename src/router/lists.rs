@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Context, ListKind, RouteError, Router};
 use crate::audit::{Decision, Kind};
-use crate::catalog::Merged;
+use crate::catalog::{Merged, Route};
 use crate::integrity::Listing;
 use crate::policy::{Action, ResourceRef};
 use crate::protocol;
@@ -222,52 +222,47 @@ impl Router {
                 .get(name)
                 .is_some_and(|v| v.quarantine.is_some())
         };
+        // Prompts and resources are decided one by one: named by `field`, not quarantined,
+        // routed, and `action` on the `target` allowed by some context.
+        let one_by_one = |field: &str,
+                          action: Action,
+                          target: for<'a> fn(&'a str, &'a Route) -> ResourceRef<'a>|
+         -> Vec<&'m Value> {
+            merged
+                .items
+                .iter()
+                .filter(|item| {
+                    let Some(key) = item.get(field).and_then(Value::as_str) else {
+                        return false;
+                    };
+                    if quarantined(key) {
+                        return false;
+                    }
+                    let Some(route) = merged.routes.get(key) else {
+                        return false;
+                    };
+                    guard.may_ever(principal, action, target(key, route))
+                })
+                .collect()
+        };
         match kind {
             ListKind::Tools => {}
             ListKind::Prompts => {
-                return merged
-                    .items
-                    .iter()
-                    .filter(|item| {
-                        let Some(name) = item.get("name").and_then(Value::as_str) else {
-                            return false;
-                        };
-                        if quarantined(name) {
-                            return false;
-                        }
-                        let Some(route) = merged.routes.get(name) else {
-                            return false;
-                        };
-                        let r = ResourceRef::Prompt {
-                            exposed: name,
-                            original: &route.original,
-                            backend: &route.backend,
-                        };
-                        guard.may_ever(principal, Action::GetPrompt, r)
-                    })
-                    .collect();
+                return one_by_one("name", Action::GetPrompt, |name, route| {
+                    ResourceRef::Prompt {
+                        exposed: name,
+                        original: &route.original,
+                        backend: &route.backend,
+                    }
+                });
             }
             ListKind::Resources => {
-                return merged
-                    .items
-                    .iter()
-                    .filter(|item| {
-                        let Some(uri) = item.get("uri").and_then(Value::as_str) else {
-                            return false;
-                        };
-                        if quarantined(uri) {
-                            return false;
-                        }
-                        let Some(route) = merged.routes.get(uri) else {
-                            return false;
-                        };
-                        let r = ResourceRef::Resource {
-                            uri,
-                            backend: &route.backend,
-                        };
-                        guard.may_ever(principal, Action::ReadResource, r)
-                    })
-                    .collect();
+                return one_by_one("uri", Action::ReadResource, |uri, route| {
+                    ResourceRef::Resource {
+                        uri,
+                        backend: &route.backend,
+                    }
+                });
             }
             // A template is not a resource a policy can name; reads of its URIs are decided.
             // A quarantined one is not offered.

@@ -39,7 +39,7 @@ use crate::catalog::{ListCache, Namer};
 use crate::guard::{Caller, Client, Guard};
 use crate::identity::Principal;
 use crate::protocol::{self, id_key};
-use crate::upstream::{BackendSpec, Hooks, LinkSet, Pool, UpstreamError};
+use crate::upstream::{BackendSpec, Hooks, LinkSet, ListChange, Pool, UpstreamError};
 
 /// Keys of stateless callers' forwarded calls (their JSON-RPC ids are not unique in a view).
 static NEXT_MODERN_CALL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -132,6 +132,23 @@ impl View {
             workflows: Mutex::new(HashMap::new()),
             listens: Mutex::new(Vec::new()),
             log_level: Mutex::new(None),
+        }
+    }
+
+    /// A backend said one of its lists changed: drop the merged lists it feeds (resources
+    /// feed both the resource and the template list).
+    pub fn list_changed(&self, list: ListChange) {
+        match list {
+            ListChange::Tools => {
+                self.lists.take(ListKind::Tools);
+            }
+            ListChange::Prompts => {
+                self.lists.take(ListKind::Prompts);
+            }
+            ListChange::Resources => {
+                self.lists.take(ListKind::Resources);
+                self.lists.take(ListKind::Templates);
+            }
         }
     }
 }
@@ -305,26 +322,18 @@ impl Router {
         let (tx, rx) = mpsc::channel(CALL_STREAM_CAPACITY);
         let view = cx.view.clone();
         let env = envelope(cx);
-        if !cx.is_modern() {
-            let key = id_key(msg.get("id").unwrap_or(&Value::Null));
-            return Reply::Call(Call::new(
-                async move {
-                    let id = msg.get("id").cloned().unwrap_or(Value::Null);
-                    match view.links.forward(&backend, &key, msg, tx, &env).await {
-                        Ok(resp) => resp,
-                        Err(e) => protocol::fault_response(id, &e),
-                    }
-                },
-                rx,
-            ));
-        }
+        let modern = cx.is_modern();
         // Stateless requests share a view, and their ids are theirs alone: the key of the call
         // is the gateway's. Closing the stream is how such a client cancels: the backend hears
         // `notifications/cancelled`.
-        let key = format!(
-            "m{}",
-            NEXT_MODERN_CALL.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
+        let key = if modern {
+            format!(
+                "m{}",
+                NEXT_MODERN_CALL.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            )
+        } else {
+            id_key(msg.get("id").unwrap_or(&Value::Null))
+        };
         let cancel = (view.clone(), key.clone());
         let call = Call::new(
             async move {
@@ -335,8 +344,11 @@ impl Router {
                 }
             },
             rx,
-        )
-        .on_abandon(move || {
+        );
+        if !modern {
+            return Reply::Call(call);
+        }
+        let call = call.on_abandon(move || {
             let (view, key) = cancel;
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move {

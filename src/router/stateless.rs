@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::{Context, ListKind, Router, View, lock};
+use super::{Context, Router, View, lock};
 use crate::guard::Client;
 use crate::identity::Principal;
 use crate::protocol;
@@ -164,18 +164,7 @@ impl Owner for Caller {
     }
 
     fn list_changed(&self, _backend: &str, list: ListChange) {
-        match list {
-            ListChange::Tools => {
-                self.view.lists.take(ListKind::Tools);
-            }
-            ListChange::Prompts => {
-                self.view.lists.take(ListKind::Prompts);
-            }
-            ListChange::Resources => {
-                self.view.lists.take(ListKind::Resources);
-                self.view.lists.take(ListKind::Templates);
-            }
-        }
+        self.view.list_changed(list);
     }
 
     fn backend_state(&self, backend: &str, state: BackendState<'_>) {

@@ -23,7 +23,7 @@ use crate::audit::{Decision, Kind};
 use crate::guard::{Caller, Client};
 use crate::identity::Principal;
 use crate::protocol;
-use crate::router::{Context, ListKind, Router, View, merge_capabilities};
+use crate::router::{Context, Router, View, merge_capabilities};
 use crate::upstream::{BackendState, ListChange, Owner, profile_of};
 
 /// Messages queued for a client that has no stream open, at most.
@@ -253,18 +253,7 @@ impl Owner for Session {
     }
 
     fn list_changed(&self, _backend: &str, list: ListChange) {
-        match list {
-            ListChange::Tools => {
-                self.view.lists.take(ListKind::Tools);
-            }
-            ListChange::Prompts => {
-                self.view.lists.take(ListKind::Prompts);
-            }
-            ListChange::Resources => {
-                self.view.lists.take(ListKind::Resources);
-                self.view.lists.take(ListKind::Templates);
-            }
-        }
+        self.view.list_changed(list);
     }
 
     fn backend_state(&self, backend: &str, state: BackendState<'_>) {
