@@ -17,7 +17,7 @@ use futures::StreamExt;
 use serde_json::Value;
 use tracing::Instrument;
 
-use super::{BackendSpec, Conn, Inbound, Pending, SpecKind, UpstreamError, parse_message};
+use super::{BackendSpec, Conn, Pending, SpecKind, UpstreamError, parse_message};
 use crate::config::{self, ConfigError};
 use crate::protocol::sse;
 
@@ -328,16 +328,7 @@ impl HttpConn {
                 if is_ours {
                     return Ok(Some(msg));
                 }
-                if let Some(other) = self.pending.complete(msg) {
-                    let _ = self
-                        .inbound
-                        .send(Inbound {
-                            msg: other,
-                            related: Some(id),
-                            flushed: None,
-                        })
-                        .await;
-                }
+                let _ = self.pending.deliver(msg, &self.inbound, Some(id)).await;
             }
         }
         Err(self.protocol_err("the response stream ended without a response".into()))
@@ -429,19 +420,8 @@ impl HttpConn {
                 }
                 match parse_message(&self.name, ev.data.as_bytes(), self.depth) {
                     Ok(msg) => {
-                        if let Some(other) = self.pending.complete(msg) {
-                            if self
-                                .inbound
-                                .send(Inbound {
-                                    msg: other,
-                                    related: None,
-                                    flushed: None,
-                                })
-                                .await
-                                .is_err()
-                            {
-                                return GetOutcome::NotSupported;
-                            }
+                        if !self.pending.deliver(msg, &self.inbound, None).await {
+                            return GetOutcome::NotSupported;
                         }
                     }
                     Err(e) => {

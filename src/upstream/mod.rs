@@ -256,6 +256,27 @@ impl Pending {
             None => Some(msg),
         }
     }
+    /// A message from the backend to where it goes: the waiting request if it is a response
+    /// to one, else the owner's inbound queue (`related`: the request whose response stream
+    /// carried it). False when that queue is closed.
+    pub(crate) async fn deliver(
+        &self,
+        msg: Value,
+        inbound: &InboundTx,
+        related: Option<u64>,
+    ) -> bool {
+        let Some(other) = self.complete(msg) else {
+            return true;
+        };
+        inbound
+            .send(Inbound {
+                msg: other,
+                related,
+                flushed: None,
+            })
+            .await
+            .is_ok()
+    }
     pub(crate) fn fail_all(&self, err: &UpstreamError) {
         let drained: Vec<_> = self
             .map

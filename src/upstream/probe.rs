@@ -228,12 +228,9 @@ async fn probe_stateless(spec: &Arc<BackendSpec>, eras: Eras) -> Result<ProbeInf
             let Some(result) = resp.ok().and_then(|r| r.get("result").cloned()) else {
                 break;
             };
-            if let Some(items) = result.get(field).and_then(Value::as_array) {
-                out.extend(items.iter().cloned());
-            }
-            match result.get("nextCursor") {
-                Some(c) if !c.is_null() => cursor = Some(c.clone()),
-                _ => break,
+            cursor = take_page(&result, field, &mut out);
+            if cursor.is_none() {
+                break;
             }
         }
         out
@@ -266,13 +263,19 @@ pub async fn list_all(conn: &Conn, method: &str, field: &str) -> Vec<Value> {
         let Some(result) = resp.get("result") else {
             break;
         };
-        if let Some(items) = result.get(field).and_then(Value::as_array) {
-            out.extend(items.iter().cloned());
-        }
-        match result.get("nextCursor") {
-            Some(c) if !c.is_null() => cursor = Some(c.clone()),
-            _ => break,
+        cursor = take_page(result, field, &mut out);
+        if cursor.is_none() {
+            break;
         }
     }
     out
+}
+
+/// One page of a list result: its `field` items added to `out`; the cursor of the next page,
+/// if there is one.
+fn take_page(result: &Value, field: &str, out: &mut Vec<Value>) -> Option<Value> {
+    if let Some(items) = result.get(field).and_then(Value::as_array) {
+        out.extend(items.iter().cloned());
+    }
+    result.get("nextCursor").filter(|c| !c.is_null()).cloned()
 }

@@ -478,18 +478,8 @@ async fn read_loop(
         }
         match parse_message(name, trimmed, depth) {
             Ok(msg) => {
-                if let Some(other) = pending.complete(msg) {
-                    if inbound
-                        .send(Inbound {
-                            msg: other,
-                            related: None,
-                            flushed: None,
-                        })
-                        .await
-                        .is_err()
-                    {
-                        return "the session closed".into();
-                    }
+                if !pending.deliver(msg, inbound, None).await {
+                    return "the session closed".into();
                 }
             }
             Err(e) => {

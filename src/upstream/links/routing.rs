@@ -201,51 +201,16 @@ impl Link {
         let client_id = msg.get("id").cloned().unwrap_or(Value::Null);
         let uid = conn.next_id();
         let by_client = (owner, client_key.to_owned());
-        let mut gateway_token = None;
-        {
-            let mut routes = lock(&self.routes);
-            if let Some(meta) = protocol::params_mut(&mut msg)
-                .and_then(|p| p.get_mut("_meta"))
-                .and_then(Value::as_object_mut)
-            {
-                if let Some(t) = meta.get("progressToken").cloned() {
-                    let g = format!("pc-{}", self.next_token.fetch_add(1, Ordering::Relaxed));
-                    meta.insert("progressToken".into(), Value::String(g.clone()));
-                    let g = Value::String(g);
-                    routes.progress.insert(id_key(&g), (t, uid));
-                    gateway_token = Some(g);
-                }
-            }
-            routes.calls.insert(uid, InFlight { sink, abort: None });
-            routes.by_client.insert(by_client.clone(), uid);
-        }
-        let called = protocol::params(&msg)
-            .and_then(|p| p.get("name").or_else(|| p.get("uri")))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let flight = InFlight { sink, abort: None };
+        let gateway_token = self.register_call(uid, &by_client, &mut msg, flight);
+        let called = call_target(&msg);
         let started = Instant::now();
         let result = conn.request_with_id(uid, msg).await;
-        if let Some(hooks) = self.hooks() {
-            hooks.call_done(
-                &self.spec.name,
-                called.as_deref(),
-                started.elapsed(),
-                result.as_ref().err(),
-            );
-        }
+        self.report_done(called.as_deref(), started, result.as_ref().err());
         // The backend's messages sent before its response (progress, logging) may still be
         // queued for the supervisor: deliver them while the routes they need are in place.
         conn.flush_inbound().await;
-        {
-            let mut routes = lock(&self.routes);
-            routes.calls.remove(&uid);
-            if routes.by_client.get(&by_client) == Some(&uid) {
-                routes.by_client.remove(&by_client);
-            }
-            if let Some(g) = gateway_token {
-                routes.progress.remove(&id_key(&g));
-            }
-        }
+        self.unregister_call(uid, &by_client, gateway_token);
         match result {
             Ok(mut resp) => {
                 if let Some(o) = resp.as_object_mut() {
@@ -287,34 +252,12 @@ impl Link {
         }
         let by_client = (owner, client_key.to_owned());
         let abort = CancellationToken::new();
-        let mut gateway_token = None;
-        {
-            let mut routes = lock(&self.routes);
-            if let Some(meta) = protocol::params_mut(&mut msg)
-                .and_then(|p| p.get_mut("_meta"))
-                .and_then(Value::as_object_mut)
-            {
-                if let Some(t) = meta.get("progressToken").cloned() {
-                    let g = format!("pc-{}", self.next_token.fetch_add(1, Ordering::Relaxed));
-                    meta.insert("progressToken".into(), Value::String(g.clone()));
-                    let g = Value::String(g);
-                    routes.progress.insert(id_key(&g), (t, uid));
-                    gateway_token = Some(g);
-                }
-            }
-            routes.calls.insert(
-                uid,
-                InFlight {
-                    sink: sink.clone(),
-                    abort: Some(abort.clone()),
-                },
-            );
-            routes.by_client.insert(by_client.clone(), uid);
-        }
-        let called = protocol::params(&msg)
-            .and_then(|p| p.get("name").or_else(|| p.get("uri")))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let flight = InFlight {
+            sink: sink.clone(),
+            abort: Some(abort.clone()),
+        };
+        let gateway_token = self.register_call(uid, &by_client, &mut msg, flight);
+        let called = call_target(&msg);
         // `Mcp-Param-*` from the tool's schema as the backend listed it.
         let params = (protocol::method(&msg) == Some("tools/call"))
             .then(|| called.as_deref().and_then(|n| self.param_headers(n)))
@@ -347,29 +290,63 @@ impl Link {
             }
         }
         .await;
-        if let Some(hooks) = self.hooks() {
-            hooks.call_done(
-                &self.spec.name,
-                called.as_deref(),
-                started.elapsed(),
-                result.as_ref().err(),
-            );
-        }
-        {
-            let mut routes = lock(&self.routes);
-            routes.calls.remove(&uid);
-            if routes.by_client.get(&by_client) == Some(&uid) {
-                routes.by_client.remove(&by_client);
-            }
-            if let Some(g) = gateway_token {
-                routes.progress.remove(&id_key(&g));
-            }
-        }
+        self.report_done(called.as_deref(), started, result.as_ref().err());
+        self.unregister_call(uid, &by_client, gateway_token);
         let mut resp = result?;
         if let Some(o) = resp.as_object_mut() {
             o.insert("id".into(), client_id);
         }
         Ok(resp)
+    }
+
+    /// A forwarded call (upstream id `uid`) into the routes before it is sent: its stream,
+    /// the client's key for it, and a progress token of the gateway's in place of the
+    /// client's (given back on its notifications by [`Self::restore_progress_token`]). Returns
+    /// the gateway's token, for [`Self::unregister_call`].
+    fn register_call(
+        &self,
+        uid: u64,
+        by_client: &(u64, String),
+        msg: &mut Value,
+        flight: InFlight,
+    ) -> Option<Value> {
+        let mut gateway_token = None;
+        let mut routes = lock(&self.routes);
+        if let Some(meta) = protocol::params_mut(msg)
+            .and_then(|p| p.get_mut("_meta"))
+            .and_then(Value::as_object_mut)
+        {
+            if let Some(t) = meta.get("progressToken").cloned() {
+                let g = format!("pc-{}", self.next_token.fetch_add(1, Ordering::Relaxed));
+                meta.insert("progressToken".into(), Value::String(g.clone()));
+                let g = Value::String(g);
+                routes.progress.insert(id_key(&g), (t, uid));
+                gateway_token = Some(g);
+            }
+        }
+        routes.calls.insert(uid, flight);
+        routes.by_client.insert(by_client.clone(), uid);
+        gateway_token
+    }
+
+    /// A finished call out of the routes ([`Self::register_call`] undone); the client's key
+    /// is left alone when a newer call of the client's has taken it.
+    fn unregister_call(&self, uid: u64, by_client: &(u64, String), gateway_token: Option<Value>) {
+        let mut routes = lock(&self.routes);
+        routes.calls.remove(&uid);
+        if routes.by_client.get(by_client) == Some(&uid) {
+            routes.by_client.remove(by_client);
+        }
+        if let Some(g) = gateway_token {
+            routes.progress.remove(&id_key(&g));
+        }
+    }
+
+    /// Tell the hooks a forwarded call ended (`called`: what it was for, see [`call_target`]).
+    fn report_done(&self, called: Option<&str>, started: Instant, error: Option<&UpstreamError>) {
+        if let Some(hooks) = self.hooks() {
+            hooks.call_done(&self.spec.name, called, started.elapsed(), error);
+        }
     }
 
     /// A progress notification with the client's own token again.
@@ -397,6 +374,14 @@ impl Link {
             .ok()
             .filter(|p| !p.is_empty())
     }
+}
+
+/// The tool, prompt or URI a forwarded request is for (`name`, else `uri`, of its params).
+fn call_target(msg: &Value) -> Option<String> {
+    protocol::params(msg)
+        .and_then(|p| p.get("name").or_else(|| p.get("uri")))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 /// What a 2025-era backend takes of a request: no 2026-07-28 envelope (the progress token and
