@@ -206,45 +206,26 @@ pub async fn run(w: &Workflow, env: &Environment<'_>, inputs: &Value, runner: &d
                 }
                 let ctx = context(inputs, &step.upstream, &state, w);
                 let mut report = StepReport::new(i, step, Status::Skipped);
-                if let Some(cond) = &step.when {
-                    match template::condition(env, cond, &ctx) {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            runner.finished(w, &report);
-                            set(&mut state, i, State::Done(Box::new(report)));
-                            changed = true;
-                            continue;
-                        }
-                        Err(e) => {
-                            report.status = Status::Failed;
-                            report.error = Some(format!("condition `{cond}`: {e}"));
-                            failure = finish_failed(w, step, &mut report, runner);
-                            set(&mut state, i, State::Done(Box::new(report)));
-                            changed = true;
-                            if failure.is_some() {
-                                break;
-                            }
-                            continue;
-                        }
+                changed = true;
+                match start(env, step, &ctx) {
+                    Start::Run(arguments) => {
+                        set(&mut state, i, State::Running);
+                        running.push(Box::pin(attempts(i, step, arguments, runner)));
                     }
-                }
-                let arguments = match template::render_value(env, &step.arguments, &ctx) {
-                    Ok(a) => a,
-                    Err(e) => {
+                    Start::Skip => {
+                        runner.finished(w, &report);
+                        set(&mut state, i, State::Done(Box::new(report)));
+                    }
+                    Start::Fail(error) => {
                         report.status = Status::Failed;
-                        report.error = Some(format!("arguments: {e}"));
+                        report.error = Some(error);
                         failure = finish_failed(w, step, &mut report, runner);
                         set(&mut state, i, State::Done(Box::new(report)));
-                        changed = true;
                         if failure.is_some() {
                             break;
                         }
-                        continue;
                     }
-                };
-                set(&mut state, i, State::Running);
-                running.push(Box::pin(attempts(i, step, arguments, runner)));
-                changed = true;
+                }
             }
         }
         if running.is_empty() {
@@ -337,6 +318,29 @@ pub async fn run(w: &Workflow, env: &Environment<'_>, inputs: &Value, runner: &d
         steps,
         failure,
         output,
+    }
+}
+
+/// What a ready step does: run with its rendered arguments, be skipped (its condition is
+/// false), or fail before it runs (its condition or arguments do not evaluate).
+enum Start {
+    Run(Value),
+    Skip,
+    Fail(String),
+}
+
+/// The step's condition, then its arguments, evaluated against `ctx`.
+fn start(env: &Environment<'_>, step: &Step, ctx: &Value) -> Start {
+    if let Some(cond) = &step.when {
+        match template::condition(env, cond, ctx) {
+            Ok(true) => {}
+            Ok(false) => return Start::Skip,
+            Err(e) => return Start::Fail(format!("condition `{cond}`: {e}")),
+        }
+    }
+    match template::render_value(env, &step.arguments, ctx) {
+        Ok(a) => Start::Run(a),
+        Err(e) => Start::Fail(format!("arguments: {e}")),
     }
 }
 
