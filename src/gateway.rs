@@ -60,6 +60,26 @@ pub struct Gateway {
     config_digest: Option<String>,
 }
 
+/// The tool and prompt lists of the backends (by backend) merged under the naming rules, as
+/// at start (`serve`, and `check`): a name collision hides the loser, with a warning, and is
+/// refused under `manual` naming.
+pub(crate) fn check_names(
+    namer: &Namer,
+    tools: &[(String, Arc<Vec<Value>>)],
+    prompts: &[(String, Arc<Vec<Value>>)],
+) -> Result<(), StartError> {
+    let (tm, mut collisions) = namer.merge(tools);
+    let (pm, pc) = namer.merge(prompts);
+    collisions.extend(pc);
+    for h in tm.hidden.iter().chain(pm.hidden.iter()) {
+        tracing::warn!(backend = %h.backend, name = %h.original, exposed = %h.exposed, winner = %h.winner, "hidden by a name collision");
+    }
+    if namer.strategy() == Strategy::Manual && !collisions.is_empty() {
+        return Err(StartError::Collisions(collisions));
+    }
+    Ok(())
+}
+
 fn file_digest(p: &std::path::Path) -> Option<String> {
     use sha2::Digest;
     std::fs::read(p)
@@ -247,15 +267,7 @@ impl Gateway {
             }
         }
         let namer = &self.router.namer;
-        let (tm, mut collisions) = namer.merge(&tools);
-        let (pm, pc) = namer.merge(&prompts);
-        collisions.extend(pc);
-        for h in tm.hidden.iter().chain(pm.hidden.iter()) {
-            tracing::warn!(backend = %h.backend, name = %h.original, exposed = %h.exposed, winner = %h.winner, "hidden by a name collision");
-        }
-        if namer.strategy() == Strategy::Manual && !collisions.is_empty() {
-            return Err(StartError::Collisions(collisions));
-        }
+        check_names(namer, &tools, &prompts)?;
         // Workflow steps must call tools this catalog has.
         let listed = reports.iter().map(|r| {
             let tools = r.outcome.as_ref().ok().map(|i| i.tools.as_slice());

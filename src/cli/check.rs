@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::backends::{BackendReview, Outcome, Purpose, review_backends};
 use super::{CliError, load};
-use crate::config::{Config, Strategy};
+use crate::config::Config;
 use crate::integrity::review::{ExecAction, ItemReview, State, offered};
 use crate::integrity::{Kind, Quarantine};
 
@@ -261,15 +261,7 @@ fn check_catalog(cfg: &Config, reviews: &[BackendReview]) -> Result<(), CliError
             prompts.push((r.backend.clone(), Arc::new(p)));
         }
     }
-    let (tm, mut collisions) = namer.merge(&tools);
-    let (pm, pc) = namer.merge(&prompts);
-    collisions.extend(pc);
-    for h in tm.hidden.iter().chain(pm.hidden.iter()) {
-        tracing::warn!(backend = %h.backend, name = %h.original, exposed = %h.exposed, winner = %h.winner, "hidden by a name collision");
-    }
-    if namer.strategy() == Strategy::Manual && !collisions.is_empty() {
-        return Err(crate::gateway::StartError::Collisions(collisions).into());
-    }
+    crate::gateway::check_names(&namer, &tools, &prompts)?;
     // Every tool the backends list, quarantined ones included, as the gateway checks at start.
     let listed = reviews.iter().map(|r| {
         let tools = match &r.outcome {
