@@ -529,8 +529,9 @@ impl<C: Clock + Clone> Limits<C> {
     /// [`Limits::new`] with another clock (tests use governor's `FakeRelativeClock`).
     pub fn with_clock(cfg: &Config, clock: C) -> Result<Self, ConfigError> {
         let backends: HashSet<String> = cfg.backend_names().into_iter().collect();
-        // INVARIANT: the check pass (`crate::checks`) ran the same `compile`, so for a loaded config these
-        // errors cannot happen; a config assembled in code still gets a named error.
+        // INVARIANT: the check pass (`crate::checks`) ran the same `compile`, so for a loaded
+        // config these errors cannot happen; a config assembled in code still gets a named
+        // error.
         let invalid = |key: String, message: String| ConfigError::Invalid {
             file: cfg.source_name.clone(),
             line: 0,
