@@ -10,6 +10,11 @@
 //! backend is declared `protocol = "2026-07-28"` (stateless requests over the shared pool). The
 //! report ends with what the gateway adds in each era, side by side.
 //!
+//! With `PORTCULLIS_E2E_BASELINE=<path to another portcullis binary>` (an earlier commit's
+//! release build, say), one more row, `baseline`, runs that binary with the same full-chain
+//! 2025 config in the same run, so a change is compared with what it replaces under the same
+//! machine load.
+//!
 //! Run: `cargo bench --bench e2e` (about two minutes). Everything runs on 127.0.0.1 on free ports;
 //! every process started here is killed when the bench ends, also on failure. After the load,
 //! the bench checks that every call left an `allow` record in an audit trail that verifies, and
@@ -96,6 +101,11 @@ fn main() {
     let modern_dir = work.path().join("modern");
     std::fs::create_dir(&modern_dir).unwrap();
     let gw26 = start_gateway(&modern_dir, &backend.url, "2026-07-28");
+    let baseline_dir = work.path().join("baseline");
+    let baseline = std::env::var_os("PORTCULLIS_E2E_BASELINE").map(|bin| {
+        std::fs::create_dir(&baseline_dir).unwrap();
+        start_gateway_with(Path::new(&bin), &baseline_dir, &backend.url, "2025-11-25")
+    });
     let floor = start_floor(work.path(), &backend.url);
     let bare_dir = work.path().join("bare");
     std::fs::create_dir(&bare_dir).unwrap();
@@ -144,18 +154,29 @@ fn main() {
         modern: false,
     };
 
+    let through_baseline = baseline.as_ref().map(|b| Target {
+        url: b.url.clone(),
+        ca: Some(std::fs::read(baseline_dir.join("certs/dev.crt")).unwrap()),
+        token: Some(b.token.clone()),
+        modern: false,
+    });
+
     let idle = memory(gw.proc.child.id());
     let mut rows = Vec::new();
     let mut after = Vec::new();
     for &(conc, warm, n) in PLAN {
-        for (name, target, middle) in [
+        let mut targets = vec![
             ("direct", &direct, None),
             ("floor", &bare, Some(floor.proc.child.id())),
             ("no checks", &unchecked, Some(bare_gw.proc.child.id())),
             ("gateway", &through, Some(gw.proc.child.id())),
-            ("2026 direct", &direct26, None),
-            ("2026 gateway", &through26, Some(gw26.proc.child.id())),
-        ] {
+        ];
+        if let (Some(t), Some(b)) = (&through_baseline, &baseline) {
+            targets.push(("baseline", t, Some(b.proc.child.id())));
+        }
+        targets.push(("2026 direct", &direct26, None));
+        targets.push(("2026 gateway", &through26, Some(gw26.proc.child.id())));
+        for (name, target, middle) in targets {
             let pids = [
                 backend.proc.child.id(),
                 middle.unwrap_or(0),
@@ -169,6 +190,9 @@ fn main() {
     let calls_through: usize = PLAN.iter().map(|(_, w, n)| w + n).sum();
     let audited = check_audit(&gw, calls_through);
     let audited26 = check_audit(&gw26, calls_through);
+    let audited_baseline = baseline
+        .as_ref()
+        .map_or(0, |b| check_audit(b, calls_through));
     // The integrity stage pinned the tool it checked every call against.
     for dir in [work.path(), modern_dir.as_path()] {
         let lock = std::fs::read_to_string(dir.join("portcullis.lock")).unwrap_or_default();
@@ -179,11 +203,13 @@ fn main() {
         );
     }
     // Each gateway spoke its era to the backend: the backend counted every `tools/call` by the
-    // era it came in (direct, floor, no checks and gateway in 2025; the 2026 pair in 2026).
+    // era it came in (direct, floor, no checks, gateway and the baseline in 2025; the 2026 pair
+    // in 2026).
+    let legacy_rows = if baseline.is_some() { 5 } else { 4 };
     let (legacy, modern) = rt.block_on(backend_counts(&direct));
     assert_eq!(
         (legacy, modern),
-        (4 * calls_through as u64, 2 * calls_through as u64),
+        (legacy_rows * calls_through as u64, 2 * calls_through as u64),
         "tools/call per era at the backend (2025, 2026-07-28)"
     );
 
@@ -193,7 +219,7 @@ fn main() {
         &rows,
         idle,
         &after,
-        audited + audited26,
+        audited + audited26 + audited_baseline,
     );
     print_eras(&rows);
     let (before, with, n) = rt.block_on(idle_sessions(&through, gw.proc.child.id(), IDLE_SESSIONS));
@@ -205,6 +231,7 @@ fn main() {
     );
     drop(floor);
     drop(bare_gw);
+    drop(baseline);
     drop(gw26);
     drop(gw);
     drop(backend);
@@ -434,6 +461,16 @@ fn dev_cert(dir: &Path) {
 /// The gateway with every stage of the chain on, as a production config would have it, speaking
 /// `protocol` to the backend.
 fn start_gateway(dir: &Path, backend_url: &str, protocol: &str) -> Gateway {
+    start_gateway_with(
+        Path::new(env!("CARGO_BIN_EXE_portcullis")),
+        dir,
+        backend_url,
+        protocol,
+    )
+}
+
+/// [`start_gateway`] with another `portcullis` binary (the baseline).
+fn start_gateway_with(bin: &Path, dir: &Path, backend_url: &str, protocol: &str) -> Gateway {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     dev_cert(dir);
     let pol = dir.join("policies");
@@ -498,7 +535,7 @@ new_items = "trust_on_first_use"
     )
     .trim()
     .to_owned();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
+    let mut cmd = Command::new(bin);
     cmd.args(["serve", "--config", cfg]).current_dir(dir);
     let mut proc = Proc::spawn(cmd, Some(dir.join("gateway.log")));
     let line = proc.wait_for_line("listening on");
@@ -982,6 +1019,22 @@ fn print_eras(rows: &[(&str, usize, Run)]) {
             us(g1.percentile(0.5)) - us(d1.percentile(0.5)),
             us(g1.percentile(0.99)) - us(d1.percentile(0.99)),
             100.0 * g16.rate() / d16.rate()
+        );
+    }
+    if let (Some(d1), Some(g1), Some(b1), Some(d16), Some(g16), Some(b16)) = (
+        find("direct", 1),
+        find("gateway", 1),
+        find("baseline", 1),
+        find("direct", 16),
+        find("gateway", 16),
+        find("baseline", 16),
+    ) {
+        println!(
+            "  this build vs the baseline binary (2025): c=1 +{:.0} vs +{:.0} µs p50; c=16 {:.0}% vs {:.0}% of direct throughput",
+            us(g1.percentile(0.5)) - us(d1.percentile(0.5)),
+            us(b1.percentile(0.5)) - us(d1.percentile(0.5)),
+            100.0 * g16.rate() / d16.rate(),
+            100.0 * b16.rate() / d16.rate()
         );
     }
     println!();

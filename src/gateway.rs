@@ -117,9 +117,9 @@ impl Gateway {
             &cfg.base_dir,
             &crate::egress::Egress::from_config(&cfg),
         )
-        .map_err(|message| ConfigError::Secret {
+        .map_err(|e| ConfigError::Secret {
             what: "`meta.embedding`".into(),
-            message,
+            message: e.to_string(),
         })?;
         let router = Router::new(crate::router::Parts {
             guard: guard.clone(),

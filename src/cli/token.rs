@@ -57,12 +57,11 @@ pub(super) fn run(cmd: TokenCommand) -> Result<(), CliError> {
         .as_ref()
         .map(|p| cfg.resolve_path(p))
         .ok_or_else(|| CliError::Usage("no dev key".into()))?;
-    let dev_key = |e: String| CliError::Runtime {
+    let dev_key = |e: crate::identity::dev::DevKeyError| CliError::Runtime {
         what: "dev key",
-        message: e,
+        message: e.to_string(),
     };
-    let key = crate::identity::dev::DevKey::load_or_create(&key_path)
-        .map_err(|e| dev_key(e.to_string()))?;
+    let key = crate::identity::dev::DevKey::load_or_create(&key_path).map_err(dev_key)?;
     let audience = issuer
         .audiences
         .as_ref()
@@ -71,7 +70,7 @@ pub(super) fn run(cmd: TokenCommand) -> Result<(), CliError> {
         .ok_or_else(|| CliError::Usage("no audience: set listen.public_url".into()))?;
     let claims =
         crate::identity::dev::claims(&issuer.issuer, &audience, &sub, &groups, &scope, ttl);
-    println!("{}", key.sign(&claims).map_err(|e| dev_key(e.to_string()))?);
+    println!("{}", key.sign(&claims).map_err(dev_key)?);
     eprintln!("DEV ONLY token for `{sub}` (audience {audience}, valid {ttl} s)");
     Ok(())
 }

@@ -81,7 +81,14 @@ pub(super) async fn end(gw: &Edge, id: &str, principal: &Principal) -> Result<bo
     let Some(dir) = &gw.directory else {
         return Ok(false);
     };
-    let unavailable = |e: String| refused(gw, &principal.key(), "DELETE", Refused::Unavailable(e));
+    let unavailable = |e: crate::cluster::ClusterError| {
+        refused(
+            gw,
+            &principal.key(),
+            "DELETE",
+            Refused::Unavailable(e.to_string()),
+        )
+    };
     if !dir.owns(id, principal).await.map_err(unavailable)? {
         return Ok(false);
     }

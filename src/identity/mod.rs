@@ -291,7 +291,7 @@ impl Authenticator {
                 let key = dev::DevKey::load_or_create(&cfg.resolve_path(path)).map_err(|e| {
                     config::ConfigError::Secret {
                         what: format!("dev key `{}`", path.display()),
-                        message: e,
+                        message: e.to_string(),
                     }
                 })?;
                 (KeySource::Static, Keys::from_set(key.jwks()))

@@ -103,13 +103,33 @@ pub struct Rate {
     pub burst: NonZeroU32,
 }
 
+/// Why a configured rate cannot be used; each message says what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RateError {
+    /// Not `N/unit` with N at least 1 and a known unit.
+    #[error(
+        "`{rate}` is not a rate: write `N/s`, `N/min` or `N/h` with N at least 1, e.g. `\"100/min\"`"
+    )]
+    NotARate { rate: String },
+    /// `burst = 0`.
+    #[error(
+        "burst 0 for `{rate}` would refuse every call; use at least 1 (or remove the key for no limit)"
+    )]
+    ZeroBurst { rate: String },
+    /// More than one call per nanosecond.
+    #[error("`{rate}` is faster than one call per nanosecond; use a coarser unit")]
+    TooFast { rate: String },
+    /// A parsed rate (of config key `key`) that the limiter cannot represent.
+    #[error("key `{key}`: rate `{rate}` is too fast")]
+    Quota { key: String, rate: Rate },
+}
+
 impl RateSpec {
-    pub fn parse(&self) -> Result<Rate, String> {
-        let bad = || {
-            format!(
-                "`{}` is not a rate: write `N/s`, `N/min` or `N/h` with N at least 1, e.g. `\"100/min\"`",
-                self.rate
-            )
+    /// The rate this spec writes, checked: a known unit, a count and burst of at least 1, no
+    /// faster than the limiter can count.
+    pub fn parse(&self) -> Result<Rate, RateError> {
+        let bad = || RateError::NotARate {
+            rate: self.rate.clone(),
         };
         let (n, unit) = self.rate.split_once('/').ok_or_else(bad)?;
         let count: NonZeroU32 = n.trim().parse().map_err(|_| bad())?;
@@ -121,11 +141,8 @@ impl RateSpec {
         };
         let burst = match self.burst {
             None => count,
-            Some(b) => NonZeroU32::new(b).ok_or_else(|| {
-                format!(
-                    "burst 0 for `{}` would refuse every call; use at least 1 (or remove the key for no limit)",
-                    self.rate
-                )
+            Some(b) => NonZeroU32::new(b).ok_or_else(|| RateError::ZeroBurst {
+                rate: self.rate.clone(),
             })?,
         };
         let rate = Rate {
@@ -133,11 +150,8 @@ impl RateSpec {
             period,
             burst,
         };
-        rate.quota().ok_or_else(|| {
-            format!(
-                "`{}` is faster than one call per nanosecond; use a coarser unit",
-                self.rate
-            )
+        rate.quota().ok_or_else(|| RateError::TooFast {
+            rate: self.rate.clone(),
         })?;
         Ok(rate)
     }
@@ -210,10 +224,10 @@ fn rate_at(spec: &Option<Spanned<RateSpec>>, key: String) -> Result<Option<Setti
     let Some(s) = spec else { return Ok(None) };
     match s.get_ref().parse() {
         Ok(r) => Ok(Some((key, r))),
-        Err(message) => Err(LimitsError::Invalid {
+        Err(e) => Err(LimitsError::Invalid {
             key,
             at: s.span().start,
-            message,
+            message: e.to_string(),
         }),
     }
 }
@@ -437,10 +451,11 @@ struct Dim<C: Clock> {
 }
 
 impl<C: Clock + Clone> Dim<C> {
-    fn new((key, rate): &Setting, clock: &C) -> Result<Self, String> {
-        let quota = rate
-            .quota()
-            .ok_or_else(|| format!("key `{key}`: rate `{rate}` is too fast"))?;
+    fn new((key, rate): &Setting, clock: &C) -> Result<Self, RateError> {
+        let quota = rate.quota().ok_or_else(|| RateError::Quota {
+            key: key.clone(),
+            rate: *rate,
+        })?;
         Ok(Dim {
             limiter: RateLimiter::new(quota, Store::default(), clock.clone()),
             rule: format!("{key} = {rate}"),
@@ -529,8 +544,9 @@ impl<C: Clock + Clone> Limits<C> {
     /// [`Limits::new`] with another clock (tests use governor's `FakeRelativeClock`).
     pub fn with_clock(cfg: &Config, clock: C) -> Result<Self, ConfigError> {
         let backends: HashSet<String> = cfg.backend_names().into_iter().collect();
-        // INVARIANT: `Config::validate` ran the same `compile`, so for a loaded config these
-        // errors cannot happen; a config assembled in code still gets a named error.
+        // INVARIANT: the check pass (`crate::checks`) ran the same `compile`, so for a loaded
+        // config these errors cannot happen; a config assembled in code still gets a named
+        // error.
         let invalid = |key: String, message: String| ConfigError::Invalid {
             file: cfg.source_name.clone(),
             line: 0,
@@ -543,7 +559,7 @@ impl<C: Clock + Clone> Limits<C> {
             .map_err(|LimitsError::Invalid { key, message, .. }| invalid(key, message))?;
         let dim = |r: &Option<Setting>| -> Result<Option<Dim<C>>, ConfigError> {
             r.as_ref()
-                .map(|r| Dim::new(r, &clock).map_err(|m| invalid(r.0.clone(), m)))
+                .map(|r| Dim::new(r, &clock).map_err(|e| invalid(r.0.clone(), e.to_string())))
                 .transpose()
         };
         let mut backend = HashMap::new();

@@ -49,13 +49,14 @@ fn rates_parse_in_both_forms() {
     );
     assert_eq!(spec("3/sec", None).parse().unwrap().to_string(), "3/s");
     for bad in ["100", "100/m", "0/s", "-1/s", "x/min", "100/day", "/s"] {
-        let err = spec(bad, None).parse().unwrap_err();
+        let err = spec(bad, None).parse().unwrap_err().to_string();
         assert!(err.contains(&format!("`{bad}`")), "{bad}: {err}");
     }
     assert!(
         spec("1/s", Some(0))
             .parse()
             .unwrap_err()
+            .to_string()
             .contains("burst 0")
     );
 }

@@ -17,6 +17,51 @@ const BATCH: usize = 64;
 /// Tool vectors kept (distinct tool texts), at most.
 const MAX_CACHED: usize = 100_000;
 
+/// Why the embedding endpoint cannot be used, or did not give usable vectors. At start this
+/// refuses the config; on the request path `find_tool` answers from keywords and logs it.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    /// `meta.embedding.api_key` does not resolve.
+    #[error("{0}")]
+    Key(#[from] crate::config::ConfigError),
+    /// The SSRF guard (`[network]`) refuses the endpoint's URL.
+    #[error("embedding endpoint `{url}`: {source}")]
+    Endpoint {
+        url: String,
+        source: crate::egress::EgressError,
+    },
+    /// The HTTP client cannot be built.
+    #[error("{0}")]
+    Client(reqwest::Error),
+    /// The request failed (connection, timeout) or its body could not be read.
+    #[error("{0}")]
+    Http(reqwest::Error),
+    /// The endpoint answered with an error status.
+    #[error("embeddings endpoint answered HTTP {0}")]
+    Status(reqwest::StatusCode),
+    /// The answer is not JSON.
+    #[error("{0}")]
+    Json(serde_json::Error),
+    /// An OpenAI-style answer without its `data` array.
+    #[error("no `data` array in the embeddings response")]
+    NoData,
+    /// A TEI-style answer that is not an array.
+    #[error("the embeddings response is not an array")]
+    NotArray,
+    /// Fewer non-empty vectors than texts sent.
+    #[error("asked for {asked} embeddings, got {usable} usable")]
+    Count { asked: usize, usable: usize },
+    /// A thread panicked while holding the vector cache.
+    #[error("embedding cache poisoned")]
+    CachePoisoned,
+    /// A text's vector is not in the cache right after it was fetched.
+    #[error("embedding missing after fetch")]
+    Missing,
+    /// The answer for the query held no vector.
+    #[error("no query embedding")]
+    NoQuery,
+}
+
 pub struct Embedder {
     cfg: EmbeddingConfig,
     key: Option<String>,
@@ -30,19 +75,22 @@ impl Embedder {
         cfg: EmbeddingConfig,
         base: &std::path::Path,
         egress: &Arc<crate::egress::Egress>,
-    ) -> Result<Embedder, String> {
+    ) -> Result<Embedder, EmbedError> {
         let key = match &cfg.api_key {
-            Some(k) => Some(k.resolve(base).map_err(|e| e.to_string())?),
+            Some(k) => Some(k.resolve(base)?),
             None => None,
         };
         egress
             .check_url(&cfg.url)
-            .map_err(|e| format!("embedding endpoint `{}`: {e}", cfg.url))?;
+            .map_err(|source| EmbedError::Endpoint {
+                url: cfg.url.clone(),
+                source,
+            })?;
         let http = egress
             .client_builder()
             .timeout(Duration::from_millis(cfg.timeout_ms.max(1)))
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(EmbedError::Client)?;
         Ok(Embedder {
             cfg,
             key,
@@ -55,7 +103,7 @@ impl Embedder {
         self.cfg.weight.clamp(0.0, 1.0)
     }
 
-    async fn request(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
+    async fn request(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let body = match self.cfg.api {
             EmbeddingApi::Openai => {
                 let mut b = json!({ "input": texts });
@@ -74,19 +122,19 @@ impl Embedder {
         if let Some(k) = &self.key {
             req = req.bearer_auth(k);
         }
-        let resp = req.send().await.map_err(|e| e.to_string())?;
+        let resp = req.send().await.map_err(EmbedError::Http)?;
         let status = resp.status();
         if !status.is_success() {
-            return Err(format!("embeddings endpoint answered HTTP {status}"));
+            return Err(EmbedError::Status(status));
         }
-        let bytes = resp.bytes().await.map_err(|e| e.to_string())?;
-        let v: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+        let bytes = resp.bytes().await.map_err(EmbedError::Http)?;
+        let v: Value = serde_json::from_slice(&bytes).map_err(EmbedError::Json)?;
         let vectors = match self.cfg.api {
             EmbeddingApi::Openai => {
                 let mut data: Vec<(u64, Vec<f32>)> = v
                     .get("data")
                     .and_then(Value::as_array)
-                    .ok_or("no `data` array in the embeddings response")?
+                    .ok_or(EmbedError::NoData)?
                     .iter()
                     .enumerate()
                     .map(|(i, d)| {
@@ -99,25 +147,24 @@ impl Embedder {
             }
             EmbeddingApi::Tei => v
                 .as_array()
-                .ok_or("the embeddings response is not an array")?
+                .ok_or(EmbedError::NotArray)?
                 .iter()
                 .map(|e| to_vector(Some(e)))
                 .collect(),
         };
         if vectors.len() != texts.len() || vectors.iter().any(Vec::is_empty) {
-            return Err(format!(
-                "asked for {} embeddings, got {} usable",
-                texts.len(),
-                vectors.iter().filter(|x| !x.is_empty()).count()
-            ));
+            return Err(EmbedError::Count {
+                asked: texts.len(),
+                usable: vectors.iter().filter(|x| !x.is_empty()).count(),
+            });
         }
         Ok(vectors)
     }
 
     /// Vectors of `texts`, from the cache where possible.
-    pub async fn embed(&self, texts: &[String]) -> Result<Vec<Arc<Vec<f32>>>, String> {
+    pub async fn embed(&self, texts: &[String]) -> Result<Vec<Arc<Vec<f32>>>, EmbedError> {
         let missing: Vec<String> = {
-            let cache = self.cache.lock().map_err(|_| "embedding cache poisoned")?;
+            let cache = self.cache.lock().map_err(|_| EmbedError::CachePoisoned)?;
             let mut m: Vec<String> = texts
                 .iter()
                 .filter(|t| !cache.contains_key(*t))
@@ -128,7 +175,7 @@ impl Embedder {
         };
         for chunk in missing.chunks(BATCH) {
             let vectors = self.request(chunk).await?;
-            let mut cache = self.cache.lock().map_err(|_| "embedding cache poisoned")?;
+            let mut cache = self.cache.lock().map_err(|_| EmbedError::CachePoisoned)?;
             if cache.len() + chunk.len() > MAX_CACHED {
                 cache.clear();
             }
@@ -136,25 +183,20 @@ impl Embedder {
                 cache.insert(t.clone(), Arc::new(normalise(v)));
             }
         }
-        let cache = self.cache.lock().map_err(|_| "embedding cache poisoned")?;
+        let cache = self.cache.lock().map_err(|_| EmbedError::CachePoisoned)?;
         texts
             .iter()
-            .map(|t| {
-                cache
-                    .get(t)
-                    .cloned()
-                    .ok_or_else(|| "embedding missing after fetch".to_owned())
-            })
+            .map(|t| cache.get(t).cloned().ok_or(EmbedError::Missing))
             .collect()
     }
 
     /// The query's vector (never cached: queries rarely repeat).
-    pub async fn embed_query(&self, query: &str) -> Result<Vec<f32>, String> {
+    pub async fn embed_query(&self, query: &str) -> Result<Vec<f32>, EmbedError> {
         let v = self.request(&[query.to_owned()]).await?;
         v.into_iter()
             .next()
             .map(normalise)
-            .ok_or_else(|| "no query embedding".to_owned())
+            .ok_or(EmbedError::NoQuery)
     }
 }
 

@@ -145,11 +145,13 @@ pub fn lexicon(extra: &BTreeMap<String, Vec<String>>) -> Lexicon {
 }
 
 impl Runtime {
+    /// The meta-tools as `config` sets them (off when absent), with its embedder when
+    /// `meta.embedding` is set; an embedder that cannot be built is an error.
     pub fn new(
         config: Option<&MetaConfig>,
         base: &Path,
         egress: &Arc<crate::egress::Egress>,
-    ) -> Result<Runtime, String> {
+    ) -> Result<Runtime, embed::EmbedError> {
         let lexicon = Arc::new(lexicon(
             &config.map(|c| c.synonyms.clone()).unwrap_or_default(),
         ));
@@ -275,7 +277,7 @@ impl Runtime {
         query: &str,
         k: usize,
         allowed: &[bool],
-    ) -> Result<Vec<Hit>, String> {
+    ) -> Result<Vec<Hit>, embed::EmbedError> {
         let docs: Vec<u32> = (0..index.len())
             .filter_map(|d| u32::try_from(d).ok())
             .filter(|d| allowed.get(*d as usize).copied().unwrap_or(false))

@@ -7,22 +7,30 @@ use std::sync::OnceLock;
 use serde_json::Value;
 use tiktoken_rs::CoreBPE;
 
-static O200K: OnceLock<Result<CoreBPE, String>> = OnceLock::new();
+/// Why tokens cannot be counted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenCountError {
+    /// The o200k ranks built into `tiktoken-rs` did not load (a corrupt build: reinstall).
+    #[error("cannot load the o200k tokenizer: {0}")]
+    Load(String),
+}
 
-fn bpe() -> Result<&'static CoreBPE, String> {
+static O200K: OnceLock<Result<CoreBPE, TokenCountError>> = OnceLock::new();
+
+fn bpe() -> Result<&'static CoreBPE, TokenCountError> {
     O200K
-        .get_or_init(|| tiktoken_rs::o200k_base().map_err(|e| e.to_string()))
+        .get_or_init(|| tiktoken_rs::o200k_base().map_err(|e| TokenCountError::Load(e.to_string())))
         .as_ref()
-        .map_err(|e| format!("cannot load the o200k tokenizer: {e}"))
+        .map_err(Clone::clone)
 }
 
 /// o200k tokens of `text`.
-pub fn count(text: &str) -> Result<usize, String> {
+pub fn count(text: &str) -> Result<usize, TokenCountError> {
     Ok(bpe()?.encode_ordinary(text).len())
 }
 
 /// o200k tokens of a `tools/list` result holding `tools` (compact JSON).
-pub fn count_tool_list(tools: &[Value]) -> Result<usize, String> {
+pub fn count_tool_list(tools: &[Value]) -> Result<usize, TokenCountError> {
     let list = serde_json::json!({ "tools": tools });
     count(&list.to_string())
 }
@@ -37,7 +45,8 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    pub fn new(full: &[Value], meta: &[Value]) -> Result<Self, String> {
+    /// Count both lists: the full catalog's and what a meta-mode session lists.
+    pub fn new(full: &[Value], meta: &[Value]) -> Result<Self, TokenCountError> {
         Ok(Comparison {
             full_tools: full.len(),
             full_tokens: count_tool_list(full)?,

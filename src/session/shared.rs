@@ -31,8 +31,8 @@ use serde_json::Value;
 
 use super::{CapExceeded, Session, Store};
 use crate::audit::{Decision, Kind};
-use crate::cluster::Cluster;
 use crate::cluster::sessions::{Opened, Record};
+use crate::cluster::{Cluster, ClusterError};
 use crate::config::cluster::OnRedisUnavailable;
 use crate::identity::Principal;
 use crate::limits::LimitExceeded;
@@ -237,22 +237,19 @@ impl Directory {
     }
 
     /// End session `id` of `owner` across the cluster (every replica closes its copy).
-    pub async fn end(&self, id: &str, owner: &str) -> Result<bool, String> {
+    pub async fn end(&self, id: &str, owner: &str) -> Result<bool, ClusterError> {
         self.forget(id);
-        self.cluster
-            .session_end(id, owner)
-            .await
-            .map_err(|e| e.to_string())
+        self.cluster.session_end(id, owner).await
     }
 
     /// Whether the directory has session `id` of `principal` (a DELETE on a replica that holds
     /// no copy).
-    pub async fn owns(&self, id: &str, principal: &Principal) -> Result<bool, String> {
-        match self.cluster.session_get(id).await {
-            Ok(Some(r)) => Ok(r.owner == principal.key()),
-            Ok(None) => Ok(false),
-            Err(e) => Err(e.to_string()),
-        }
+    pub async fn owns(&self, id: &str, principal: &Principal) -> Result<bool, ClusterError> {
+        Ok(self
+            .cluster
+            .session_get(id)
+            .await?
+            .is_some_and(|r| r.owner == principal.key()))
     }
 
     /// Forget a local copy (closed here).

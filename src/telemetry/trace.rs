@@ -247,6 +247,18 @@ pub fn new_request_id() -> String {
 }
 
 /// Owns the tracer provider; [`Telemetry::shutdown`] flushes what is still batched.
+/// Why tracing cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceInitError {
+    /// The OTLP exporter refuses `telemetry.otlp_endpoint`: write a URL such as
+    /// `http://127.0.0.1:4318`.
+    #[error("invalid `telemetry.otlp_endpoint` `{endpoint}`: {source}")]
+    OtlpEndpoint {
+        endpoint: String,
+        source: opentelemetry_otlp::ExporterBuildError,
+    },
+}
+
 pub struct Telemetry {
     provider: SdkTracerProvider,
 }
@@ -262,7 +274,7 @@ impl Telemetry {
 /// Install the global subscriber: logs to stderr filtered by `PORTCULLIS_LOG` (default `info`),
 /// and the OpenTelemetry layer, exporting when `cfg` names an endpoint. The log filter applies
 /// to the log output only, so quiet logs do not switch off trace propagation.
-pub fn init(cfg: Option<&TelemetryConfig>) -> Result<Telemetry, String> {
+pub fn init(cfg: Option<&TelemetryConfig>) -> Result<Telemetry, TraceInitError> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PORTCULLIS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let provider = provider(cfg)?;
@@ -296,7 +308,7 @@ pub fn init(cfg: Option<&TelemetryConfig>) -> Result<Telemetry, String> {
     Ok(Telemetry { provider })
 }
 
-fn provider(cfg: Option<&TelemetryConfig>) -> Result<SdkTracerProvider, String> {
+fn provider(cfg: Option<&TelemetryConfig>) -> Result<SdkTracerProvider, TraceInitError> {
     let mut builder = SdkTracerProvider::builder();
     let Some(cfg) = cfg else {
         return Ok(builder.build());
@@ -321,7 +333,10 @@ fn provider(cfg: Option<&TelemetryConfig>) -> Result<SdkTracerProvider, String> 
             .with_endpoint(url.clone())
             .with_timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| format!("invalid `telemetry.otlp_endpoint` `{endpoint}`: {e}"))?;
+            .map_err(|source| TraceInitError::OtlpEndpoint {
+                endpoint: endpoint.clone(),
+                source,
+            })?;
         let interval = Duration::from_millis(cfg.export_interval_ms.unwrap_or(5000).max(1));
         let processor = BatchSpanProcessor::builder(exporter)
             .with_batch_config(

@@ -61,10 +61,27 @@ pub(crate) fn build_client(
     })
 }
 
+/// Why an HTTP backend cannot be reached at its URL, or its answer's body cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HttpError {
+    /// The backend's `url` does not parse.
+    #[error("invalid URL `{url}`: {source}")]
+    Url {
+        url: String,
+        source: url::ParseError,
+    },
+    /// The body stopped arriving (connection reset, timeout); the message has the causes.
+    #[error("{}", describe(.0))]
+    Read(reqwest::Error),
+    /// The body is larger than `max_message_bytes`.
+    #[error("response larger than {max} bytes")]
+    TooLarge { max: usize },
+}
+
 pub(crate) struct HttpConn {
     name: String,
     /// Parsed once: reqwest would parse a `&str` again on every request.
-    url: Result<reqwest::Url, String>,
+    url: Result<reqwest::Url, HttpError>,
     client: reqwest::Client,
     pub(crate) pending: Arc<Pending>,
     pub(crate) inbound: super::InboundTx,
@@ -93,7 +110,10 @@ impl HttpConn {
                     .unwrap_or_default(),
             ),
         };
-        let url = reqwest::Url::parse(&url).map_err(|e| format!("invalid URL `{url}`: {e}"));
+        let url = reqwest::Url::parse(&url).map_err(|source| HttpError::Url {
+            url: url.clone(),
+            source,
+        });
         Self {
             name: spec.name.clone(),
             url,
@@ -144,7 +164,10 @@ impl HttpConn {
     }
 
     fn url(&self) -> Result<reqwest::Url, UpstreamError> {
-        self.url.clone().map_err(|e| self.unavailable(e))
+        match &self.url {
+            Ok(u) => Ok(u.clone()),
+            Err(e) => Err(self.unavailable(e.to_string())),
+        }
     }
 
     fn unavailable(&self, reason: String) -> UpstreamError {
@@ -292,7 +315,7 @@ impl HttpConn {
         if ctype.starts_with("application/json") {
             let body = read_body(resp, self.max)
                 .await
-                .map_err(|e| self.protocol_err(e))?;
+                .map_err(|e| self.protocol_err(e.to_string()))?;
             let v = parse_message(&self.name, &body, self.depth)?;
             if v.get("id").and_then(Value::as_u64) == Some(id) {
                 return Ok(Some(v));
@@ -473,24 +496,24 @@ pub(crate) fn describe(e: &reqwest::Error) -> String {
     crate::egress::error_chain(e)
 }
 
-pub(crate) async fn read_body(resp: reqwest::Response, max: usize) -> Result<Vec<u8>, String> {
+pub(crate) async fn read_body(resp: reqwest::Response, max: usize) -> Result<Vec<u8>, HttpError> {
     let mut out = Vec::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| describe(&e))?;
+        let chunk = chunk.map_err(HttpError::Read)?;
         if out.len() + chunk.len() > max {
-            return Err(format!("response larger than {max} bytes"));
+            return Err(HttpError::TooLarge { max });
         }
         out.extend_from_slice(&chunk);
     }
     Ok(out)
 }
 
-pub(crate) async fn read_capped(resp: reqwest::Response, max: usize) -> Result<String, String> {
+pub(crate) async fn read_capped(resp: reqwest::Response, max: usize) -> Result<String, HttpError> {
     let mut out = Vec::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| describe(&e))?;
+        let chunk = chunk.map_err(HttpError::Read)?;
         out.extend_from_slice(&chunk);
         if out.len() >= max {
             out.truncate(max);

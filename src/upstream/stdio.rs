@@ -241,21 +241,27 @@ fn prlimit() -> Option<&'static str> {
         .find(|p| std::path::Path::new(p).is_file())
 }
 
+/// Why `resource_limits` cannot be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ResourceLimitError {
+    /// `prlimit` is at none of [`PRLIMIT`]: install util-linux, or remove `resource_limits`.
+    #[error(
+        "`prlimit` (util-linux) is needed to apply them and is not at {}",
+        PRLIMIT.join(" or ")
+    )]
+    NoPrlimit,
+}
+
 /// `argv` prefixed with `prlimit` and the limits (see the module docs).
 pub(crate) fn with_limits(
     argv: Vec<String>,
     limits: &ResourceLimits,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, ResourceLimitError> {
     let options = limits.options();
     if options.is_empty() {
         return Ok(argv);
     }
-    let tool = prlimit().ok_or_else(|| {
-        format!(
-            "`prlimit` (util-linux) is needed to apply them and is not at {}",
-            PRLIMIT.join(" or ")
-        )
-    })?;
+    let tool = prlimit().ok_or(ResourceLimitError::NoPrlimit)?;
     let mut out = vec![tool.to_owned()];
     out.extend(options);
     out.push("--".into());

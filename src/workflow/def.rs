@@ -373,7 +373,7 @@ fn compile(def: &WorkflowDef, at: usize, src: &Source<'_>) -> Result<Workflow, C
             )
         })?;
         check_refs(&refs, &all, &step_ids, inputs.as_ref(), "")
-            .map_err(|m| src.err(out.span().start, "output", m))?;
+            .map_err(|m| src.err(out.span().start, "output", m.to_string()))?;
     }
     Ok(Workflow {
         name: name.clone(),
@@ -392,6 +392,41 @@ fn compile(def: &WorkflowDef, at: usize, src: &Source<'_>) -> Result<Workflow, C
     })
 }
 
+/// Why a template reads a variable it may not: each message names the variable and what to
+/// write instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum RefError {
+    /// `inputs.<name>` where the input schema lists properties and not this one.
+    #[error("`inputs.{name}` is not in the workflow's `input_schema` properties ({})", list(.known))]
+    UnknownInput { name: String, known: Vec<String> },
+    /// `steps` alone, without a step id.
+    #[error("refer to a step's output as `steps.<id>` (e.g. `steps.fetch.text`)")]
+    BareSteps,
+    /// `steps.<id>` naming no step.
+    #[error("`steps.{0}`: there is no step `{0}`")]
+    NoStep(String),
+    /// The output template reads a step outside the ones it may read.
+    #[error("`steps.{0}` is not a step of this workflow")]
+    NotInWorkflow(String),
+    /// A step's template reads a step that does not run before it.
+    #[error(
+        "`steps.{id}` is not upstream of step `{step}`: add `{id}` to its `depends_on` (directly or through another step)"
+    )]
+    NotUpstream { id: String, step: String },
+    /// A variable that is neither `inputs` nor `steps`.
+    #[error("unknown variable `{0}`: templates read `inputs.<name>` and `steps.<id>`")]
+    UnknownVariable(String),
+}
+
+/// `a, b` as "`a`, `b`".
+fn list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Template variables may be `inputs.<name>` (a declared input when the schema lists
 /// properties) or `steps.<id>…` for a step upstream of the one being templated.
 fn check_refs(
@@ -400,7 +435,7 @@ fn check_refs(
     ids: &[&str],
     inputs: Option<&BTreeSet<String>>,
     step: &str,
-) -> Result<(), String> {
+) -> Result<(), RefError> {
     for r in refs {
         let mut parts = r.split('.');
         match (parts.next(), parts.next()) {
@@ -408,31 +443,26 @@ fn check_refs(
             (Some("inputs"), Some(name)) => {
                 if let Some(known) = inputs {
                     if !known.is_empty() && !known.contains(name) {
-                        return Err(format!(
-                            "`inputs.{name}` is not in the workflow's `input_schema` properties ({})",
-                            known
-                                .iter()
-                                .map(|k| format!("`{k}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ));
+                        return Err(RefError::UnknownInput {
+                            name: name.to_owned(),
+                            known: known.iter().cloned().collect(),
+                        });
                     }
                 }
             }
             (Some("steps"), None) => {
-                return Err(
-                    "refer to a step's output as `steps.<id>` (e.g. `steps.fetch.text`)".into(),
-                );
+                return Err(RefError::BareSteps);
             }
             (Some("steps"), Some(id)) => match ids.iter().position(|s| *s == id) {
-                None => return Err(format!("`steps.{id}`: there is no step `{id}`")),
+                None => return Err(RefError::NoStep(id.to_owned())),
                 Some(j) if !upstream.contains(&j) => {
                     return Err(if step.is_empty() {
-                        format!("`steps.{id}` is not a step of this workflow")
+                        RefError::NotInWorkflow(id.to_owned())
                     } else {
-                        format!(
-                            "`steps.{id}` is not upstream of step `{step}`: add `{id}` to its `depends_on` (directly or through another step)"
-                        )
+                        RefError::NotUpstream {
+                            id: id.to_owned(),
+                            step: step.to_owned(),
+                        }
                     });
                 }
                 Some(_) => {}
@@ -440,9 +470,7 @@ fn check_refs(
             // minijinja's global functions.
             (Some("range" | "dict" | "namespace"), _) => {}
             (Some(other), _) => {
-                return Err(format!(
-                    "unknown variable `{other}`: templates read `inputs.<name>` and `steps.<id>`"
-                ));
+                return Err(RefError::UnknownVariable(other.to_owned()));
             }
             (None, _) => {}
         }

@@ -395,7 +395,7 @@ fn render_output(
     env: &Environment<'_>,
     inputs: &Value,
     steps: &[StepReport],
-) -> Result<(String, Option<Value>), String> {
+) -> Result<(String, Option<Value>), template::TemplateError> {
     let mut views = Map::new();
     for r in steps {
         views.insert(r.id.clone(), r.view());

@@ -27,6 +27,29 @@ pub use def::{OnError, StepDef, WorkflowDef};
 use crate::catalog::Merged;
 use crate::config::ConfigError;
 
+/// Why a workflow's arguments do not fit its `input_schema` (the shallow check of
+/// [`Workflow::check_inputs`]); each message names the argument to add, remove or fix.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InputError {
+    /// The arguments are not a JSON object.
+    #[error("`arguments` must be an object")]
+    NotObject,
+    /// A property the schema lists as `required` is absent.
+    #[error("missing required argument `{0}`")]
+    Missing(String),
+    /// A property the schema does not list, with `additionalProperties = false`.
+    #[error("unknown argument `{0}`")]
+    Unknown(String),
+    /// A property whose JSON type is not the one the schema names.
+    #[error("argument `{argument}` must be of type {expected}")]
+    Type {
+        /// The argument's name.
+        argument: String,
+        /// The schema's `type` (as JSON: `"string"`).
+        expected: Value,
+    },
+}
+
 /// Where a workflow was defined.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Origin {
@@ -216,15 +239,15 @@ impl Workflow {
     /// `required` property, and each property of the JSON type the schema names. (A full JSON
     /// Schema validator is the backends' job for their own tools; the workflow's inputs are
     /// only ever rendered into those tools' arguments, which the backends validate.)
-    pub fn check_inputs(&self, args: &Value) -> Result<(), String> {
+    pub fn check_inputs(&self, args: &Value) -> Result<(), InputError> {
         let Some(obj) = args.as_object() else {
-            return Err("`arguments` must be an object".into());
+            return Err(InputError::NotObject);
         };
         let schema = &self.input_schema;
         if let Some(req) = schema.get("required").and_then(Value::as_array) {
             for r in req.iter().filter_map(Value::as_str) {
                 if !obj.contains_key(r) {
-                    return Err(format!("missing required argument `{r}`"));
+                    return Err(InputError::Missing(r.to_owned()));
                 }
             }
         }
@@ -232,7 +255,7 @@ impl Workflow {
         for (k, v) in obj {
             let Some(p) = props.and_then(|p| p.get(k)) else {
                 if schema.get("additionalProperties") == Some(&Value::Bool(false)) {
-                    return Err(format!("unknown argument `{k}`"));
+                    return Err(InputError::Unknown(k.clone()));
                 }
                 continue;
             };
@@ -247,10 +270,10 @@ impl Workflow {
                 _ => true,
             };
             if !ok {
-                return Err(format!(
-                    "argument `{k}` must be of type {}",
-                    p.get("type").unwrap_or(&Value::Null)
-                ));
+                return Err(InputError::Type {
+                    argument: k.clone(),
+                    expected: p.get("type").cloned().unwrap_or(Value::Null),
+                });
             }
         }
         Ok(())

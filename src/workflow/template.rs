@@ -14,6 +14,29 @@ use serde_json::Value;
 /// Instructions one template may execute (bounds loops over large step outputs).
 const FUEL: u64 = 200_000;
 
+/// Why a template or condition does not compile or cannot be rendered. The message is
+/// minijinja's (the expression, what is wrong with it, and where), so the fix is in the template
+/// it names.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// The template or expression is not valid Jinja2 syntax.
+    #[error("{0}")]
+    Compile(minijinja::Error),
+    /// Evaluation failed (an undefined value in strict mode, a type error, the fuel budget
+    /// spent); the message carries minijinja's chain of causes.
+    #[error("{}", describe(.0))]
+    Render(minijinja::Error),
+    /// A whole-expression template evaluated to an undefined value.
+    #[error("`{expression}` is undefined")]
+    Undefined {
+        /// The expression, as written inside `{{ … }}`.
+        expression: String,
+    },
+    /// The rendered value has no JSON form.
+    #[error("{0}")]
+    Json(serde_json::Error),
+}
+
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -43,25 +66,28 @@ pub fn condition_expression(s: &str) -> &str {
 }
 
 /// Check that `s` compiles; returns the variable paths it reads (`inputs.path`, `steps.a.text`).
-pub fn references(env: &Environment<'_>, s: &str) -> Result<BTreeSet<String>, String> {
+pub fn references(env: &Environment<'_>, s: &str) -> Result<BTreeSet<String>, TemplateError> {
     let vars = match whole_expression(s) {
         Some(e) => env
             .compile_expression(e)
-            .map_err(|e| e.to_string())?
+            .map_err(TemplateError::Compile)?
             .undeclared_variables(true),
         None => env
             .template_from_str(s)
-            .map_err(|e| e.to_string())?
+            .map_err(TemplateError::Compile)?
             .undeclared_variables(true),
     };
     Ok(vars.into_iter().collect())
 }
 
 /// Check that a condition compiles; returns the variable paths it reads.
-pub fn condition_references(env: &Environment<'_>, s: &str) -> Result<BTreeSet<String>, String> {
+pub fn condition_references(
+    env: &Environment<'_>,
+    s: &str,
+) -> Result<BTreeSet<String>, TemplateError> {
     let e = env
         .compile_expression(condition_expression(s))
-        .map_err(|e| e.to_string())?;
+        .map_err(TemplateError::Compile)?;
     Ok(e.undeclared_variables(true).into_iter().collect())
 }
 
@@ -76,27 +102,29 @@ pub fn strings(v: &Value, out: &mut Vec<String>) {
 }
 
 /// Render one template string against `ctx`.
-pub fn render_string(env: &Environment<'_>, s: &str, ctx: &Value) -> Result<Value, String> {
+pub fn render_string(env: &Environment<'_>, s: &str, ctx: &Value) -> Result<Value, TemplateError> {
     if let Some(e) = whole_expression(s) {
         let v = env
             .compile_expression(e)
             .and_then(|x| x.eval(Serde(ctx)))
-            .map_err(|e| describe(&e))?;
+            .map_err(TemplateError::Render)?;
         if v.is_undefined() {
-            return Err(format!("`{e}` is undefined"));
+            return Err(TemplateError::Undefined {
+                expression: e.to_owned(),
+            });
         }
-        return serde_json::to_value(&v).map_err(|e| e.to_string());
+        return serde_json::to_value(&v).map_err(TemplateError::Json);
     }
     if !s.contains("{{") && !s.contains("{%") {
         return Ok(Value::String(s.to_owned()));
     }
     env.render_str(s, Serde(ctx))
         .map(Value::String)
-        .map_err(|e| describe(&e))
+        .map_err(TemplateError::Render)
 }
 
 /// Render every template string inside `v`.
-pub fn render_value(env: &Environment<'_>, v: &Value, ctx: &Value) -> Result<Value, String> {
+pub fn render_value(env: &Environment<'_>, v: &Value, ctx: &Value) -> Result<Value, TemplateError> {
     Ok(match v {
         Value::String(s) => render_string(env, s, ctx)?,
         Value::Array(a) => Value::Array(
@@ -116,11 +144,11 @@ pub fn render_value(env: &Environment<'_>, v: &Value, ctx: &Value) -> Result<Val
 }
 
 /// Evaluate a condition to true or false.
-pub fn condition(env: &Environment<'_>, s: &str, ctx: &Value) -> Result<bool, String> {
+pub fn condition(env: &Environment<'_>, s: &str, ctx: &Value) -> Result<bool, TemplateError> {
     env.compile_expression(condition_expression(s))
         .and_then(|e| e.eval(Serde(ctx)))
         .map(|v| v.is_true())
-        .map_err(|e| describe(&e))
+        .map_err(TemplateError::Render)
 }
 
 fn describe(e: &minijinja::Error) -> String {

@@ -325,11 +325,13 @@ fn inputs_are_checked_against_the_schema() {
     assert!(
         w.check_inputs(&json!({}))
             .unwrap_err()
+            .to_string()
             .contains("missing required argument `who`")
     );
     assert!(
         w.check_inputs(&json!({ "who": 3 }))
             .unwrap_err()
+            .to_string()
             .contains("type")
     );
     assert!(w.check_inputs(&json!([1])).is_err());

@@ -168,7 +168,7 @@ impl HttpBackend {
         if ctype.starts_with("application/json") {
             let bytes = read_body(resp, self.max)
                 .await
-                .map_err(|e| self.protocol(e))?;
+                .map_err(|e| self.protocol(e.to_string()))?;
             let v = parse_message(&self.name, &bytes, self.depth)?;
             return match super::classify_for(&self.name, v, &id)? {
                 ReplyEvent::Response(v) => Ok((Body::Ready(v), code)),
