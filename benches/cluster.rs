@@ -98,10 +98,10 @@ async fn time_decisions(limits: &portcullis::limits::Limits) -> Vec<Duration> {
 }
 
 async fn decisions(redis: &Redis) {
-    let local = portcullis::limits::Limits::new(&limits_config(None)).unwrap();
+    let local = portcullis::gateway::limits(&limits_config(None)).unwrap();
     let cfg = limits_config(Some(redis));
-    let cluster = portcullis::cluster::Cluster::from_config(&cfg).unwrap();
-    let shared = portcullis::limits::Limits::new(&cfg)
+    let cluster = portcullis::gateway::cluster(&cfg).unwrap();
+    let shared = portcullis::gateway::limits(&cfg)
         .unwrap()
         .clustered(cluster);
     let a = time_decisions(&local).await;

@@ -19,7 +19,7 @@ use base64::Engine;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use portcullis::config::Config;
-use portcullis::identity::{Authenticator, dev};
+use portcullis::identity::dev;
 use serde_json::json;
 
 const AUDIENCE: &str = "https://mcp.example.com/mcp";
@@ -86,7 +86,8 @@ jwks_file = "jwks.json"
     let rsa = rsa_key(dir.path());
     let es = dev::DevKey::load_or_create(&dir.path().join("es256.pem")).unwrap();
     let cfg = Config::parse(&text, "bench.toml", dir.path()).unwrap();
-    let auth = Authenticator::new(&cfg).unwrap();
+    let egress = portcullis::egress::Egress::from_config(&cfg.network);
+    let auth = portcullis::gateway::authenticator(&cfg, egress).unwrap();
     let es_token = es.sign(&claims(ES_ISSUER)).unwrap();
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some("bench-rsa".into());

@@ -10,7 +10,6 @@ use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use portcullis::config::Config;
-use portcullis::limits::Limits;
 
 const CONFIG: &str = r#"
 [listen]
@@ -42,7 +41,7 @@ fn check_call(c: &mut Criterion) {
     let mut group = c.benchmark_group("check_call");
     group.throughput(Throughput::Elements(1));
     for principals in [1usize, 1_000, 100_000] {
-        let limits = match Limits::new(&cfg) {
+        let limits = match portcullis::gateway::limits(&cfg) {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("limits: {e}");

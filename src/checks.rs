@@ -51,8 +51,19 @@ pub fn check(cfg: &Config) -> Result<(), ConfigError> {
     for check in CHECKS {
         check(cfg).map_err(|(key, at, message)| cfg.invalid_at(at, &key, message))?;
     }
-    Workflows::load(cfg)?;
+    workflows(cfg)?;
     Ok(())
+}
+
+/// The workflows of `cfg` (`[[workflows]]` and the files of `workflows_dir`), compiled: what
+/// the check pass compiles, and what the gateway serves.
+pub fn workflows(cfg: &Config) -> Result<Workflows, ConfigError> {
+    Workflows::load(crate::workflow::Definitions {
+        inline: &cfg.workflows,
+        source_name: &cfg.source_name,
+        text: &cfg.text,
+        files: &cfg.workflow_files,
+    })
 }
 
 impl Config {

@@ -1,7 +1,10 @@
 //! The composition root: assembling a running gateway from a validated config — the guard chain,
 //! the router, the edge with its sessions — and the start-up probe that fails a `manual` naming
-//! setup with unresolved collisions before any client connects. Nothing below imports this
-//! module.
+//! setup with unresolved collisions before any client connects. Each module is built from its
+//! own section and the few facts it needs from elsewhere; the helpers here that pick those out
+//! of a `Config` (`limits`, `authenticator`, `cluster`, `upstream_setup`) are shared with
+//! `portcullis check` (so it builds what `serve` would), the benches and the fuzz targets.
+//! Nothing below imports this module.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -87,14 +90,69 @@ fn file_digest(p: &std::path::Path) -> Option<String> {
         .map(|b| hex::encode(sha2::Sha256::digest(&b)))
 }
 
+/// `[limits]` of `cfg`, built as `Gateway::new` builds it (without the cluster).
+pub fn limits(cfg: &Config) -> Result<crate::limits::Limits, ConfigError> {
+    crate::limits::Limits::new(
+        &cfg.limits,
+        crate::limits::Setup {
+            backends: &cfg.backend_names(),
+            session_retry: Duration::from_secs(cfg.session.idle_timeout_secs),
+            source_name: &cfg.source_name,
+        },
+    )
+}
+
+/// What each backend's spec is built with: `cfg`'s `[http]` bounds and directory, and
+/// `egress`, the SSRF guard of its `[network]`.
+pub fn upstream_setup<'a>(
+    cfg: &'a Config,
+    egress: &'a Arc<crate::egress::Egress>,
+) -> crate::upstream::Setup<'a> {
+    crate::upstream::Setup {
+        http: &cfg.http,
+        base_dir: &cfg.base_dir,
+        egress,
+    }
+}
+
+/// `[auth]` of `cfg`: its issuers, `listen.public_url` as the resource, key files in the
+/// config's directory, discovery and JWKS through `egress`.
+pub fn authenticator(
+    cfg: &Config,
+    egress: Arc<crate::egress::Egress>,
+) -> Result<Authenticator, ConfigError> {
+    Authenticator::new(
+        cfg.auth.as_ref().map(|a| a.get_ref()),
+        cfg.listen.get_ref().public_url.as_deref(),
+        &cfg.base_dir,
+        egress,
+    )
+}
+
+/// `[cluster]` of `cfg` (`None` without it); see `Cluster::from_config`.
+pub fn cluster(
+    cfg: &Config,
+) -> Result<Option<Arc<crate::cluster::Cluster>>, crate::cluster::ClusterError> {
+    crate::cluster::Cluster::from_config(
+        cfg.cluster.as_ref().map(|c| c.get_ref()),
+        cfg.listen_addr().port(),
+        &cfg.base_dir,
+    )
+}
+
 impl Gateway {
     pub fn new(cfg: Config) -> Result<Arc<Gateway>, StartError> {
+        // One SSRF guard for every outbound client: backends, token endpoints, JWKS, webhook.
+        let egress = crate::egress::Egress::from_config(&cfg.network);
         let mut backends = Vec::new();
         for b in &cfg.backends {
-            backends.push(Arc::new(BackendSpec::from_config(&cfg, b.get_ref())?));
+            backends.push(Arc::new(BackendSpec::from_config(
+                b.get_ref(),
+                upstream_setup(&cfg, &egress),
+            )?));
         }
         let namer = Namer::new(cfg.naming.clone(), &cfg.backend_names());
-        let cluster = crate::cluster::Cluster::from_config(&cfg)?;
+        let cluster = cluster(&cfg)?;
         let guard = Arc::new(build_guard(&cfg, cluster.as_ref())?);
         for spec in &backends {
             spec.credentials
@@ -111,11 +169,17 @@ impl Gateway {
                 None => events,
             }
         };
-        let integrity = Arc::new(crate::integrity::Monitor::open(&cfg, events)?);
+        let integrity = Arc::new(crate::integrity::Monitor::open(
+            &cfg.integrity,
+            cfg.backends.iter().map(|b| b.get_ref()),
+            &cfg.base_dir,
+            egress.clone(),
+            events,
+        )?);
         let meta = crate::meta::Runtime::new(
             cfg.meta.as_ref().map(|m| m.get_ref()),
             &cfg.base_dir,
-            &crate::egress::Egress::from_config(&cfg),
+            &egress,
         )
         .map_err(|e| ConfigError::Secret {
             what: "`meta.embedding`".into(),
@@ -128,10 +192,13 @@ impl Gateway {
             namer,
             page_size: cfg.session.page_size,
             meta: Arc::new(meta),
-            workflows: crate::workflow::Workflows::load(&cfg)?,
+            workflows: crate::checks::workflows(&cfg)?,
             upstream_idle: Duration::from_secs(cfg.session.upstream_idle_secs),
             sealer: crate::router::seal::Sealer::new(
-                crate::cluster::request_state_key(&cfg)?,
+                crate::cluster::request_state_key(
+                    cfg.cluster.as_ref().map(|c| c.get_ref()),
+                    &cfg.base_dir,
+                )?,
                 Duration::from_secs(300),
             )
             .map_err(|e| StartError::Seal(e.to_string()))?
@@ -162,7 +229,7 @@ impl Gateway {
             v
         });
         let allowed_origins = listen.allowed_origins.clone().unwrap_or_default();
-        let auth = Arc::new(Authenticator::new(&cfg)?);
+        let auth = Arc::new(authenticator(&cfg, egress.clone())?);
         let config_digest = file_digest(std::path::Path::new(&cfg.source_name));
         let edge = Arc::new(Edge {
             router: router.clone(),
@@ -633,7 +700,10 @@ fn build_guard(
     cfg: &Config,
     cluster: Option<&Arc<crate::cluster::Cluster>>,
 ) -> Result<Guard, StartError> {
-    let policy = match crate::policy::PolicySources::from_config(cfg) {
+    let policy = match crate::policy::PolicySources::from_config(
+        cfg.policy.as_ref().map(|p| p.get_ref()),
+        &cfg.base_dir,
+    ) {
         Some((sources, _)) => Some(Arc::new(
             crate::policy::PolicyStore::open(sources)
                 .map_err(|e| StartError::Policy(e.to_string()))?,
@@ -643,7 +713,7 @@ fn build_guard(
             None
         }
     };
-    let limits = Arc::new(crate::limits::Limits::new(cfg)?.clustered(cluster.cloned()));
+    let limits = Arc::new(limits(cfg)?.clustered(cluster.cloned()));
     let audit = match &cfg.audit {
         Some(a) => {
             // Each replica keeps its own chain; its records say which replica wrote them.

@@ -590,8 +590,12 @@ fn a_backend_state_sealed_on_one_replica_opens_once_on_any() {
                 redis.url()
             );
             let cfg = portcullis::config::Config::parse(&text, "t.toml", dir.path()).unwrap();
-            let cluster = portcullis::cluster::Cluster::from_config(&cfg).unwrap();
-            let key = portcullis::cluster::request_state_key(&cfg).unwrap();
+            let cluster = portcullis::gateway::cluster(&cfg).unwrap();
+            let key = portcullis::cluster::request_state_key(
+                cfg.cluster.as_ref().map(|c| c.get_ref()),
+                &cfg.base_dir,
+            )
+            .unwrap();
             Sealer::new(key, Duration::from_secs(60))
                 .unwrap()
                 .clustered(cluster)

@@ -44,7 +44,8 @@ groups_claim = "realm.roles"
 "#
         );
         let cfg = Config::parse(&text, "fuzz.toml", &dir).expect("fuzz config");
-        let auth = Authenticator::new(&cfg).expect("authenticator");
+        let egress = portcullis::egress::Egress::from_config(&cfg.network);
+        let auth = portcullis::gateway::authenticator(&cfg, egress).expect("authenticator");
         let key = DevKey::load_or_create(&dir.join("key.pem")).expect("dev key");
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

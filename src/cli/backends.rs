@@ -151,9 +151,13 @@ pub async fn review_backends(
         Purpose::AsGateway => BTreeMap::new(),
     };
     let mut listed: BTreeMap<usize, ProbeInfo> = BTreeMap::new();
+    let egress = crate::egress::Egress::from_config(&cfg.network);
     for b in &cfg.backends {
         let b = b.get_ref();
-        let spec = Arc::new(BackendSpec::from_config(cfg, b)?);
+        let spec = Arc::new(BackendSpec::from_config(
+            b,
+            crate::gateway::upstream_setup(cfg, &egress),
+        )?);
         let mut review = BackendReview {
             backend: b.name.clone(),
             spec: spec.clone(),

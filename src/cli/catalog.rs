@@ -58,7 +58,7 @@ async fn catalog(cfg: &Config) -> Result<Catalog, CliError> {
     let namer = crate::catalog::Namer::new(cfg.naming.clone(), &cfg.backend_names());
     let (merged, _) = namer.merge(&lists);
     let mut tools = merged.items.clone();
-    for w in crate::workflow::Workflows::load(cfg)?.iter() {
+    for w in crate::checks::workflows(cfg)?.iter() {
         tools.push(w.tool_definition());
     }
     Ok(Catalog {
@@ -99,7 +99,7 @@ pub(super) async fn run(cmd: CatalogCommand) -> Result<(), CliError> {
             let meta = crate::meta::Runtime::new(
                 cfg.meta.as_ref().map(|m| m.get_ref()),
                 &cfg.base_dir,
-                &crate::egress::Egress::from_config(&cfg),
+                &crate::egress::Egress::from_config(&cfg.network),
             )
             .map_err(|e| CliError::Runtime {
                 what: "meta-tools (`meta.embedding`)",
@@ -141,7 +141,7 @@ pub(super) async fn run(cmd: CatalogCommand) -> Result<(), CliError> {
             for (b, t) in per_backend {
                 println!("{:<28} {:>6} {:>10}", b, t.len(), count(t)?);
             }
-            let workflows = crate::workflow::Workflows::load(&cfg)?;
+            let workflows = crate::checks::workflows(&cfg)?;
             if !workflows.is_empty() {
                 let w: Vec<Value> = workflows.iter().map(|w| w.tool_definition()).collect();
                 println!("{:<28} {:>6} {:>10}", "(workflows)", w.len(), count(&w)?);

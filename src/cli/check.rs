@@ -29,7 +29,10 @@ pub(super) async fn run(config: Option<PathBuf>) -> Result<(), CliError> {
     for w in cfg.warnings() {
         println!("warning: {w}");
     }
-    match crate::policy::PolicySources::from_config(&cfg) {
+    match crate::policy::PolicySources::from_config(
+        cfg.policy.as_ref().map(|p| p.get_ref()),
+        &cfg.base_dir,
+    ) {
         Some((sources, _)) => {
             let engine = crate::policy::PolicyEngine::load(&sources)?;
             println!(
@@ -64,19 +67,19 @@ pub(super) async fn run(config: Option<PathBuf>) -> Result<(), CliError> {
 /// What `Gateway::new` builds from the config, built here without starting anything: whatever
 /// it would refuse, `check` refuses.
 fn validate_parts(cfg: &Config) -> Result<(), CliError> {
-    crate::identity::Authenticator::new(cfg)?;
-    crate::limits::Limits::new(cfg)?;
+    crate::gateway::authenticator(cfg, crate::egress::Egress::from_config(&cfg.network))?;
+    crate::gateway::limits(cfg)?;
     crate::meta::Runtime::new(
         cfg.meta.as_ref().map(|m| m.get_ref()),
         &cfg.base_dir,
-        &crate::egress::Egress::from_config(cfg),
+        &crate::egress::Egress::from_config(&cfg.network),
     )
     .map_err(|e| CliError::Runtime {
         what: "meta-tools (`meta.embedding`)",
         message: e.to_string(),
     })?;
     if let Some(w) = &cfg.integrity.webhook {
-        crate::egress::Egress::from_config(cfg)
+        crate::egress::Egress::from_config(&cfg.network)
             .check_url(&w.url)
             .map_err(|e| crate::integrity::IntegrityError::Webhook {
                 message: e.to_string(),
@@ -270,7 +273,7 @@ fn check_catalog(cfg: &Config, reviews: &[BackendReview]) -> Result<(), CliError
         };
         (r.backend.as_str(), tools)
     });
-    for w in crate::workflow::Workflows::load(cfg)?.check_listed(&namer, listed)? {
+    for w in crate::checks::workflows(cfg)?.check_listed(&namer, listed)? {
         tracing::warn!("{w}");
     }
     Ok(())

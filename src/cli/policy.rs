@@ -65,14 +65,17 @@ impl SourceArgs {
     fn resolve(&self) -> Result<PolicySources, CliError> {
         if let Some(c) = &self.config {
             let cfg = Config::load(c)?;
-            return PolicySources::from_config(&cfg)
-                .map(|(s, _)| s)
-                .ok_or_else(|| {
-                    CliError::Usage(format!(
-                        "`{}` has no [policy] section: the policy stage is off",
-                        c.display()
-                    ))
-                });
+            return PolicySources::from_config(
+                cfg.policy.as_ref().map(|p| p.get_ref()),
+                &cfg.base_dir,
+            )
+            .map(|(s, _)| s)
+            .ok_or_else(|| {
+                CliError::Usage(format!(
+                    "`{}` has no [policy] section: the policy stage is off",
+                    c.display()
+                ))
+            });
         }
         let policies = self
             .policies

@@ -26,7 +26,7 @@ pub(super) fn run(cmd: WorkflowCommand) -> Result<(), CliError> {
     match cmd {
         WorkflowCommand::Plan { config, name } => {
             let cfg = load(config.as_deref())?;
-            let workflows = crate::workflow::Workflows::load(&cfg)?;
+            let workflows = crate::checks::workflows(&cfg)?;
             let Some(w) = workflows.get(&name) else {
                 let known: Vec<String> =
                     workflows.iter().map(|w| format!("`{}`", w.name)).collect();
@@ -41,7 +41,7 @@ pub(super) fn run(cmd: WorkflowCommand) -> Result<(), CliError> {
         }
         WorkflowCommand::List { config } => {
             let cfg = load(config.as_deref())?;
-            for w in crate::workflow::Workflows::load(&cfg)?.iter() {
+            for w in crate::checks::workflows(&cfg)?.iter() {
                 println!(
                     "{}\t{} step(s)\t{}:{}\t{}",
                     w.name,

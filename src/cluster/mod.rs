@@ -26,6 +26,7 @@ pub mod events;
 pub mod limits;
 pub mod sessions;
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -34,8 +35,8 @@ use redis::aio::ConnectionManager;
 use sha2::Digest;
 use tokio::sync::broadcast;
 
+use crate::config::SecretOrValue;
 use crate::config::cluster::{ClusterConfig, OnRedisUnavailable, valid_replica_id};
-use crate::config::{Config, SecretOrValue};
 
 pub use events::Event;
 
@@ -112,7 +113,7 @@ impl std::fmt::Debug for Cluster {
 }
 
 /// Default replica id: the host name and the listen port, so two replicas on one host differ.
-fn default_replica(cfg: &Config) -> String {
+fn default_replica(listen_port: u16) -> String {
     let host = std::env::var("HOSTNAME")
         .ok()
         .filter(|h| !h.is_empty())
@@ -127,24 +128,25 @@ fn default_replica(cfg: &Config) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
         .take(50)
         .collect();
-    let id = format!("{host}:{}", cfg.listen_addr().port());
+    let id = format!("{host}:{listen_port}");
     if valid_replica_id(&id) {
         id
     } else {
-        format!("replica:{}", cfg.listen_addr().port())
+        format!("replica:{listen_port}")
     }
 }
 
-/// The `requestState` key of `[cluster]`, if configured: 64 hex digits (32 bytes).
-pub fn request_state_key(cfg: &Config) -> Result<Option<[u8; 32]>, ClusterError> {
-    let Some(c) = &cfg.cluster else {
-        return Ok(None);
-    };
-    let Some(r) = &c.get_ref().request_state_key else {
+/// The `requestState` key of `[cluster]`, if configured: 64 hex digits (32 bytes), a secret
+/// file resolved against `base_dir` (the config's directory).
+pub fn request_state_key(
+    cluster: Option<&ClusterConfig>,
+    base_dir: &Path,
+) -> Result<Option<[u8; 32]>, ClusterError> {
+    let Some(r) = cluster.and_then(|c| c.request_state_key.as_ref()) else {
         return Ok(None);
     };
     let text = SecretOrValue::Ref(r.clone())
-        .resolve(&cfg.base_dir)
+        .resolve(base_dir)
         .map_err(|e| ClusterError::Config {
             key: "request_state_key",
             message: e.to_string(),
@@ -160,22 +162,29 @@ pub fn request_state_key(cfg: &Config) -> Result<Option<[u8; 32]>, ClusterError>
 }
 
 impl Cluster {
-    /// The cluster of `cfg`, or `None` without `[cluster]`. Connects lazily: a replica starts
-    /// (and reports Redis down in `/readyz`) while Redis is unreachable. Must be called inside
-    /// a Tokio runtime.
-    pub fn from_config(cfg: &Config) -> Result<Option<Arc<Cluster>>, ClusterError> {
-        let Some(section) = &cfg.cluster else {
+    /// The cluster of `[cluster]`, or `None` without it. `listen_port` (the public listener's)
+    /// is part of the default replica id; secret and CA files resolve against `base_dir` (the
+    /// config's directory). Connects lazily: a replica starts (and reports Redis down in
+    /// `/readyz`) while Redis is unreachable. Must be called inside a Tokio runtime.
+    pub fn from_config(
+        cluster: Option<&ClusterConfig>,
+        listen_port: u16,
+        base_dir: &Path,
+    ) -> Result<Option<Arc<Cluster>>, ClusterError> {
+        let Some(c) = cluster else {
             return Ok(None);
         };
-        let c: &ClusterConfig = section.get_ref();
-        let replica = c.replica_id.clone().unwrap_or_else(|| default_replica(cfg));
+        let replica = c
+            .replica_id
+            .clone()
+            .unwrap_or_else(|| default_replica(listen_port));
         let bad = |key: &'static str, message: String| ClusterError::Config { key, message };
         let info = redis::IntoConnectionInfo::into_connection_info(c.redis.url.as_str())
             .map_err(|e| bad("redis.url", format!("`{}`: {e}", c.redis.url)))?;
         let mut settings = info.redis_settings().clone();
         if let Some(p) = &c.redis.password {
             let pw = SecretOrValue::Ref(p.clone())
-                .resolve(&cfg.base_dir)
+                .resolve(base_dir)
                 .map_err(|e| bad("redis.password", e.to_string()))?;
             settings = settings.set_password(pw);
         }
@@ -185,7 +194,7 @@ impl Cluster {
         let info = info.set_redis_settings(settings);
         let client = match &c.redis.ca {
             Some(ca) => {
-                let path = cfg.resolve_path(ca);
+                let path = base_dir.join(ca);
                 let pem = std::fs::read(&path).map_err(|e| {
                     bad("redis.ca", format!("cannot read `{}`: {e}", path.display()))
                 })?;

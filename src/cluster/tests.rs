@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::config::Config;
 
 fn config(cluster: &str) -> Config {
     let text = format!(
@@ -19,7 +20,13 @@ fn digests_are_short_and_stable() {
 #[tokio::test]
 async fn a_default_replica_id_names_the_port() {
     let cfg = config("[cluster]\nredis = { url = \"redis://127.0.0.1:1\" }\n");
-    let c = Cluster::from_config(&cfg).unwrap().unwrap();
+    let c = Cluster::from_config(
+        cfg.cluster.as_ref().map(|c| c.get_ref()),
+        cfg.listen_addr().port(),
+        &cfg.base_dir,
+    )
+    .unwrap()
+    .unwrap();
     assert!(c.replica().ends_with(":8443"), "{}", c.replica());
     assert!(valid_replica_id(c.replica()));
     assert_eq!(c.key(&["rl", "x"]), "{portcullis}:rl:x");
@@ -70,10 +77,12 @@ fn the_request_state_key_is_64_hex_digits() {
             p.display()
         ))
     };
-    assert_eq!(request_state_key(&with(&good)).unwrap(), Some([0xab; 32]));
-    let e = request_state_key(&with(&bad)).unwrap_err();
+    let key =
+        |cfg: &Config| request_state_key(cfg.cluster.as_ref().map(|c| c.get_ref()), &cfg.base_dir);
+    assert_eq!(key(&with(&good)).unwrap(), Some([0xab; 32]));
+    let e = key(&with(&bad)).unwrap_err();
     assert!(e.to_string().contains("64 hex digits"), "{e}");
-    assert_eq!(request_state_key(&config("")).unwrap(), None);
+    assert_eq!(key(&config("")).unwrap(), None);
 }
 
 #[test]

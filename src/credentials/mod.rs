@@ -7,6 +7,7 @@
 //! request to the token endpoint (single-flight) while other callers proceed in parallel.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,7 @@ use serde_json::Value;
 use sha2::Digest;
 
 use crate::config::{self, BackendAuth, ClientAuth, ConfigError, TokenClientConfig};
+use crate::egress::Egress;
 
 const SUBJECT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 const EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -49,7 +51,13 @@ pub enum Source {
 }
 
 impl Source {
-    pub fn from_config(cfg: &config::Config, b: &config::Backend) -> Result<Source, ConfigError> {
+    /// The source of backend `b`: secrets resolved against `base_dir` (the config's directory),
+    /// token endpoints reached through `egress`.
+    pub fn from_config(
+        b: &config::Backend,
+        base_dir: &Path,
+        egress: &Arc<Egress>,
+    ) -> Result<Source, ConfigError> {
         if b.dangerous_passthrough {
             return Ok(Source::Passthrough);
         }
@@ -60,7 +68,7 @@ impl Source {
         Ok(match &b.auth {
             BackendAuth::None => Source::None,
             BackendAuth::Static { header, value } => {
-                let v = value.resolve(&cfg.base_dir)?;
+                let v = value.resolve(base_dir)?;
                 let mut value = http::HeaderValue::from_str(&v).map_err(|e| bad(e.to_string()))?;
                 // Keeps it out of Debug output and HTTP/2 header compression tables.
                 value.set_sensitive(true);
@@ -70,9 +78,11 @@ impl Source {
                     value,
                 }
             }
-            BackendAuth::TokenExchange(c) => Source::Exchange(TokenClient::new(cfg, c, &b.name)?),
+            BackendAuth::TokenExchange(c) => {
+                Source::Exchange(TokenClient::new(c, &b.name, base_dir, egress)?)
+            }
             BackendAuth::ClientCredentials(c) => {
-                Source::ClientCredentials(TokenClient::new(cfg, c, &b.name)?)
+                Source::ClientCredentials(TokenClient::new(c, &b.name, base_dir, egress)?)
             }
         })
     }
@@ -162,13 +172,13 @@ struct Cached {
 
 impl TokenClient {
     fn new(
-        cfg: &config::Config,
         c: &TokenClientConfig,
         backend: &str,
+        base_dir: &Path,
+        egress: &Arc<Egress>,
     ) -> Result<Self, ConfigError> {
         // The token endpoint through the SSRF guard (its literal host was checked with the
         // config; a host name is checked each time it is resolved).
-        let egress = crate::egress::Egress::from_config(cfg);
         egress
             .check_url(&c.token_endpoint)
             .map_err(|e| ConfigError::Secret {
@@ -186,7 +196,7 @@ impl TokenClient {
             })?;
         Ok(Self {
             cfg: c.clone(),
-            secret: c.client_secret.resolve(&cfg.base_dir)?,
+            secret: c.client_secret.resolve(base_dir)?,
             http,
             cache: Mutex::new(HashMap::new()),
             fetches: std::sync::atomic::AtomicU64::new(0),

@@ -294,7 +294,19 @@ mod tests {
         .unwrap();
         Arc::new(Guard {
             policy: None,
-            limits: Arc::new(crate::limits::Limits::new(&cfg).unwrap()),
+            limits: Arc::new(
+                crate::limits::Limits::new(
+                    &cfg.limits,
+                    crate::limits::Setup {
+                        backends: &cfg.backend_names(),
+                        session_retry: std::time::Duration::from_secs(
+                            cfg.session.idle_timeout_secs,
+                        ),
+                        source_name: &cfg.source_name,
+                    },
+                )
+                .unwrap(),
+            ),
             audit: None,
             metrics: Arc::new(crate::telemetry::Metrics::new()),
         })

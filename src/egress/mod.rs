@@ -22,8 +22,8 @@
 //!
 //! For another module that needs an outbound client (e.g. a webhook):
 //! ```no_run
-//! # fn f(cfg: &portcullis::config::Config) -> Result<(), Box<dyn std::error::Error>> {
-//! let egress = portcullis::egress::Egress::from_config(cfg);
+//! # fn f(network: &portcullis::egress::NetworkConfig) -> Result<(), Box<dyn std::error::Error>> {
+//! let egress = portcullis::egress::Egress::from_config(network); // `[network]`
 //! let client = egress.client_builder().timeout(std::time::Duration::from_secs(5)).build()?;
 //! let url = egress.check_url("https://hooks.example.com/portcullis")?; // before every request
 //! # let _ = (client, url); Ok(()) }
@@ -270,11 +270,11 @@ impl Egress {
         Egress { allow }
     }
 
-    /// The policy of `cfg`. Entries that do not parse are skipped here: validation has refused
-    /// them already (`check_config`).
-    pub fn from_config(cfg: &Config) -> Arc<Egress> {
+    /// The policy of `[network]`. Entries that do not parse are skipped here: validation has
+    /// refused them already (`check_config`).
+    pub fn from_config(network: &NetworkConfig) -> Arc<Egress> {
         Arc::new(Egress::new(
-            cfg.network
+            network
                 .dangerous_allow_private
                 .iter()
                 .filter_map(|s| parse_net(s.get_ref()))
@@ -434,7 +434,7 @@ pub fn check_config(cfg: &Config) -> Result<(), (String, usize, String)> {
             ));
         }
     }
-    let egress = Egress::from_config(cfg);
+    let egress = Egress::from_config(&cfg.network);
     for (i, b) in cfg.backends.iter().enumerate() {
         let be = b.get_ref();
         let at = b.span().start;

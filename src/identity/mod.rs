@@ -15,6 +15,7 @@ pub mod claims;
 pub mod dev;
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -248,14 +249,20 @@ fn claim_path<'a>(claims: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 impl Authenticator {
-    pub fn new(cfg: &Config) -> Result<Self, config::ConfigError> {
-        let auth = cfg.auth.as_ref().map(|a| a.get_ref().clone());
-        let listen = cfg.listen.get_ref();
-        let resource = listen.public_url.clone();
+    /// The authenticator of `[auth]` (`None`: anonymous). `public_url` is `listen.public_url`,
+    /// the resource tokens must be issued for (the default audience) and the base of the
+    /// RFC 9728 metadata; key files resolve against `base_dir` (the config's directory).
+    /// Discovery and JWKS go through `egress`: a discovery document names the JWKS URL, so
+    /// that URL is checked before each fetch too (`refresh`).
+    pub fn new(
+        auth: Option<&config::Auth>,
+        public_url: Option<&str>,
+        base_dir: &Path,
+        egress: Arc<crate::egress::Egress>,
+    ) -> Result<Self, config::ConfigError> {
+        let auth = auth.cloned();
+        let resource = public_url.map(str::to_owned);
         let metadata_url = resource.as_deref().and_then(metadata_url_for);
-        // Discovery and JWKS through the SSRF guard: a discovery document names the JWKS URL,
-        // so that URL is checked before each fetch too (`refresh`).
-        let egress = crate::egress::Egress::from_config(cfg);
         let http = egress
             .client_builder()
             .connect_timeout(Duration::from_secs(5))
@@ -288,7 +295,7 @@ impl Authenticator {
                 .unwrap_or_default();
             let algorithms = i.algorithms.iter().filter_map(|a| parse_alg(a)).collect();
             let (source, keys) = if let Some(path) = &i.dev_key_file {
-                let key = dev::DevKey::load_or_create(&cfg.resolve_path(path)).map_err(|e| {
+                let key = dev::DevKey::load_or_create(&base_dir.join(path)).map_err(|e| {
                     config::ConfigError::Secret {
                         what: format!("dev key `{}`", path.display()),
                         message: e.to_string(),
@@ -296,7 +303,7 @@ impl Authenticator {
                 })?;
                 (KeySource::Static, Keys::from_set(key.jwks()))
             } else if let Some(path) = &i.jwks_file {
-                let text = std::fs::read_to_string(cfg.resolve_path(path)).map_err(|e| {
+                let text = std::fs::read_to_string(base_dir.join(path)).map_err(|e| {
                     config::ConfigError::Secret {
                         what: format!("JWKS file `{}`", path.display()),
                         message: e.to_string(),

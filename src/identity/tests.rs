@@ -22,7 +22,13 @@ groups_claim = "realm.roles"
 "#
     );
     let cfg = Config::parse(&text, "t.toml", dir.path()).unwrap();
-    let auth = Authenticator::new(&cfg).unwrap();
+    let auth = Authenticator::new(
+        cfg.auth.as_ref().map(|a| a.get_ref()),
+        cfg.listen.get_ref().public_url.as_deref(),
+        &cfg.base_dir,
+        crate::egress::Egress::from_config(&cfg.network),
+    )
+    .unwrap();
     let key = dev::DevKey::load_or_create(&dir.path().join("key.pem")).unwrap();
     (dir, auth, key)
 }

@@ -534,27 +534,39 @@ fn key_of(parts: &[&str]) -> String {
     k
 }
 
+/// What [`Limits::new`] needs from outside `[limits]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup<'a> {
+    /// The configured backends' names: every `[limits.backend.*]` and `[limits.tool.*]` must
+    /// name one.
+    pub backends: &'a [String],
+    /// How long a principal refused a session is told to wait (`Retry-After`): the session idle
+    /// timeout, after which one of its sessions may have ended.
+    pub session_retry: Duration,
+    /// Where the config came from (a path, or `<quickstart>`), for errors.
+    pub source_name: &'a str,
+}
+
 impl Limits<DefaultClock> {
-    pub fn new(cfg: &Config) -> Result<Limits, ConfigError> {
-        Self::with_clock(cfg, DefaultClock::default())
+    pub fn new(cfg: &LimitsConfig, setup: Setup<'_>) -> Result<Limits, ConfigError> {
+        Self::with_clock(cfg, setup, DefaultClock::default())
     }
 }
 
 impl<C: Clock + Clone> Limits<C> {
     /// [`Limits::new`] with another clock (tests use governor's `FakeRelativeClock`).
-    pub fn with_clock(cfg: &Config, clock: C) -> Result<Self, ConfigError> {
-        let backends: HashSet<String> = cfg.backend_names().into_iter().collect();
+    pub fn with_clock(cfg: &LimitsConfig, setup: Setup<'_>, clock: C) -> Result<Self, ConfigError> {
+        let backends: HashSet<String> = setup.backends.iter().cloned().collect();
         // INVARIANT: the check pass (`crate::checks`) ran the same `compile`, so for a loaded
         // config these errors cannot happen; a config assembled in code still gets a named
         // error.
         let invalid = |key: String, message: String| ConfigError::Invalid {
-            file: cfg.source_name.clone(),
+            file: setup.source_name.to_owned(),
             line: 0,
             key,
             message,
         };
         let c = cfg
-            .limits
             .compile(&backends)
             .map_err(|LimitsError::Invalid { key, message, .. }| invalid(key, message))?;
         let dim = |r: &Option<Setting>| -> Result<Option<Dim<C>>, ConfigError> {
@@ -586,7 +598,7 @@ impl<C: Clock + Clone> Limits<C> {
             backend,
             tool,
             max_sessions: c.max_sessions_per_principal,
-            session_retry: Duration::from_secs(cfg.session.idle_timeout_secs),
+            session_retry: setup.session_retry,
             cluster: None,
             clock,
         })

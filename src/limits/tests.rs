@@ -25,7 +25,15 @@ fn parse(limits: &str) -> Result<Config, ConfigError> {
 fn limits(text: &str) -> (Limits<FakeRelativeClock>, FakeRelativeClock) {
     let clock = FakeRelativeClock::default();
     let cfg = parse(text).unwrap();
-    (Limits::with_clock(&cfg, clock.clone()).unwrap(), clock)
+    let setup = Setup {
+        backends: &cfg.backend_names(),
+        session_retry: Duration::from_secs(cfg.session.idle_timeout_secs),
+        source_name: &cfg.source_name,
+    };
+    (
+        Limits::with_clock(&cfg.limits, setup, clock.clone()).unwrap(),
+        clock,
+    )
 }
 
 fn call(l: &Limits<FakeRelativeClock>, who: &str, tool: &str) -> Result<(), LimitExceeded> {

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::config::Config;
+use crate::config::PolicyConfig;
 
 use super::{PolicyEngine, PolicyError};
 
@@ -19,15 +19,18 @@ pub struct PolicySources {
 }
 
 impl PolicySources {
-    /// The `[policy]` section of a config, paths resolved against the config's directory, and
-    /// the reload poll interval (`None` when polling is off). `None` when there is no `[policy]`
-    /// section: the policy stage is then off.
-    pub fn from_config(cfg: &Config) -> Option<(PolicySources, Option<Duration>)> {
-        let p = cfg.policy.as_ref()?.get_ref();
+    /// The `[policy]` section of a config, paths resolved against `base_dir` (the config's
+    /// directory), and the reload poll interval (`None` when polling is off). `None` when there
+    /// is no `[policy]` section: the policy stage is then off.
+    pub fn from_config(
+        policy: Option<&PolicyConfig>,
+        base_dir: &Path,
+    ) -> Option<(PolicySources, Option<Duration>)> {
+        let p = policy?;
         Some((
             PolicySources {
-                schema: cfg.resolve_path(&p.schema),
-                policies: cfg.resolve_path(&p.policies),
+                schema: base_dir.join(&p.schema),
+                policies: base_dir.join(&p.policies),
             },
             (p.reload_secs > 0).then(|| Duration::from_secs(p.reload_secs)),
         ))

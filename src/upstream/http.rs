@@ -21,13 +21,15 @@ use super::{BackendSpec, Conn, Pending, SpecKind, UpstreamError, parse_message};
 use crate::config::{self, ConfigError};
 use crate::protocol::sse;
 
+/// The HTTP client of backend `b`, connecting through `egress`; a relative `ca` resolves
+/// against `base_dir` (the config's directory).
 pub(crate) fn build_client(
-    cfg: &config::Config,
     b: &config::Backend,
+    base_dir: &std::path::Path,
+    egress: &Arc<crate::egress::Egress>,
 ) -> Result<reqwest::Client, ConfigError> {
     // The guard: connections only to allowed addresses, no proxy, no redirects (a backend
     // that answers 3xx gets an error naming the target; see `request_inner`).
-    let egress = crate::egress::Egress::from_config(cfg);
     if let Some(url) = &b.url {
         // INVARIANT: config validation checked this already; kept for configs built in code.
         egress.check_url(url).map_err(|e| ConfigError::Secret {
@@ -41,7 +43,7 @@ pub(crate) fn build_client(
         .pool_idle_timeout(Duration::from_secs(90))
         .user_agent(concat!("portcullis/", env!("CARGO_PKG_VERSION")));
     if let Some(ca) = &b.ca {
-        let path = cfg.resolve_path(ca);
+        let path = base_dir.join(ca);
         let pem = std::fs::read(&path).map_err(|e| ConfigError::Secret {
             what: format!("CA bundle `{}` of backend `{}`", path.display(), b.name),
             message: e.to_string(),

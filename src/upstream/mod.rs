@@ -20,7 +20,7 @@ pub use links::{
 };
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -169,13 +169,25 @@ pub enum SpecKind {
     },
 }
 
+/// What [`BackendSpec::from_config`] needs besides the backend's own section.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup<'a> {
+    /// `[http]`: the size and depth bounds of what backends send.
+    pub http: &'a config::HttpLimits,
+    /// The config's directory: relative paths (`cwd`, `ca`) and secret files resolve against
+    /// it.
+    pub base_dir: &'a Path,
+    /// The SSRF guard HTTP backends and token endpoints are reached through.
+    pub egress: &'a Arc<crate::egress::Egress>,
+}
+
 impl BackendSpec {
-    pub fn from_config(cfg: &config::Config, b: &config::Backend) -> Result<Self, ConfigError> {
-        let limits = &cfg.http;
+    pub fn from_config(b: &config::Backend, setup: Setup<'_>) -> Result<Self, ConfigError> {
+        let limits = setup.http;
         let kind = match (&b.url, &b.command) {
             (Some(url), _) => SpecKind::Http {
                 url: url.clone(),
-                client: http::build_client(cfg, b)?,
+                client: http::build_client(b, setup.base_dir, setup.egress)?,
             },
             (None, Some(argv)) => {
                 let mut argv = argv.clone();
@@ -188,12 +200,12 @@ impl BackendSpec {
                 }
                 let mut env = Vec::new();
                 for (k, v) in &b.env {
-                    env.push((k.clone(), v.resolve(&cfg.base_dir)?));
+                    env.push((k.clone(), v.resolve(setup.base_dir)?));
                 }
                 SpecKind::Stdio {
                     argv,
                     env,
-                    cwd: b.cwd.as_ref().map(|c| cfg.resolve_path(c)),
+                    cwd: b.cwd.as_ref().map(|c| setup.base_dir.join(c)),
                 }
             }
             (None, None) => {
@@ -210,7 +222,11 @@ impl BackendSpec {
             init_timeout: Duration::from_secs(b.init_timeout_secs),
             max_message_bytes: limits.max_upstream_message_bytes,
             max_json_depth: limits.max_json_depth.max(128),
-            credentials: Arc::new(crate::credentials::Source::from_config(cfg, b)?),
+            credentials: Arc::new(crate::credentials::Source::from_config(
+                b,
+                setup.base_dir,
+                setup.egress,
+            )?),
             resource_limits: b.resource_limits.clone(),
             sharing: b.upstream_sessions,
             protocol: b.protocol,

@@ -9,12 +9,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use toml::Spanned;
 
 use super::plan;
 use super::template;
 use super::{Step, Workflow, Workflows};
+use crate::config::ConfigError;
+use crate::config::workflow::WorkflowFile;
 pub use crate::config::workflow::{OnError, StepDef, WorkflowDef};
-use crate::config::{Config, ConfigError};
 
 /// Names a workflow may not take: the meta-tools'.
 const RESERVED: &[&str] = &[crate::meta::FIND_TOOL, crate::meta::CALL_TOOL];
@@ -60,20 +62,35 @@ fn is_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// What [`Workflows::load`] reads: a config's `[[workflows]]`, with the config's name and text
+/// (for the file and line of errors), and the files of its `workflows_dir`.
+#[derive(Debug, Clone, Copy)]
+pub struct Definitions<'a> {
+    /// `[[workflows]]`.
+    pub inline: &'a [Spanned<WorkflowDef>],
+    /// Where the config came from (a path, or `<quickstart>`).
+    pub source_name: &'a str,
+    /// The config's text.
+    pub text: &'a str,
+    /// The files of `workflows_dir`, in name order, read and parsed with the config.
+    pub files: &'a [WorkflowFile],
+}
+
 impl Workflows {
     /// Every workflow of a config: `[[workflows]]` and the files of `workflows_dir` (read with
-    /// the config, in name order), validated. Pure: the same config gives the same workflows.
-    pub fn load(cfg: &Config) -> Result<Workflows, ConfigError> {
+    /// the config, in name order), validated. Pure: the same definitions give the same
+    /// workflows.
+    pub fn load(defs: Definitions<'_>) -> Result<Workflows, ConfigError> {
         let mut list: Vec<Arc<Workflow>> = Vec::new();
-        for (i, def) in cfg.workflows.iter().enumerate() {
+        for (i, def) in defs.inline.iter().enumerate() {
             let src = Source {
-                file: &cfg.source_name,
-                text: &cfg.text,
+                file: defs.source_name,
+                text: defs.text,
                 prefix: format!("workflows[{i}]."),
             };
             list.push(Arc::new(compile(def.get_ref(), def.span().start, &src)?));
         }
-        for f in &cfg.workflow_files {
+        for f in defs.files {
             let src = Source {
                 file: &f.path,
                 text: &f.text,

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-pub use def::{OnError, StepDef, WorkflowDef};
+pub use def::{Definitions, OnError, StepDef, WorkflowDef};
 
 use crate::catalog::Merged;
 use crate::config::ConfigError;

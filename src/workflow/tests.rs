@@ -76,7 +76,7 @@ arguments = { left = "{{ steps.a.json.v }}", right = "{{ steps.b.text }}", all =
 #[test]
 fn a_valid_workflow_compiles_into_waves() {
     let cfg = parse(DIAMOND).unwrap();
-    let set = Workflows::load(&cfg).unwrap();
+    let set = load(&cfg).unwrap();
     let w = set.get("diamond").unwrap();
     let ids =
         |wave: &Vec<usize>| -> Vec<&str> { wave.iter().map(|i| w.steps[*i].id.as_str()).collect() };
@@ -279,7 +279,7 @@ fn workflow_files_are_loaded_and_their_errors_name_the_file() {
     .unwrap();
     let text = format!("workflows_dir = \"workflows\"\n{PRELUDE}");
     let cfg = Config::parse(&text, "cfg.toml", dir.path()).unwrap();
-    assert!(Workflows::load(&cfg).unwrap().get("one").is_some());
+    assert!(load(&cfg).unwrap().get("one").is_some());
 
     std::fs::write(
         dir.path().join("workflows/two.toml"),
@@ -301,7 +301,7 @@ fn the_catalog_check_rejects_unknown_tools_when_every_backend_answered() {
         .map(|n| json!({ "name": n, "inputSchema": { "type": "object" } }))
         .collect();
     let (merged, _) = namer.merge(&[("x".to_owned(), std::sync::Arc::new(tools))]);
-    let e = Workflows::load(&cfg)
+    let e = load(&cfg)
         .unwrap()
         .check_catalog(&merged, &[])
         .unwrap_err()
@@ -309,7 +309,7 @@ fn the_catalog_check_rejects_unknown_tools_when_every_backend_answered() {
     assert!(e.contains("unknown tool `x__four`"), "{e}");
     assert!(e.contains("workflows[0].steps[3].tool"), "{e}");
     // A backend that was not probed may have it: a warning, not an error.
-    let w = Workflows::load(&cfg)
+    let w = load(&cfg)
         .unwrap()
         .check_catalog(&merged, &["y".to_owned()])
         .unwrap();
@@ -319,7 +319,7 @@ fn the_catalog_check_rejects_unknown_tools_when_every_backend_answered() {
 #[test]
 fn inputs_are_checked_against_the_schema() {
     let cfg = parse(DIAMOND).unwrap();
-    let set = Workflows::load(&cfg).unwrap();
+    let set = load(&cfg).unwrap();
     let w = set.get("diamond").unwrap();
     assert!(w.check_inputs(&json!({ "who": "ann" })).is_ok());
     assert!(
@@ -387,8 +387,17 @@ fn tool_error(text: &str) -> Called {
     Called::Result(json!({ "content": [{ "type": "text", "text": text }], "isError": true }))
 }
 
+fn load(cfg: &Config) -> Result<Workflows, ConfigError> {
+    Workflows::load(Definitions {
+        inline: &cfg.workflows,
+        source_name: &cfg.source_name,
+        text: &cfg.text,
+        files: &cfg.workflow_files,
+    })
+}
+
 fn workflow(cfg: &Config, name: &str) -> Workflow {
-    (**Workflows::load(cfg).unwrap().get(name).unwrap()).clone()
+    (**load(cfg).unwrap().get(name).unwrap()).clone()
 }
 
 #[tokio::test]

@@ -32,7 +32,9 @@ fn spec(name: &str) -> Arc<crate::upstream::BackendSpec> {
     );
     let dir = std::env::temp_dir();
     let cfg = crate::config::Config::parse(&text, "t.toml", &dir).unwrap();
-    Arc::new(crate::upstream::BackendSpec::from_config(&cfg, cfg.backends[0].get_ref()).unwrap())
+    let egress = crate::egress::Egress::from_config(&cfg.network);
+    let setup = crate::gateway::upstream_setup(&cfg, &egress);
+    Arc::new(crate::upstream::BackendSpec::from_config(cfg.backends[0].get_ref(), setup).unwrap())
 }
 
 /// A backend reviewed as `review_backends` reviews it: `approved` (name, description) pairs

@@ -28,6 +28,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
+use super::config::IntegrityConfig;
 use super::exec::HashCache;
 use super::findings::{Finding, Scanner, Severity};
 use super::lockfile::{self, Change, Lockfile, Pin};
@@ -152,10 +153,18 @@ fn digest(text: &[u8]) -> [u8; 32] {
 
 impl Monitor {
     /// Reads (and verifies) the lockfile; a missing file is an empty one, created by the first
-    /// approval or first-use pin. An invalid lockfile stops the start.
-    pub fn open(cfg: &crate::config::Config, events: Events) -> Result<Monitor, IntegrityError> {
-        let i = &cfg.integrity;
-        let path = cfg.resolve_path(&i.lockfile);
+    /// approval or first-use pin. An invalid lockfile stops the start. `i` is `[integrity]`,
+    /// its lockfile resolved against `base_dir` (the config's directory); `backends` are the
+    /// configured backends (their own integrity settings, tool filters and overrides); the
+    /// webhook is reached through `egress`.
+    pub fn open<'a>(
+        i: &IntegrityConfig,
+        backends: impl IntoIterator<Item = &'a crate::config::Backend>,
+        base_dir: &Path,
+        egress: Arc<crate::egress::Egress>,
+        events: Events,
+    ) -> Result<Monitor, IntegrityError> {
+        let path = base_dir.join(&i.lockfile);
         let (lock, text_digest) = match std::fs::read(&path) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes);
@@ -172,13 +181,11 @@ impl Monitor {
                 });
             }
         };
-        let rules = cfg
-            .backends
-            .iter()
-            .map(|b| (b.get_ref().name.clone(), Rules::of(i, b.get_ref())))
+        let rules = backends
+            .into_iter()
+            .map(|b| (b.name.clone(), Rules::of(i, b)))
             .collect();
         let seen = load_seen(&seen_path(&path));
-        let egress = crate::egress::Egress::from_config(cfg);
         if let Some(w) = &i.webhook {
             egress
                 .check_url(&w.url)

@@ -15,7 +15,18 @@ fn monitor_with(dir: &Path, integrity: &str, events: Events) -> Monitor {
          [[backend]]\nname = \"other\"\ncommand = [\"/y\"]\n"
     );
     let cfg = crate::config::Config::parse(&text, "t.toml", dir).unwrap();
-    Monitor::open(&cfg, events).unwrap()
+    open(&cfg, events)
+}
+
+fn open(cfg: &crate::config::Config, events: Events) -> Monitor {
+    Monitor::open(
+        &cfg.integrity,
+        cfg.backends.iter().map(|b| b.get_ref()),
+        &cfg.base_dir,
+        crate::egress::Egress::from_config(&cfg.network),
+        events,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -202,7 +213,7 @@ fn hidden_tools_are_dropped_and_overrides_applied() {
          dangerous_allow_anonymous = true\n[[backend]]\nname = \"b\"\ncommand = [\"/x\"]\n\
          deny_tools = [\"drop\"]\n[backend.overrides.keep]\ndescription = \"Short.\"\n";
     let cfg = crate::config::Config::parse(text, "t.toml", dir.path()).unwrap();
-    let m = Monitor::open(&cfg, Events::discard()).unwrap();
+    let m = open(&cfg, Events::discard());
     let r = m.review(
         "b",
         Kind::Tool,

@@ -719,14 +719,19 @@ fn shipped_policies_validate_and_their_tests_pass() {
 fn config_policy_section() {
     let base = "[listen]\naddress = \"127.0.0.1:0\"\n[auth]\nmode = \"anonymous\"\ndangerous_allow_anonymous = true\n";
     let cfg = Config::parse(base, "t.toml", std::path::Path::new("/etc/pc")).unwrap();
-    assert!(PolicySources::from_config(&cfg).is_none());
+    assert!(
+        PolicySources::from_config(cfg.policy.as_ref().map(|p| p.get_ref()), &cfg.base_dir)
+            .is_none()
+    );
     let cfg = Config::parse(
         &format!("{base}[policy]\n"),
         "t.toml",
         std::path::Path::new("/etc/pc"),
     )
     .unwrap();
-    let (s, every) = PolicySources::from_config(&cfg).unwrap();
+    let (s, every) =
+        PolicySources::from_config(cfg.policy.as_ref().map(|p| p.get_ref()), &cfg.base_dir)
+            .unwrap();
     assert_eq!(
         s.schema,
         PathBuf::from("/etc/pc/policies/portcullis.cedarschema")
