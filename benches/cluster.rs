@@ -71,7 +71,8 @@ fn limits_config(redis: Option<&Redis>) -> portcullis::config::Config {
         .unwrap_or_default();
     let text = format!(
         "[listen]\naddress = \"127.0.0.1:9\"\n[auth]\nmode = \"anonymous\"\n\
-         dangerous_allow_anonymous = true\n[limits]\nglobal = \"1000000/s\"\n\
+         dangerous_allow_anonymous = true\n[network]\n\
+         dangerous_allow_private = [\"127.0.0.1/32\"]\n[limits]\nglobal = \"1000000/s\"\n\
          per_principal = \"1000000/s\"\nper_principal_tool = \"1000000/s\"\n{cluster}\n\
          [[backend]]\nname = \"b\"\nurl = \"http://127.0.0.1:9/mcp\"\n"
     );
@@ -154,6 +155,10 @@ fsync = "never"
 
 [naming]
 strategy = "priority"
+
+# The replica harness waits for both listeners.
+[admin]
+address = "127.0.0.1:0"
 
 [cluster]
 redis = {{ url = "{redis}" }}

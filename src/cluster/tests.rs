@@ -95,3 +95,19 @@ fn weaker_choices_are_warned_about() {
     assert!(w.contains("plaintext"), "{w}");
     assert!(w.contains("request_state_key"), "{w}");
 }
+
+#[test]
+fn plaintext_redis_on_loopback_is_not_warned_about() {
+    // `redis:` URLs keep an opaque host, so an IP literal must be read as one.
+    for url in [
+        "redis://127.0.0.1:6379/0",
+        "redis://[::1]:6379",
+        "redis://localhost:6379",
+    ] {
+        let cfg = config(&format!("[cluster]\nredis = {{ url = \"{url}\" }}\n"));
+        let w = cfg.warnings().join("\n");
+        assert!(!w.contains("plaintext"), "{url}: {w}");
+    }
+    let cfg = config("[cluster]\nredis = { url = \"redis://10.0.0.5:6379\" }\n");
+    assert!(cfg.warnings().join("\n").contains("plaintext"));
+}

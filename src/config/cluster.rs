@@ -177,7 +177,15 @@ impl ClusterConfig {
             let loopback = match u.host() {
                 Some(url::Host::Ipv4(a)) => a.is_loopback(),
                 Some(url::Host::Ipv6(a)) => a.is_loopback(),
-                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                // `redis:` is not a special scheme: the URL parser leaves its host opaque, so an
+                // IP literal arrives here as a domain.
+                Some(url::Host::Domain(d)) => {
+                    d.eq_ignore_ascii_case("localhost")
+                        || d.trim_start_matches('[')
+                            .trim_end_matches(']')
+                            .parse::<std::net::IpAddr>()
+                            .is_ok_and(|ip| ip.is_loopback())
+                }
                 None => false,
             };
             if !loopback {
