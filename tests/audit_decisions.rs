@@ -13,7 +13,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -28,76 +27,20 @@ permit (
 );
 "#;
 
-fn setup() -> (Gateway, String) {
-    let dir = policy_dir(POLICIES);
-    let config = format!(
-        r#"
-[listen]
-address = "127.0.0.1:0"
-public_url = "http://127.0.0.1:1/mcp"
-
-[integrity]
-new_items = "trust_on_first_use"
-
-[auth]
-mode = "oidc"
-[[auth.issuers]]
-issuer = "urn:test"
-dev_key_file = "dev.pem"
-
-[policy]
-schema = "policies/portcullis.cedarschema"
-policies = "policies"
-
-[audit]
-file = "audit.jsonl"
-fsync = "every_record"
-
-[[backend]]
-name = "demo"
-command = ["{}", "demo-server"]
-"#,
-        portcullis_bin().display()
-    );
-    let gw = start_gateway_in(&config, dir);
-    let cfg = gw.config_path.display().to_string();
-    (gw, cfg)
-}
-
-fn mint(config: &str, sub: &str, groups: &str) -> String {
-    let out = Command::new(portcullis_bin())
-        .args([
-            "token", "mint", "--config", config, "--sub", sub, "--groups", groups,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-fn trail(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
 /// Wait (bounded) for a record after the first `seen` that satisfies `pred`.
 fn recorded(dir: &Path, seen: usize, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if let Some(r) = trail(dir).into_iter().skip(seen).find(|r| pred(r)) {
+        if let Some(r) = audit_records(dir).into_iter().skip(seen).find(|r| pred(r)) {
             return r;
         }
         assert!(
             Instant::now() < deadline,
             "{what}: no record; trail after {seen}:\n{:#?}",
-            trail(dir).into_iter().skip(seen).collect::<Vec<_>>()
+            audit_records(dir)
+                .into_iter()
+                .skip(seen)
+                .collect::<Vec<_>>()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -119,9 +62,9 @@ async fn post_raw(url: &str, token: &str, session: Option<&str>, body: &Value) -
 
 #[test]
 fn every_decision_is_recorded() {
-    let (gw, cfg) = setup();
-    let alice = mint(&cfg, "alice", "eng");
-    let bob = mint(&cfg, "bob", "");
+    let (gw, cfg) = demo_gateway_with_policy(POLICIES);
+    let alice = mint_token(&cfg, "alice", "eng");
+    let bob = mint_token(&cfg, "bob", "");
     let dir = gw.dir.path();
     runtime().block_on(async {
         let mut a = RawClient::new(&gw.url).with_token(&alice);
@@ -130,7 +73,7 @@ fn every_decision_is_recorded() {
         let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
 
         // Bob uses Alice's session: 403, recorded with Bob as the principal.
-        let seen = trail(dir).len();
+        let seen = audit_records(dir).len();
         for (method, status) in [("POST", 403), ("GET", 403), ("DELETE", 403)] {
             let client = reqwest::Client::new();
             let req = match method {
@@ -163,7 +106,7 @@ fn every_decision_is_recorded() {
         assert_eq!(rec["session_id"], alices.as_str(), "{rec}");
 
         // An unknown session: 404, recorded.
-        let seen = trail(dir).len();
+        let seen = audit_records(dir).len();
         let status = post_raw(&gw.url, &alice, Some("no-such-session"), &ping).await;
         assert_eq!(status, 404);
         let rec = recorded(dir, seen, "unknown session", |r| {
@@ -176,7 +119,7 @@ fn every_decision_is_recorded() {
         assert_eq!(rec["principal"], "urn:test|alice", "{rec}");
 
         // An unknown tool: refused and recorded.
-        let seen = trail(dir).len();
+        let seen = audit_records(dir).len();
         let r = a
             .request("tools/call", json!({"name": "demo__nope", "arguments": {}}))
             .await;
@@ -188,7 +131,7 @@ fn every_decision_is_recorded() {
         assert_eq!(rec["method"], "tools/call", "{rec}");
 
         // Unsubscribing: decided and recorded, allowed for Alice.
-        let seen = trail(dir).len();
+        let seen = audit_records(dir).len();
         let r = a
             .request("resources/unsubscribe", json!({"uri": "demo://readme"}))
             .await;
@@ -200,7 +143,7 @@ fn every_decision_is_recorded() {
         assert_eq!(rec["tool"], "demo://readme", "{rec}");
 
         // Setting the log level: recorded with the level asked for.
-        let seen = trail(dir).len();
+        let seen = audit_records(dir).len();
         let r = a
             .request("logging/setLevel", json!({"level": "debug"}))
             .await;
@@ -215,14 +158,14 @@ fn every_decision_is_recorded() {
 
 #[test]
 fn a_flood_of_refused_tokens_adds_a_bounded_number_of_records() {
-    let (gw, cfg) = setup();
-    let alice = mint(&cfg, "alice", "eng");
+    let (gw, cfg) = demo_gateway_with_policy(POLICIES);
+    let alice = mint_token(&cfg, "alice", "eng");
     let dir = gw.dir.path();
     let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {},
         "clientInfo": {"name": "flood", "version": "0"}}});
     runtime().block_on(async {
-        let before = trail(dir).len();
+        let before = audit_records(dir).len();
         // 300 copies of one bad token, then 300 different bad tokens (the reason varies).
         const N: usize = 300;
         for i in 0..2 * N {
@@ -246,7 +189,7 @@ fn a_flood_of_refused_tokens_adds_a_bounded_number_of_records() {
         recorded(dir, before, "the good call", |r| {
             r["kind"] == "call" && r["decision"] == "allow"
         });
-        let added: Vec<Value> = trail(dir).into_iter().skip(before).collect();
+        let added: Vec<Value> = audit_records(dir).into_iter().skip(before).collect();
         let failures: Vec<&Value> = added
             .iter()
             .filter(|r| r["kind"] == "auth_failure")

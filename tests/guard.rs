@@ -80,21 +80,6 @@ command = ["{}", "demo-server"]
     (gw, admin, cfg)
 }
 
-fn mint(config: &str, sub: &str, groups: &str) -> String {
-    let mut cmd = Command::new(portcullis_bin());
-    cmd.args(["token", "mint", "--config", config, "--sub", sub]);
-    if !groups.is_empty() {
-        cmd.args(["--groups", groups]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 fn names(list: &Value) -> Vec<String> {
     list["result"]["tools"]
         .as_array()
@@ -127,9 +112,9 @@ fn audit_lines(dir: &Path) -> Vec<Value> {
 #[test]
 fn policy_limits_audit_and_metrics_on_every_call() {
     let (gw, admin, cfg) = setup();
-    let alice = mint(&cfg, "alice", "eng");
-    let carol = mint(&cfg, "carol", "eng");
-    let bob = mint(&cfg, "bob", "");
+    let alice = mint_token(&cfg, "alice", "eng");
+    let carol = mint_token(&cfg, "carol", "eng");
+    let bob = mint_token(&cfg, "bob", "");
     runtime().block_on(async {
         let mut a = RawClient::new(&gw.url).with_token(&alice);
         a.initialize().await;

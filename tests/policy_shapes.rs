@@ -2,8 +2,8 @@
 //! the real binary and the demo backend: a forbid on a `context.args` string tag is not
 //! sidestepped by sending the argument as an array or object, or `arguments` as a bare string;
 //! a forbid on an exact resource URI is not sidestepped by `..` segments, encoded dots,
-//! encoded unreserved characters or case. Each refusal is a specific error and a recorded
-//! decision, and no such call is ever recorded as allowed.
+//! encoded unreserved characters, case, backslashes or a stray `%`. Each refusal is a specific
+//! error and a recorded decision, and no such call is ever recorded as allowed.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,7 +14,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -40,70 +39,11 @@ when { context.args.hasTag("name") && context.args.getTag("name") like "secret*"
 forbid (principal, action, resource == Resource::"demo://config");
 "#;
 
-fn setup() -> (Gateway, String) {
-    let dir = policy_dir(POLICIES);
-    let config = format!(
-        r#"
-[listen]
-address = "127.0.0.1:0"
-public_url = "http://127.0.0.1:1/mcp"
-
-[integrity]
-new_items = "trust_on_first_use"
-
-[auth]
-mode = "oidc"
-[[auth.issuers]]
-issuer = "urn:test"
-dev_key_file = "dev.pem"
-
-[policy]
-schema = "policies/portcullis.cedarschema"
-policies = "policies"
-
-[audit]
-file = "audit.jsonl"
-fsync = "every_record"
-
-[[backend]]
-name = "demo"
-command = ["{}", "demo-server"]
-"#,
-        portcullis_bin().display()
-    );
-    let gw = start_gateway_in(&config, dir);
-    let cfg = gw.config_path.display().to_string();
-    (gw, cfg)
-}
-
-fn mint(config: &str, sub: &str, groups: &str) -> String {
-    let out = Command::new(portcullis_bin())
-        .args([
-            "token", "mint", "--config", config, "--sub", sub, "--groups", groups,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-fn trail(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
 /// The one record of request `id` (waited for, bounded).
 fn record_of(dir: &Path, id: &Value) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let found: Vec<Value> = trail(dir)
+        let found: Vec<Value> = audit_records(dir)
             .into_iter()
             .filter(|r| {
                 r["request_id"].as_str() == Some(id.to_string().as_str()) && r["kind"] != "list"
@@ -134,8 +74,8 @@ async fn send(c: &RawClient, n: &mut u64, method: &str, params: Value) -> (Value
 
 #[test]
 fn argument_shapes_cannot_sidestep_a_forbid_on_a_string_tag() {
-    let (gw, cfg) = setup();
-    let alice = mint(&cfg, "alice", "eng");
+    let (gw, cfg) = demo_gateway_with_policy(POLICIES);
+    let alice = mint_token(&cfg, "alice", "eng");
     let dir = gw.dir.path();
     runtime().block_on(async {
         let mut c = RawClient::new(&gw.url).with_token(&alice);
@@ -212,7 +152,7 @@ fn argument_shapes_cannot_sidestep_a_forbid_on_a_string_tag() {
         assert_eq!(r["error"]["code"], -32003, "{r}");
 
         // Nothing that carried the forbidden text was ever allowed.
-        let leaked: Vec<Value> = trail(dir)
+        let leaked: Vec<Value> = audit_records(dir)
             .into_iter()
             .filter(|r| r["decision"] == "allow" && r["kind"] == "call")
             .filter(|r| r["request_id"] != json!("\"shape-1\""))
@@ -223,8 +163,8 @@ fn argument_shapes_cannot_sidestep_a_forbid_on_a_string_tag() {
 
 #[test]
 fn uri_spellings_cannot_sidestep_a_forbid_on_an_exact_resource() {
-    let (gw, cfg) = setup();
-    let alice = mint(&cfg, "alice", "eng");
+    let (gw, cfg) = demo_gateway_with_policy(POLICIES);
+    let alice = mint_token(&cfg, "alice", "eng");
     let dir = gw.dir.path();
     runtime().block_on(async {
         let mut c = RawClient::new(&gw.url).with_token(&alice);
@@ -258,6 +198,11 @@ fn uri_spellings_cannot_sidestep_a_forbid_on_an_exact_resource() {
             ),
             ("DEMO://config", "not in normal form; send `demo://config`"),
             ("demo://config#x", "fragment"),
+            // A backslash anywhere, also where the URI seems to have its authority (the
+            // `resource_uri` fuzz target's find).
+            ("demo://items\\..\\config", "backslash"),
+            ("file://host\\\\e://x/config", "backslash"),
+            ("demo://100%", "`%` not followed by two hex digits"),
         ];
         for (uri, why) in cases {
             let (id, r) = send(&c, &mut n, "resources/read", json!({ "uri": uri })).await;
@@ -271,7 +216,7 @@ fn uri_spellings_cannot_sidestep_a_forbid_on_an_exact_resource() {
             assert_eq!(r["error"]["code"], -32602, "subscribe {uri}: {r}");
         }
         // No read but the readme was ever allowed.
-        let allowed: Vec<Value> = trail(dir)
+        let allowed: Vec<Value> = audit_records(dir)
             .into_iter()
             .filter(|r| r["decision"] == "allow" && r["method"] == "resources/read")
             .collect();

@@ -18,7 +18,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -93,34 +92,11 @@ address = "127.0.0.1:0"
     (gw, admin, cfg)
 }
 
-fn mint(config: &str, sub: &str, groups: &str) -> String {
-    let mut cmd = Command::new(portcullis_bin());
-    cmd.args(["token", "mint", "--config", config, "--sub", sub]);
-    if !groups.is_empty() {
-        cmd.args(["--groups", groups]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-fn trail(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
 /// Wait (bounded) until the trail has `n` records matching `pred`; returns them.
 fn wait_records(dir: &Path, n: usize, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let found: Vec<Value> = trail(dir).into_iter().filter(|r| pred(r)).collect();
+        let found: Vec<Value> = audit_records(dir).into_iter().filter(|r| pred(r)).collect();
         if found.len() >= n || Instant::now() > deadline {
             return found;
         }
@@ -156,8 +132,8 @@ fn upstream_tools_lists(dir: &Path) -> usize {
 #[test]
 fn client_chosen_uris_never_become_metric_series_and_unsubscribe_passes_policy() {
     let (gw, admin, cfg) = setup();
-    let nobody = mint(&cfg, "mallory", "");
-    let alice = mint(&cfg, "alice", "eng");
+    let nobody = mint_token(&cfg, "mallory", "");
+    let alice = mint_token(&cfg, "alice", "eng");
     runtime().block_on(async {
         let mut m = RawClient::new(&gw.url).with_token(&nobody);
         m.initialize().await;
@@ -252,7 +228,7 @@ fn client_chosen_uris_never_become_metric_series_and_unsubscribe_passes_policy()
 #[test]
 fn unknown_tool_names_do_not_relist_the_backends_per_call() {
     let (gw, _admin, cfg) = setup();
-    let alice = mint(&cfg, "alice", "eng");
+    let alice = mint_token(&cfg, "alice", "eng");
     let dir = gw.dir.path();
     runtime().block_on(async {
         let mut a = RawClient::new(&gw.url).with_token(&alice);
@@ -401,8 +377,10 @@ fn a_uri_of_a_quarantined_template_does_not_route_even_with_one_resource_backend
             } else {
                 let refused = wait_records(dir, 1, decided("deny"));
                 assert_eq!(refused.len(), 1, "refused and recorded");
-                let forwarded: Vec<Value> =
-                    trail(dir).into_iter().filter(decided("allow")).collect();
+                let forwarded: Vec<Value> = audit_records(dir)
+                    .into_iter()
+                    .filter(decided("allow"))
+                    .collect();
                 assert!(forwarded.is_empty(), "never forwarded: {forwarded:?}");
             }
         });

@@ -10,8 +10,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::*;
 use serde_json::{Value, json};
 
@@ -56,21 +54,6 @@ command = ["{}", "demo-server"]
     (gw, cfg)
 }
 
-fn mint(config: &str, sub: &str, groups: &str) -> String {
-    let mut cmd = Command::new(portcullis_bin());
-    cmd.args(["token", "mint", "--config", config, "--sub", sub]);
-    if !groups.is_empty() {
-        cmd.args(["--groups", groups]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 fn echo_args() -> Value {
     json!({ "name": "demo__echo", "arguments": { "message": "hi" } })
 }
@@ -78,8 +61,8 @@ fn echo_args() -> Value {
 #[test]
 fn each_request_is_decided_with_the_claims_of_its_own_token() {
     let (gw, cfg) = gateway("");
-    let eng = mint(&cfg, "alice", "eng");
-    let none = mint(&cfg, "alice", "");
+    let eng = mint_token(&cfg, "alice", "eng");
+    let none = mint_token(&cfg, "alice", "");
     let rt = runtime();
     rt.block_on(async {
         let mut c = RawClient::new(&gw.url).with_token(&eng);
@@ -142,7 +125,7 @@ async fn concurrent_initialize(url: &str, tokens: &[String], n: usize) -> Vec<u1
 fn session_caps_hold_under_concurrent_initialize() {
     // Per principal: 12 at once, 3 allowed.
     let (gw, cfg) = gateway("\n[limits]\nmax_sessions_per_principal = 3\n");
-    let alice = mint(&cfg, "alice", "eng");
+    let alice = mint_token(&cfg, "alice", "eng");
     let rt = runtime();
     let statuses = rt.block_on(concurrent_initialize(&gw.url, &[alice], 12));
     let ok = statuses.iter().filter(|s| **s == 200).count();
@@ -157,7 +140,7 @@ fn session_caps_hold_under_concurrent_initialize() {
     let (gw, cfg) = gateway("\n[session]\nmax_sessions = 5\n");
     let tokens: Vec<String> = ["a", "b", "c", "d"]
         .iter()
-        .map(|s| mint(&cfg, s, "eng"))
+        .map(|s| mint_token(&cfg, s, "eng"))
         .collect();
     let statuses = rt.block_on(concurrent_initialize(&gw.url, &tokens, 12));
     let ok = statuses.iter().filter(|s| **s == 200).count();

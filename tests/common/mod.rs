@@ -364,6 +364,71 @@ pub fn policy_dir(rules: &str) -> tempfile::TempDir {
     dir
 }
 
+/// A bearer token from `portcullis token mint --config <config>` (the config's DEV ONLY key)
+/// for `sub`, in the comma-separated `groups` (none when empty).
+pub fn mint_token(config: &str, sub: &str, groups: &str) -> String {
+    let mut cmd = Command::new(portcullis_bin());
+    cmd.args(["token", "mint", "--config", config, "--sub", sub]);
+    if !groups.is_empty() {
+        cmd.args(["--groups", groups]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// The records of `dir/audit.jsonl` so far; a last line still being written is skipped.
+pub fn audit_records(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// The gateway with the whole chain on one backend, the demo server: OIDC with a dev key
+/// (`urn:test`), `policies` in a policy directory, an audit trail synced on every record
+/// (`audit.jsonl`), definitions pinned on first use. Returns it and its config path.
+pub fn demo_gateway_with_policy(policies: &str) -> (Gateway, String) {
+    let dir = policy_dir(policies);
+    let config = format!(
+        r#"
+[listen]
+address = "127.0.0.1:0"
+public_url = "http://127.0.0.1:1/mcp"
+
+[integrity]
+new_items = "trust_on_first_use"
+
+[auth]
+mode = "oidc"
+[[auth.issuers]]
+issuer = "urn:test"
+dev_key_file = "dev.pem"
+
+[policy]
+schema = "policies/portcullis.cedarschema"
+policies = "policies"
+
+[audit]
+file = "audit.jsonl"
+fsync = "every_record"
+
+[[backend]]
+name = "demo"
+command = ["{}", "demo-server"]
+"#,
+        portcullis_bin().display()
+    );
+    let gw = start_gateway_in(&config, dir);
+    let cfg = gw.config_path.display().to_string();
+    (gw, cfg)
+}
+
 /// The JSON-RPC messages of the `data:` lines of an SSE body, one per event.
 pub fn sse_messages(text: &str) -> Vec<Value> {
     text.split("\n\n")
