@@ -14,49 +14,16 @@ use portcullis::integrity::Kind;
 use portcullis::integrity::findings::Scanner;
 use serde_json::{Value, json};
 
+#[path = "support/github_tool.rs"]
+mod github_tool;
+
+/// The GitHub-style tool of `benches/integrity.rs`, under its own name.
 fn tool() -> Value {
-    json!({
-        "name": "create_issue",
-        "title": "Create issue",
-        "description": "Create a new issue in a GitHub repository. Use this when the user asks to report a bug, request a feature or track a task. The issue is created as the authenticated user; labels and assignees must already exist in the repository, milestones are referenced by number. Returns the created issue with its number and URL.",
-        "inputSchema": {
-            "type": "object",
-            "properties": {
-                "owner": { "type": "string", "description": "Repository owner (user or organization)" },
-                "repo": { "type": "string", "description": "Repository name" },
-                "title": { "type": "string", "description": "Issue title", "maxLength": 256 },
-                "body": { "type": "string", "description": "Issue body in GitHub-flavoured Markdown" },
-                "labels": { "type": "array", "items": { "type": "string" }, "description": "Labels to apply" },
-                "assignees": { "type": "array", "items": { "type": "string" }, "maxItems": 10 },
-                "milestone": { "type": "integer", "minimum": 1 },
-                "type": { "type": "string", "enum": ["bug", "feature", "task"] },
-                "template": {
-                    "type": "object",
-                    "properties": {
-                        "name": { "type": "string" },
-                        "fields": { "type": "object", "additionalProperties": { "type": "string" } }
-                    }
-                }
-            },
-            "required": ["owner", "repo", "title"],
-            "additionalProperties": false
-        },
-        "outputSchema": {
-            "type": "object",
-            "properties": {
-                "number": { "type": "integer" },
-                "url": { "type": "string", "format": "uri" },
-                "state": { "type": "string", "enum": ["open", "closed"] }
-            },
-            "required": ["number", "url"]
-        },
-        "annotations": {
-            "title": "Create issue", "readOnlyHint": false, "destructiveHint": false,
-            "idempotentHint": false, "openWorldHint": true
-        },
-        "icons": [{ "src": "https://github.githubassets.com/favicons/favicon.svg", "mimeType": "image/svg+xml" }],
-        "_meta": { "io.github/toolset": "issues", "version": "2026.5.1" }
-    })
+    let mut t = github_tool::tool(0);
+    if let Some(o) = t.as_object_mut() {
+        o.insert("name".into(), json!("create_issue"));
+    }
+    t
 }
 
 /// The recorded `tools/list`, `prompts/list` and `resources/templates/list` of the reference
