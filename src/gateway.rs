@@ -40,6 +40,8 @@ pub enum StartError {
     Seal(String),
     #[error("cluster: {0}")]
     Cluster(#[from] crate::cluster::ClusterError),
+    #[error("cluster.peer_ca: {0}")]
+    Peers(String),
     #[error("cannot listen on `{addr}`: {source}")]
     Bind {
         addr: SocketAddr,
@@ -127,6 +129,72 @@ pub fn authenticator(
         &cfg.base_dir,
         egress,
     )
+}
+
+/// How this replica reaches the others (`[cluster]`): trusting `cluster.peer_ca`, else the
+/// certificates of its own `[listen.tls]` (replicas that share one certificate), else none
+/// (plaintext peers only).
+fn peers(cfg: &Config) -> Result<crate::edge::cluster::Peers, StartError> {
+    let file = cfg
+        .cluster
+        .as_ref()
+        .and_then(|c| c.get_ref().peer_ca.clone())
+        .or_else(|| cfg.listen.get_ref().tls.as_ref().map(|t| t.cert.clone()));
+    let pem =
+        match file {
+            Some(f) => {
+                let path = cfg.resolve_path(&f);
+                Some(std::fs::read(&path).map_err(|e| {
+                    StartError::Peers(format!("cannot read `{}`: {e}", path.display()))
+                })?)
+            }
+            None => None,
+        };
+    crate::edge::cluster::Peers::new(pem.as_deref()).map_err(StartError::Peers)
+}
+
+/// Where the other replicas reach this one: `cluster.advertise_url`, else the listener's
+/// scheme and bound address. Bound to every interface: the address this host uses toward
+/// Redis (the network the replicas share, e.g. a pod's IP), else its host name.
+fn advertised_url(cfg: &Config, bound: SocketAddr, tls: bool) -> String {
+    let cluster = cfg.cluster.as_ref().map(|c| c.get_ref());
+    if let Some(u) = cluster.and_then(|c| c.advertise_url.clone()) {
+        return u;
+    }
+    let scheme = if tls { "https" } else { "http" };
+    if !bound.ip().is_unspecified() {
+        return format!("{scheme}://{bound}");
+    }
+    let toward_redis = cluster
+        .and_then(|c| url::Url::parse(&c.redis.url).ok())
+        .and_then(|u| {
+            let host = u.host_str()?.trim_matches(['[', ']']).to_owned();
+            Some((host, u.port().unwrap_or(6379)))
+        })
+        .and_then(|(host, port)| {
+            use std::net::ToSocketAddrs;
+            let target = (host.as_str(), port).to_socket_addrs().ok()?.next()?;
+            let any: SocketAddr = if target.is_ipv4() {
+                ([0, 0, 0, 0], 0).into()
+            } else {
+                (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+            };
+            // A UDP "connect" sends nothing: it only picks the route, and so the local address.
+            let sock = std::net::UdpSocket::bind(any).ok()?;
+            sock.connect(target).ok()?;
+            Some(sock.local_addr().ok()?.ip())
+        })
+        .filter(|ip| !ip.is_unspecified());
+    let host = match toward_redis {
+        Some(ip) => SocketAddr::new(ip, bound.port()).to_string(),
+        None => {
+            let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_owned())
+                .unwrap_or_else(|_| "localhost".into());
+            format!("{name}:{}", bound.port())
+        }
+    };
+    format!("{scheme}://{host}")
 }
 
 /// `[cluster]` of `cfg` (`None` without it); see `Cluster::from_config`.
@@ -230,6 +298,10 @@ impl Gateway {
         });
         let allowed_origins = listen.allowed_origins.clone().unwrap_or_default();
         let auth = Arc::new(authenticator(&cfg, egress.clone())?);
+        let peers = match &cluster {
+            Some(_) => Some(Arc::new(peers(&cfg)?)),
+            None => None,
+        };
         let config_digest = file_digest(std::path::Path::new(&cfg.source_name));
         let edge = Arc::new(Edge {
             router: router.clone(),
@@ -248,6 +320,7 @@ impl Gateway {
                     Duration::from_secs(cfg.session.idle_timeout_secs),
                 ))
             }),
+            peers,
         });
         Ok(Arc::new(Gateway {
             cluster,
@@ -460,6 +533,11 @@ impl Gateway {
                 }
             }));
             if let Some(c) = &self.cluster {
+                if let Ok(bound) = listener.local_addr() {
+                    let url = advertised_url(&self.cfg, bound, tls.is_some());
+                    tracing::info!(replica = %c.replica(), %url, "other replicas reach this one at");
+                    c.advertise(self.router.sealer().seal_address(c.replica(), &url));
+                }
                 self.run_cluster(c.clone(), refresh, shutdown.clone());
             }
         }

@@ -241,3 +241,42 @@ fn dev_cert_writes_its_key_for_its_owner_only() {
     // The certificate is public.
     assert_eq!(mode(&out.join("dev.crt")) & 0o044, 0o044);
 }
+
+/// `serve --advertise-url` overrides `cluster.advertise_url` (one config for every replica):
+/// refused without `[cluster]`, and a URL that is not a scheme, host and port is refused by
+/// name, before anything starts.
+#[test]
+fn serve_refuses_an_advertised_address_it_cannot_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.toml");
+    std::fs::write(
+        &plain,
+        "[listen]\naddress = \"127.0.0.1:0\"\n[auth]\nmode = \"anonymous\"\n\
+         dangerous_allow_anonymous = true\n",
+    )
+    .unwrap();
+    let run = |cfg: &Path, url: &str| {
+        let o = Command::new(portcullis_bin())
+            .args(["serve", "--config"])
+            .arg(cfg)
+            .args(["--advertise-url", url])
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let err = run(&plain, "http://10.0.0.1:8443");
+    assert!(err.contains("the config has no `[cluster]`"), "{err}");
+    let clustered = dir.path().join("clustered.toml");
+    std::fs::write(
+        &clustered,
+        "[listen]\naddress = \"127.0.0.1:0\"\n[auth]\nmode = \"anonymous\"\n\
+         dangerous_allow_anonymous = true\n[cluster]\nredis = { url = \"redis://127.0.0.1:9\" }\n",
+    )
+    .unwrap();
+    let err = run(&clustered, "https://gw-1:8443/mcp");
+    assert!(
+        err.contains("--advertise-url") && err.contains("only a scheme, a host and a port"),
+        "{err}"
+    );
+}

@@ -13,8 +13,10 @@
 //!   records carry the replica id, `audit verify --trails` checks all in one call; metrics and
 //!   `/readyz` name the replica and report Redis;
 //! - MRTR: a state sealed on one replica opens on another (shared key, single use in Redis); a
-//!   call parked on one replica is continued only there (a retry elsewhere is refused, not used
-//!   up);
+//!   call parked on one replica is continued there, wherever its retry lands (handed to the
+//!   holder); a holder that dies takes its parked calls with it (refused, audited);
+//! - tasks: a task relayed by one replica is read and cancelled through any (handed to it),
+//!   and only by its creator;
 //! - one drift seen by three replicas: one webhook, one `drift_alert`; an approval on disk
 //!   reaches replicas that do not poll the lockfile, through pub/sub.
 #![allow(
@@ -482,13 +484,14 @@ fn a_2026_client_runs_100_calls_round_robin_and_every_trail_verifies() {
     assert_eq!(out.matches("chain intact").count(), 2, "{out}");
 }
 
-/// The Python SDK fixture server (`tests/py/mcp2026_server.py`) in `era`.
+/// An MRTR round of a 2025-era backend: the call is held open in the replica that forwarded it,
+/// and a retry that lands on another replica is handed to the holder and completes there.
 #[test]
-fn a_call_parked_on_one_replica_is_continued_there_and_refused_elsewhere() {
-    // A 2025-era backend asks for input mid-call: the gateway holds the call open in the
-    // replica that forwarded it and answers the 2026 client `input_required`.
+fn an_mrtr_retry_on_another_replica_is_handed_to_the_holder_and_completes() {
+    // The Python SDK fixture server (`tests/py/mcp2026_server.py`) as a 2025-era backend: it
+    // asks for input mid-call, so the gateway parks the call and answers `input_required`.
     let (_server, url) = python_server("legacy");
-    let c = start_cluster(
+    let mut c = start_cluster(
         3,
         &Opts {
             backend: Some(format!("[[backend]]\nname = \"b\"\nurl = \"{url}\"\n")),
@@ -497,6 +500,7 @@ fn a_call_parked_on_one_replica_is_continued_there_and_refused_elsewhere() {
     );
     let rt = runtime();
     let alice = c.token("alice");
+    let mallory = c.token("mallory");
     let http = reqwest::Client::new();
     let caps = json!({"elicitation": {}});
     let ask = |id: u64| {
@@ -507,10 +511,9 @@ fn a_call_parked_on_one_replica_is_continued_there_and_refused_elsewhere() {
             caps.clone(),
         )
     };
-    rt.block_on(async {
-        let (status, msgs) = post_modern(&http, &c.lb.url(), &alice, &ask(1)).await;
-        assert_eq!(status, 200);
-        let round = response(&msgs, 1)["result"].clone();
+    // One round: the request state and the key of the backend's question.
+    let round = |msgs: &[Value], id: u64| {
+        let round = response(msgs, id)["result"].clone();
         assert_eq!(round["resultType"], "input_required", "{round}");
         let key = round["inputRequests"]
             .as_object()
@@ -519,59 +522,207 @@ fn a_call_parked_on_one_replica_is_continued_there_and_refused_elsewhere() {
             .next()
             .unwrap()
             .clone();
-        let state = round["requestState"].as_str().unwrap().to_owned();
-        let retry = |id: u64| {
-            let mut b = ask(id);
-            b["params"]["requestState"] = json!(state);
-            b["params"]["inputResponses"] =
-                json!({ key.clone(): {"action": "accept", "content": {"name": "Ada"}} });
-            b
-        };
-        // Round robin: the next two retries reach the other replicas, which refuse them
-        // without using the state up; the third reaches the holder and completes the call.
-        let mut refusals = Vec::new();
-        for id in 2..=3 {
-            let (_, msgs) = post_modern(&http, &c.lb.url(), &alice, &retry(id)).await;
-            let r = response(&msgs, id);
-            assert_eq!(r["error"]["code"], -32602, "{r}");
-            refusals.push(r["error"]["message"].as_str().unwrap().to_owned());
-        }
-        let (_, msgs) = post_modern(&http, &c.lb.url(), &alice, &retry(4)).await;
-        let done = response(&msgs, 4);
+        (round["requestState"].as_str().unwrap().to_owned(), key)
+    };
+    let retry = |id: u64, state: &str, key: &str| {
+        let mut b = ask(id);
+        b["params"]["requestState"] = json!(state);
+        b["params"]["inputResponses"] =
+            json!({ key: {"action": "accept", "content": {"name": "Ada"}} });
+        b
+    };
+    let holder = rt.block_on(async {
+        let (status, msgs) = post_modern(&http, &c.lb.url(), &alice, &ask(1)).await;
+        assert_eq!(status, 200);
+        let (state, key) = round(&msgs, 1);
+        // Round robin: the retry reaches another replica, which hands it to the holder.
+        let (_, msgs) = post_modern(&http, &c.lb.url(), &alice, &retry(2, &state, &key)).await;
+        let done = response(&msgs, 2);
         assert_eq!(
             done["result"]["content"][0]["text"], "Hello, Ada!",
-            "{done} after {refusals:?}"
+            "{done}"
         );
-        assert!(
-            refusals
-                .iter()
-                .all(|m| m.contains("held by gateway replica `")),
-            "{refusals:?}"
-        );
-        assert_eq!(refusals[0], refusals[1], "both name the one holder");
-        // Used once: refused on every replica now.
-        for id in 5..=7 {
-            let (_, msgs) = post_modern(&http, &c.lb.url(), &alice, &retry(id)).await;
-            assert_eq!(response(&msgs, id)["error"]["code"], -32602);
+        // Used once: refused wherever the replay lands (handed to the holder, which refuses).
+        for id in 3..=5 {
+            let (_, msgs) = post_modern(&http, &c.lb.url(), &alice, &retry(id, &state, &key)).await;
+            let r = response(&msgs, id);
+            assert_eq!(r["error"]["code"], -32602, "{r}");
         }
+        // Another principal's retry of a fresh round: refused, and the call is still there.
+        let (_, msgs) = post_modern(&http, &c.lb.url(), &alice, &ask(6)).await;
+        let (state, key) = round(&msgs, 6);
+        let (_, msgs) = post_modern(&http, &c.lb.url(), &mallory, &retry(7, &state, &key)).await;
+        assert_eq!(response(&msgs, 7)["error"]["code"], -32602, "{msgs:?}");
+        let (_, msgs) = post_modern(&http, &c.lb.url(), &alice, &retry(8, &state, &key)).await;
+        assert_eq!(
+            response(&msgs, 8)["result"]["content"][0]["text"],
+            "Hello, Ada!",
+            "{msgs:?}"
+        );
+        // Who held the first call: the replica whose trail says it continued it.
+        let handed = |c: &Cluster| {
+            c.records()
+                .into_iter()
+                .filter(|x| {
+                    x["reason"]
+                        .as_str()
+                        .is_some_and(|r| r.starts_with("handed to replica"))
+                })
+                .collect::<Vec<_>>()
+        };
+        eventually("the handing replica recorded it", 10, || async {
+            !handed(&c).is_empty()
+        })
+        .await;
+        let h = handed(&c);
+        assert!(
+            h.iter().all(|x| x["replica"] != x["extra"]["holder"]),
+            "a replica never hands a request to itself: {h:?}"
+        );
+        h[0]["extra"]["holder"].as_str().unwrap().to_owned()
     });
-    // Refusals are best-effort records (written off the request path): wait for them.
-    let refusing = |c: &Cluster| -> std::collections::BTreeSet<String> {
-        c.records()
-            .into_iter()
-            .filter(|x| {
-                x["reason"]
-                    .as_str()
-                    .is_some_and(|r| r.contains("requestState refused"))
+    // A replica dies with a call parked in it: the retry elsewhere is refused, clearly and
+    // audited (the upstream request died with the holder), and nothing else breaks.
+    let _ = holder;
+    let (state, key, holder) = rt.block_on(async {
+        let id = 9;
+        let (_, msgs) = post_modern(&http, &c.lb.url(), &alice, &ask(id)).await;
+        let (state, key) = round(&msgs, id);
+        // The replica that parked it: the one whose trail has the call's record.
+        let parked_in = |c: &Cluster| {
+            c.replicas
+                .iter()
+                .find(|r| {
+                    r.trail()
+                        .iter()
+                        .any(|x| x["request_id"] == "9" && x["method"] == "tools/call")
+                })
+                .map(|r| r.id.clone())
+        };
+        eventually("the parked call is recorded", 10, || async {
+            parked_in(&c).is_some()
+        })
+        .await;
+        (state, key, parked_in(&c).unwrap())
+    });
+    let idx = c.replicas.iter().position(|r| r.id == holder).unwrap();
+    c.replicas[idx].kill();
+    rt.block_on(async {
+        // HAProxy notices the dead replica; the retry reaches a live one.
+        let (_, msgs) = post_modern(&http, &c.lb.url(), &alice, &retry(10, &state, &key)).await;
+        let r = response(&msgs, 10);
+        assert_eq!(r["error"]["code"], -32602, "{r}");
+        let (_, msgs) = post_modern(&http, &c.lb.url(), &alice, &ask(11)).await;
+        let (state, key) = round(&msgs, 11);
+        let (_, msgs) = post_modern(&http, &c.lb.url(), &alice, &retry(12, &state, &key)).await;
+        assert_eq!(
+            response(&msgs, 12)["result"]["content"][0]["text"],
+            "Hello, Ada!",
+            "the cluster keeps serving: {msgs:?}"
+        );
+    });
+    let unreachable = |c: &Cluster| {
+        c.records().into_iter().any(|x| {
+            x["reason"].as_str().is_some_and(|r| {
+                r.contains(&format!(
+                    "replica `{holder}` holds what this request continues"
+                ))
             })
-            .map(|x| x["replica"].as_str().unwrap().to_owned())
-            .collect()
+        })
     };
     rt.block_on(eventually(
-        "each replica refused and recorded a retry",
+        "the lost holder is recorded by the replica that tried it",
         10,
-        || async { refusing(&c).len() == 3 },
+        || async { unreachable(&c) },
     ));
+}
+/// A task lives in the replica that relayed its creation (its upstream connection carries
+/// it); its `tasks/*` reach it from any replica, and only for its creator.
+#[test]
+fn a_task_relayed_by_one_replica_is_reached_through_every_replica() {
+    let (_server, url) = rmcp_server("dual");
+    let c = start_cluster(
+        3,
+        &Opts {
+            backend: Some(format!("[[backend]]\nname = \"b\"\nurl = \"{url}\"\n")),
+            ..Opts::default()
+        },
+    );
+    let rt = runtime();
+    let alice = c.token("alice");
+    let mallory = c.token("mallory");
+    let http = reqwest::Client::new();
+    let tasks = json!({"extensions": {"io.modelcontextprotocol/tasks": {}}});
+    let on_task = |id: u64, method: &str, task: &str| {
+        modern(id, method, json!({"taskId": task}), tasks.clone())
+    };
+    rt.block_on(async {
+        let create = modern(
+            1,
+            "tools/call",
+            json!({"name": "slow_compute", "arguments": {"seconds": 30}}),
+            tasks.clone(),
+        );
+        let (status, msgs) = post_modern(&http, &c.lb.url(), &alice, &create).await;
+        assert_eq!(status, 200, "{msgs:?}");
+        let created = response(&msgs, 1)["result"].clone();
+        assert_eq!(created["resultType"], "task", "{created}");
+        let task = created["taskId"].as_str().unwrap().to_owned();
+        // Round robin: three reads, one on each replica.
+        for id in 2..=4 {
+            let (_, msgs) =
+                post_modern(&http, &c.lb.url(), &alice, &on_task(id, "tasks/get", &task)).await;
+            let got = response(&msgs, id);
+            assert_eq!(got["result"]["taskId"], task.as_str(), "{got}");
+            assert_eq!(got["result"]["status"], "working", "{got}");
+        }
+        // Another principal, wherever it lands: the answer of an unknown task.
+        for id in 5..=7 {
+            let (_, msgs) = post_modern(
+                &http,
+                &c.lb.url(),
+                &mallory,
+                &on_task(id, "tasks/get", &task),
+            )
+            .await;
+            let e = &response(&msgs, id)["error"];
+            assert_eq!(e["message"], format!("unknown task `{task}`"), "{e}");
+        }
+        // Cancelled through whichever replica; every replica then reads it cancelled.
+        let (_, msgs) = post_modern(
+            &http,
+            &c.lb.url(),
+            &alice,
+            &on_task(8, "tasks/cancel", &task),
+        )
+        .await;
+        assert_eq!(
+            response(&msgs, 8)["result"]["resultType"],
+            "complete",
+            "{msgs:?}"
+        );
+        for id in 9..=11 {
+            let (_, msgs) =
+                post_modern(&http, &c.lb.url(), &alice, &on_task(id, "tasks/get", &task)).await;
+            assert_eq!(
+                response(&msgs, id)["result"]["status"],
+                "cancelled",
+                "{msgs:?}"
+            );
+        }
+    });
+    // Two of the replicas handed requests to the one holding the task, and said so.
+    let handed: std::collections::BTreeSet<String> = c
+        .records()
+        .into_iter()
+        .filter(|x| {
+            x["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("handed to replica"))
+        })
+        .map(|x| x["replica"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(handed.len(), 2, "{handed:?}");
 }
 
 #[test]

@@ -44,6 +44,10 @@ enum Command {
         /// Override `listen.address` (e.g. `127.0.0.1:0` for a free port).
         #[arg(long)]
         listen: Option<String>,
+        /// Override `cluster.advertise_url`: where the other replicas reach this one (one
+        /// config for every replica; e.g. `--advertise-url https://$(POD_NAME).peers:8443`).
+        #[arg(long)]
+        advertise_url: Option<String>,
     },
     /// Validate a config, connect to every backend once, and report problems and weak settings.
     /// Writes nothing (no lockfile, no audit trail).
@@ -151,7 +155,11 @@ pub fn main() -> ExitCode {
     };
     let result = rt.block_on(async move {
         match command {
-            Command::Serve { config, listen } => serve::run(config, listen).await,
+            Command::Serve {
+                config,
+                listen,
+                advertise_url,
+            } => serve::run(config, listen, advertise_url).await,
             Command::Check { config } => check::run(config).await,
             Command::Policy { command } => policy::run(command),
             Command::Audit { command } => audit::run(command),

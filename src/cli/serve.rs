@@ -8,7 +8,11 @@ use tokio_util::sync::CancellationToken;
 use super::{CliError, load};
 use crate::gateway::Gateway;
 
-pub(super) async fn run(config: Option<PathBuf>, listen: Option<String>) -> Result<(), CliError> {
+pub(super) async fn run(
+    config: Option<PathBuf>,
+    listen: Option<String>,
+    advertise_url: Option<String>,
+) -> Result<(), CliError> {
     let quickstart = config.is_none();
     let mut cfg = load(config.as_deref())?;
     let telemetry =
@@ -20,6 +24,18 @@ pub(super) async fn run(config: Option<PathBuf>, listen: Option<String>) -> Resu
         let mut l = cfg.listen.get_ref().clone();
         l.address = toml::Spanned::new(0..0, addr);
         cfg.listen = toml::Spanned::new(cfg.listen.span(), l);
+    }
+    if let Some(url) = advertise_url {
+        let Some(cluster) = cfg.cluster.as_mut() else {
+            return Err(CliError::Usage(
+                "--advertise-url is for replicas: the config has no `[cluster]`".into(),
+            ));
+        };
+        crate::config::cluster::check_advertise_url(&url)
+            .map_err(|m| CliError::Usage(format!("--advertise-url: {m}")))?;
+        let mut c = cluster.get_ref().clone();
+        c.advertise_url = Some(url);
+        *cluster = toml::Spanned::new(cluster.span(), c);
     }
     for w in cfg.warnings() {
         tracing::warn!("{w}");

@@ -9,6 +9,9 @@
 //!   seen and the caps hold cluster-wide;
 //! * **once-only marks** ([`Cluster::claim_once`]): one drift alert per drift, one use per
 //!   sealed `requestState`;
+//! * **peers** ([`peers`]): where each replica can be reached (an address sealed with the shared
+//!   `request_state_key`, so Redis cannot redirect it) and which replica holds each task, so a
+//!   request that continues a call only one replica holds is handed to that replica;
 //! * **events** ([`events`]): pub/sub notices (approvals changed, a session ended) so replicas
 //!   act at once instead of on their next poll.
 //!
@@ -24,6 +27,7 @@
 
 pub mod events;
 pub mod limits;
+pub mod peers;
 pub mod sessions;
 
 use std::path::Path;
@@ -93,6 +97,8 @@ pub struct Cluster {
     hook: OnceLock<TransitionHook>,
     events: broadcast::Sender<Event>,
     scripts: Scripts,
+    /// This replica's sealed address, published while Redis is up ([`peers`]).
+    advertised: OnceLock<String>,
 }
 
 struct Scripts {
@@ -240,6 +246,7 @@ impl Cluster {
                 touch: redis::Script::new(sessions::TOUCH),
                 end: redis::Script::new(sessions::END),
             },
+            advertised: OnceLock::new(),
         })))
     }
 
@@ -414,6 +421,9 @@ impl Cluster {
             loop {
                 let Some(c) = me.upgrade() else { return };
                 let _ = c.ping().await;
+                if c.is_up() {
+                    c.publish_address().await;
+                }
                 let every = if c.is_up() { PING_UP } else { PING_DOWN };
                 drop(c);
                 tokio::select! {

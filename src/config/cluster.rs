@@ -7,6 +7,8 @@
 //! replica_id = "gw-1"                        # default: host name and listen port
 //! on_redis_unavailable = "fail_closed"       # or "local": per-replica limits, loudly
 //! request_state_key = { env = "PORTCULLIS_STATE_KEY" }   # 64 hex digits, the same on every replica
+//! advertise_url = "https://gw-1.internal:8443"   # how the other replicas reach this one
+//! peer_ca = "certs/ca.pem"                   # the CA of the replicas' certificates (https)
 //! ```
 
 use std::path::PathBuf;
@@ -36,6 +38,13 @@ pub struct ClusterConfig {
     /// that lands on another replica is refused. A secret reference, never the key itself.
     #[serde(default, deserialize_with = "secret_reference")]
     pub request_state_key: Option<SecretRef>,
+    /// Where the other replicas reach this one (`http(s)://host:port`), to hand it a request
+    /// that continues a call only this replica holds (a parked MRTR call, a task). Default: the
+    /// listener's scheme and bound address (its host name when bound to every interface).
+    pub advertise_url: Option<String>,
+    /// PEM file of the CA (or the certificate itself) that the other replicas' `https`
+    /// listeners present. Default: the certificates of this replica's own `[listen.tls]`.
+    pub peer_ca: Option<PathBuf>,
 }
 
 /// `[cluster] redis = { … }`.
@@ -92,6 +101,35 @@ fn secret_reference<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Sec
              secret itself",
         )),
     }
+}
+
+fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Whether `url` can be where the other replicas reach this one: `http` or `https`, a host, and
+/// nothing after the port (the MCP path is the request's own).
+pub fn check_advertise_url(url: &str) -> Result<(), String> {
+    let u = url::Url::parse(url)
+        .map_err(|e| format!("`{url}` is not a URL ({e}); write `https://gw-1.internal:8443`"))?;
+    if u.scheme() != "http" && u.scheme() != "https" {
+        return Err(format!("`{url}` must start with `http://` or `https://`"));
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{url}` names no host"));
+    }
+    if u.path() != "/" || u.query().is_some() || u.fragment().is_some() || !u.username().is_empty()
+    {
+        return Err(format!(
+            "`{url}` must be only a scheme, a host and a port, e.g. `https://gw-1.internal:8443`"
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `id` may name a replica: it appears in Redis keys, metrics labels and audit records.
@@ -158,6 +196,9 @@ impl ClusterConfig {
         if self.timeout_ms == 0 {
             return Err(("timeout_ms", "must be at least 1".into()));
         }
+        if let Some(a) = &self.advertise_url {
+            check_advertise_url(a).map_err(|m| ("advertise_url", m))?;
+        }
         Ok(())
     }
 
@@ -199,9 +240,20 @@ impl ClusterConfig {
         if self.request_state_key.is_none() {
             w.push(
                 "cluster.request_state_key is not set: an MRTR retry that lands on another replica \
-                 than the one that sealed its `requestState` is refused"
+                 than the one that sealed its `requestState` is refused, and no request is handed \
+                 to the replica holding its call or task"
                     .into(),
             );
+        }
+        if let Some(a) = &self.advertise_url
+            && let Ok(u) = url::Url::parse(a)
+            && u.scheme() == "http"
+            && !is_loopback(&u)
+        {
+            w.push(format!(
+                "cluster.advertise_url `{a}` is plaintext to a non-loopback host: requests handed \
+                 to this replica carry the caller's bearer token unencrypted; use `https://`"
+            ));
         }
         w
     }

@@ -201,3 +201,19 @@ fn a_bare_program_needs_the_backends_own_path() {
         assert!(parse(&text).is_ok(), "{ok}: {:?}", parse(&text).err());
     }
 }
+
+#[test]
+fn an_advertised_address_is_a_scheme_a_host_and_a_port() {
+    use crate::config::cluster::check_advertise_url;
+    check_advertise_url("https://gw-1.internal:8443").unwrap();
+    check_advertise_url("http://10.0.0.7:8080").unwrap();
+    for bad in [
+        "gw-1:8443",
+        "ftp://gw-1",
+        "https://gw-1:8443/mcp",
+        "https://user@gw-1:8443",
+        "https://gw-1:8443?x=1",
+    ] {
+        assert!(check_advertise_url(bad).is_err(), "{bad}");
+    }
+}

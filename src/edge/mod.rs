@@ -6,7 +6,7 @@
 //! [`rescue::Rejection`]. The edge holds its own state ([`Edge`]), not the whole gateway.
 
 pub mod admin;
-mod cluster;
+pub mod cluster;
 pub mod conn;
 pub mod floods;
 mod modern;
@@ -68,6 +68,8 @@ pub struct Edge {
     pub refusals: Arc<floods::Refusals>,
     /// `[cluster]`: the session directory shared by replicas.
     pub directory: Option<Arc<crate::session::shared::Directory>>,
+    /// `[cluster]`: how to reach the other replicas, to hand them what they hold.
+    pub peers: Option<Arc<cluster::Peers>>,
 }
 
 impl Edge {
@@ -578,7 +580,7 @@ async fn post(
     let (msg, kind) = protocol::decode(&bytes, gw.http.max_json_depth)?;
     // A 2026-07-28 request has no session: its own envelope says who the client is.
     if modern::is_modern(&msg, &headers) {
-        return modern::post(gw, &headers, msg, kind, caller, peer).await;
+        return modern::post(gw, &headers, msg, &bytes, kind, caller, peer).await;
     }
     check_version_header(&headers)?;
 

@@ -69,6 +69,7 @@ pub(super) async fn post(
     gw: &Arc<Edge>,
     headers: &HeaderMap,
     msg: Value,
+    body: &Bytes,
     kind: Kind,
     caller: Caller,
     peer: SocketAddr,
@@ -108,6 +109,10 @@ pub(super) async fn post(
         log_level: env.log_level.clone(),
     };
     let (principal, token) = caller;
+    // A retry or task request for a call another replica holds goes to that replica.
+    if let Some(resp) = super::cluster::hand_over(gw, headers, &msg, body, &principal, peer).await {
+        return Ok(resp);
+    }
     let rpc = tracing::info_span!(
         "rpc",
         protocol = protocol::MODERN_VERSION,

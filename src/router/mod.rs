@@ -224,6 +224,11 @@ impl Router {
         lock(&self.known_caps).insert(backend.to_owned(), caps.clone());
     }
 
+    /// What seals `requestState` and replicas' addresses, and the cluster it shares marks with.
+    pub fn sealer(&self) -> &seal::Sealer {
+        &self.sealer
+    }
+
     /// The capabilities `backend` last announced.
     pub fn known_capabilities(&self, backend: &str) -> Option<Value> {
         lock(&self.known_caps).get(backend).cloned()

@@ -119,7 +119,9 @@ impl Router {
                         Next::Response(r) => {
                             let r = router.seal_backend_round(&cx, r, &backend, &id_args);
                             let r = if id_args.0 == "tools/call" {
-                                router.bind_task(&cx, r, &backend, &id_args.1, args.as_ref())
+                                router
+                                    .bind_task(&cx, r, &backend, &id_args.1, args.as_ref())
+                                    .await
                             } else {
                                 r
                             };

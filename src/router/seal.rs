@@ -13,9 +13,10 @@
 //! used on one replica is refused on every other.
 //!
 //! A state that names a call held open upstream ([`Inner::Parked`]) also names the replica that
-//! holds it: that call lives in one process, so a retry that reaches another replica is refused
-//! (`-32602`, audited) without being used up — retried again, it may reach the right one. A
-//! backend's own state ([`Inner::Backend`]) opens on any replica.
+//! holds it: that call lives in one process, so a retry that reaches another replica is handed
+//! to the holder (`edge::forward`, [`Sealer::parked_elsewhere`]); only when the holder cannot be
+//! reached is it refused (`-32602`, audited) without being used up. A backend's own state
+//! ([`Inner::Backend`]) opens on any replica.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -30,6 +31,8 @@ use serde_json::Value;
 const PREFIX: &str = "pcs1.";
 /// Binds the ciphertext to its use: a token sealed for anything else does not open here.
 const AAD: &[u8] = b"portcullis/requestState/v1";
+/// The same key seals replicas' addresses (`cluster::peers`), for that purpose only.
+const ADDRESS_AAD: &[u8] = b"portcullis/peer-address/v1";
 /// Remembered used tokens, at most (the oldest expired ones go first).
 const MAX_USED: usize = 100_000;
 
@@ -87,8 +90,8 @@ pub enum SealError {
     #[error("`requestState` was already used")]
     Replayed,
     #[error(
-        "`requestState` continues a call held by gateway replica `{0}`; only that replica can \
-         continue it, so retry until the request reaches it, or start the call again"
+        "`requestState` continues a call held by gateway replica `{0}`, which could not be \
+         reached from this one; start the call again"
     )]
     OtherReplica(String),
     #[error("`requestState` cannot be checked for reuse now (the cluster's Redis is unavailable)")]
@@ -189,15 +192,21 @@ impl Sealer {
 
     /// The opaque token for `state`.
     pub fn seal(&self, state: &State) -> String {
-        let mut buf = serde_json::to_vec(state).unwrap_or_default();
+        let buf = serde_json::to_vec(state).unwrap_or_default();
+        self.seal_bytes(AAD, buf)
+    }
+
+    /// `buf` sealed for the purpose `aad`, as `pcs1.` and URL-safe base64 of nonce and
+    /// ciphertext. Sealing fails only on absurd lengths; the token is then empty and opens as
+    /// `Forged`.
+    fn seal_bytes(&self, aad: &[u8], mut buf: Vec<u8>) -> String {
         let nonce_bytes = random::<NONCE_LEN>();
         let nonce = Nonce::assume_unique_for_key(nonce_bytes);
         if self
             .key
-            .seal_in_place_append_tag(nonce, Aad::from(AAD), &mut buf)
+            .seal_in_place_append_tag(nonce, Aad::from(aad), &mut buf)
             .is_err()
         {
-            // Sealing fails only on absurd lengths; an empty token then opens as `Forged`.
             return PREFIX.to_owned();
         }
         let mut out = nonce_bytes.to_vec();
@@ -206,6 +215,43 @@ impl Sealer {
             "{PREFIX}{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
         )
+    }
+
+    /// This replica's address (`cluster::peers`), sealed for that purpose only: another
+    /// replica with the same key opens it, nothing else can write one.
+    pub fn seal_address(&self, replica: &str, url: &str) -> String {
+        let note = serde_json::json!({ "replica": replica, "url": url });
+        self.seal_bytes(ADDRESS_AAD, note.to_string().into_bytes())
+    }
+
+    /// The URL in `sealed` when it is `replica`'s address sealed with this key.
+    pub fn open_address(&self, sealed: &str, replica: &str) -> Option<String> {
+        let plain = self.unseal_bytes(ADDRESS_AAD, sealed).ok()?;
+        let note: Value = serde_json::from_slice(&plain).ok()?;
+        if note.get("replica").and_then(Value::as_str) != Some(replica) {
+            return None;
+        }
+        note.get("url").and_then(Value::as_str).map(str::to_owned)
+    }
+
+    /// The replica holding the call `token` continues, when that is another replica than this
+    /// one: a parked call's state, authentic and unexpired. Neither checks the caller nor uses
+    /// the token up (the holder does both).
+    pub fn parked_elsewhere(&self, token: &str) -> Option<String> {
+        let here = self.replica()?;
+        let state = self.unseal(token).ok()?;
+        if state.exp < now_secs() {
+            return None;
+        }
+        match (&state.inner, state.replica) {
+            (Inner::Parked(_), Some(r)) if r != here => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The cluster this sealer shares its single-use marks with.
+    pub fn cluster(&self) -> Option<&std::sync::Arc<crate::cluster::Cluster>> {
+        self.cluster.as_ref()
     }
 
     /// Open `token` for a retry matching `expect`, and mark it used (in this process).
@@ -279,6 +325,11 @@ impl Sealer {
     }
 
     fn unseal(&self, token: &str) -> Result<State, SealError> {
+        let plain = self.unseal_bytes(AAD, token)?;
+        serde_json::from_slice(&plain).map_err(|_| SealError::Forged)
+    }
+
+    fn unseal_bytes(&self, aad: &[u8], token: &str) -> Result<Vec<u8>, SealError> {
         let body = token.strip_prefix(PREFIX).ok_or(SealError::Forged)?;
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(body)
@@ -288,9 +339,9 @@ impl Sealer {
         let mut sealed = sealed.to_vec();
         let plain = self
             .key
-            .open_in_place(nonce, Aad::from(AAD), &mut sealed)
+            .open_in_place(nonce, Aad::from(aad), &mut sealed)
             .map_err(|_| SealError::Forged)?;
-        serde_json::from_slice(plain).map_err(|_| SealError::Forged)
+        Ok(plain.to_vec())
     }
 }
 
@@ -412,5 +463,42 @@ mod tests {
             args_digest(Some(&json!({"a": 1}))),
             args_digest(Some(&json!({"a": 2})))
         );
+    }
+
+    #[test]
+    fn an_address_opens_only_for_its_replica_with_the_same_key() {
+        let key = Some([7u8; 32]);
+        let a = Sealer::new(key, Duration::from_secs(60)).unwrap();
+        let b = Sealer::new(key, Duration::from_secs(60)).unwrap();
+        let sealed = a.seal_address("r1", "http://10.0.0.1:8443");
+        assert_eq!(
+            b.open_address(&sealed, "r1").as_deref(),
+            Some("http://10.0.0.1:8443")
+        );
+        // Named for another replica, sealed with another key, or not an address at all.
+        assert_eq!(b.open_address(&sealed, "r2"), None);
+        let stranger = Sealer::new(Some([8u8; 32]), Duration::from_secs(60)).unwrap();
+        assert_eq!(stranger.open_address(&sealed, "r1"), None);
+        assert_eq!(b.open_address("http://evil.example:443", "r1"), None);
+        // The two purposes do not mix: a requestState is no address, and an address no state.
+        let args = args_digest(None);
+        let st = a.state("p", "b", "tools/call", "t", &args, Inner::Backend(None));
+        assert_eq!(b.open_address(&a.seal(&st), "r1"), None);
+        let expect = Expect {
+            principal: "p",
+            method: "tools/call",
+            name: "t",
+            args: &args,
+        };
+        assert_eq!(b.open(&sealed, &expect), Err(SealError::Forged));
+    }
+
+    #[test]
+    fn without_a_cluster_nothing_is_parked_elsewhere() {
+        let s = sealer();
+        let args = args_digest(None);
+        let st = s.state("p", "", "tools/call", "t", &args, Inner::Parked("x".into()));
+        assert_eq!(s.parked_elsewhere(&s.seal(&st)), None);
+        assert_eq!(s.parked_elsewhere("pcs1.garbage"), None);
     }
 }

@@ -9,8 +9,10 @@
 //! rewrites nothing in a task. An id bound to another principal answers exactly like an unknown
 //! id (`-32602`), so a task's existence is not revealed; the audit record says which it was.
 //! Bindings live as long as the task's `ttlMs` (capped) and are bounded per principal and in
-//! total. They are per replica: behind a load balancer, a client's `tasks/*` must reach the
-//! replica that relayed its call (the `Mcp-Name` header is there for that routing).
+//! total. They live in the replica that relayed the call (its upstream connection carries the
+//! task); with `[cluster]` the task id is also registered to that replica in Redis
+//! (`cluster::peers`), and a `tasks/*` that lands on another replica is handed to it
+//! (`edge::forward`). A task id another replica registered first is refused like a local clash.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -145,7 +147,7 @@ impl Router {
     /// A `tools/call` result from `backend` for the exposed `tool`: a `CreateTaskResult` binds
     /// its task to this caller. A result the gateway cannot bind becomes an error (the client
     /// would hold a handle it could never use); the backend's task is left to its TTL.
-    pub(super) fn bind_task(
+    pub(super) async fn bind_task(
         &self,
         cx: &Context,
         resp: Value,
@@ -179,7 +181,11 @@ impl Router {
             seq: 0,
             expires: now + ttl + TTL_SLACK,
         };
-        match self.tasks.bind(task, binding) {
+        let bound = match self.tasks.bind(task, binding) {
+            Ok(()) => self.register_task(task, backend, ttl + TTL_SLACK).await,
+            Err(e) => Err(e),
+        };
+        match bound {
             Ok(()) => resp,
             Err(e) => {
                 tracing::warn!(backend, error = %e, "a task the gateway cannot bind");
@@ -192,6 +198,58 @@ impl Router {
                 self.guard.event(rec);
                 RouteError::TaskUnbound(e.to_string()).response(id)
             }
+        }
+    }
+
+    /// With `[cluster]`, register `task` to this replica so the others hand its `tasks/*` here.
+    /// Redis unavailable: the task works through this replica only (logged); another replica's
+    /// live registration of the same id: refused, and the local binding undone.
+    async fn register_task(
+        &self,
+        task: &str,
+        backend: &str,
+        ttl: Duration,
+    ) -> Result<(), BindError> {
+        let Some(cluster) = self.sealer.cluster() else {
+            return Ok(());
+        };
+        match cluster.claim_task(task, ttl).await {
+            Ok(None) => Ok(()),
+            Ok(Some(owner)) => {
+                lock(&self.tasks.bound).remove(task);
+                tracing::warn!(backend, replica = %owner, "a task id another replica registered first");
+                Err(BindError::Taken {
+                    task: clip_task(task),
+                    backend: backend.to_owned(),
+                })
+            }
+            Err(e) => {
+                tracing::warn!(backend, error = %e, "task not registered in the cluster: only this replica can serve its tasks/*");
+                Ok(())
+            }
+        }
+    }
+
+    /// The replica a request must be handed to because only it can continue what the request
+    /// names: a parked call's `requestState` sealed there, or a task registered there and not
+    /// bound here. `None`: serve it here (including when the holder is this replica).
+    pub async fn held_elsewhere(&self, msg: &Value) -> Option<String> {
+        let params = protocol::params(msg)?;
+        if let Some(token) = params.get("requestState").and_then(Value::as_str) {
+            return self.sealer.parked_elsewhere(token);
+        }
+        let method = protocol::method(msg)?;
+        if !matches!(method, "tasks/get" | "tasks/update" | "tasks/cancel") {
+            return None;
+        }
+        let cluster = self.sealer.cluster()?;
+        let task = params.get("taskId").and_then(Value::as_str)?;
+        if self.tasks.get(task).is_some() {
+            return None;
+        }
+        match cluster.task_owner(task).await {
+            Ok(Some(owner)) if owner != cluster.replica() => Some(owner),
+            _ => None,
         }
     }
 

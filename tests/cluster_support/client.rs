@@ -167,7 +167,11 @@ pub async fn post_modern(
         .header("authorization", format!("Bearer {token}"))
         .header("mcp-protocol-version", "2026-07-28")
         .header("mcp-method", method);
-    if let Some(name) = body["params"]["name"].as_str() {
+    let params = &body["params"];
+    if let Some(name) = ["name", "uri", "taskId"]
+        .iter()
+        .find_map(|k| params[*k].as_str())
+    {
         req = req.header("mcp-name", name);
     }
     let resp = req.body(body.to_string()).send().await.unwrap();
@@ -272,6 +276,17 @@ pub fn python_server(era: &str) -> (common::Proc, String) {
     let mut cmd = std::process::Command::new(&d.python);
     cmd.arg(repo_root().join("tests/py/mcp2026_server.py"))
         .args(["--port", "0", "--era", era]);
+    let proc = common::Proc::spawn(cmd);
+    let line = proc.wait_for_line("listening on", Duration::from_secs(60));
+    let url = line.rsplit(' ').next().unwrap().to_owned();
+    (proc, url)
+}
+
+/// The rmcp fixture `conformance-server-2026` in `protocol` (`2025-11-25`, `2026-07-28`, `dual`).
+pub fn rmcp_server(protocol: &str) -> (common::Proc, String) {
+    let exe = common::conformance_server_bin().with_file_name("conformance-server-2026");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["--port", "0", "--protocol", protocol]);
     let proc = common::Proc::spawn(cmd);
     let line = proc.wait_for_line("listening on", Duration::from_secs(60));
     let url = line.rsplit(' ').next().unwrap().to_owned();
