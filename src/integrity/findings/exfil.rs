@@ -11,19 +11,15 @@
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 
 use super::hit::Hit;
+use super::pattern;
 use super::unicode::{Builder, View};
 use super::{DEFANGED, EXTERNAL_ADDRESS, SEND_TO};
 
 fn build(pattern: &str) -> Option<Regex> {
-    // Compiled from constants; a test runs every rule, so a pattern that does not compile fails
-    // the tests rather than silently disabling its rule in production.
-    RegexBuilder::new(pattern)
-        .case_insensitive(true)
-        .build()
-        .ok()
+    pattern::build(pattern, true)
 }
 
 /// A literal email address or URL.

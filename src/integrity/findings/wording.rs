@@ -12,9 +12,10 @@
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 
 use super::hit::Hit;
+use super::pattern::build;
 use super::{
     COMMAND_INJECTION, COMMENT, CONCEAL, CONTEXT_LEAK, CREDENTIAL_READ, ENCODED_INSTRUCTIONS,
     HARMFUL, HIDDEN_COMMENT, IMPORTANT_BLOCK, OVERRIDE, ROLE_MARKER, TOOL_BEHAVIOUR,
@@ -32,17 +33,6 @@ fn alts(alternatives: &[&str]) -> String {
         .map(|a| format!("(?:{})", words(a)))
         .collect::<Vec<_>>()
         .join("|")
-}
-
-fn build(pattern: &str, case_insensitive: bool) -> Option<Regex> {
-    // Compiled from constants; a test runs every rule, so a pattern that does not compile fails
-    // the tests rather than silently disabling its rule in production.
-    RegexBuilder::new(pattern)
-        .case_insensitive(case_insensitive)
-        .size_limit(32 << 20)
-        .dfa_size_limit(8 << 20)
-        .build()
-        .ok()
 }
 
 type Rule = LazyLock<Option<Regex>>;
