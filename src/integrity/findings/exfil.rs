@@ -50,6 +50,7 @@ static SEND_LINK_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     build(concat!(
         r"\b(?:to|into|onto|towards)\s*(?:the\s+|this\s+)?",
         r"(?:(?:e-?mail\s+)?address|url|endpoint|webhook|server|e-?mail|inbox|host|recipient)?",
+        r"(?:\s+(?:at|on|located\s+at|hosted\s+at|below))?",
         r"\s*[:(\[<\x22'`]*\s*$",
     ))
 });
