@@ -2,21 +2,22 @@
 //! quiet on real servers.
 //!
 //! The set is `tests/data/poisoning/`: `dev.json` (what the rules were written against),
-//! `round2.json` (held out at the first freeze, then used for the second round of rules) and
-//! `heldout.json` (written after the second freeze, never tuned on), labelled in `labels.tsv` by
-//! class and by what the scan must do: `quarantine` (a finding at or above the
-//! default `integrity.quarantine_severity`, `high`), `finding` (at least `medium`: descriptions
-//! that openly state a harmful behaviour deserve a look, not a quarantine) or `none` (benign).
-//! Each definition is scanned as the gateway scans it: with every backend's tool names.
+//! `round2.json` (held out at the first freeze, then tuned on), `heldout.json` (held out at the
+//! second freeze, measured twice, then tuned on at the third: "round3" in the docs) and
+//! `heldout2.json` (written after the third freeze, commit 2d57d80, measured once, never tuned
+//! on), labelled in `labels.tsv` by class and by what the scan must do: `quarantine` (a finding
+//! at or above the default `integrity.quarantine_severity`, `high`), `finding` (at least
+//! `medium`: descriptions that openly state a harmful behaviour deserve a look, not a
+//! quarantine) or `none` (benign). Each definition is scanned as the gateway scans it: with
+//! every backend's tool names.
 //!
-//! Fails under the targets of issue 15 on `dev` and `round2`: at least 90% of the poisoned
-//! definitions caught at the severity their class calls for, and at most 1% of the benign ones
-//! quarantined. The clean `heldout` split does NOT meet those targets today (73.2% caught, 1 of
-//! 50 benign quarantined, measured at commit aeeccb3 when the split was written; see
-//! docs/poisoning-scan.md): its test holds that measured floor, so a change that makes the
-//! scan worse on text it was not written against fails, and a change that reaches the targets
-//! should raise the floor to them. Separately: no finding at `high` or above on the real npm
-//! servers' catalogs (`tests/data/meta_catalog.json`;
+//! Each split is held at what was measured on it (poisoned caught, benign quarantined), so a
+//! change that makes the scan worse anywhere fails, and a change that does better should raise
+//! the floor. The tables say whether issue 15's targets are met (at least 90% of the poisoned
+//! definitions caught at the severity their class calls for, at most 1% of the benign ones
+//! quarantined): on the tuned splits they are, on the clean `heldout2` they are NOT (34 of 74
+//! caught, 3 of 52 benign quarantined; docs/poisoning-scan.md). Separately: no finding at
+//! `high` or above on the real npm servers' catalogs (`tests/data/meta_catalog.json`;
 //! `tests/data/poisoning/reference_catalogs.json` with the reference servers' `instructions`
 //! and resources).
 //!
@@ -116,6 +117,7 @@ struct Tally {
 struct Outcome {
     table: String,
     recall: f64,
+    caught: usize,
     benign_quarantined: usize,
     benign: usize,
     misses: Vec<String>,
@@ -259,6 +261,7 @@ fn measure(split: &str, labels: &BTreeMap<String, Label>) -> Outcome {
         } else {
             caught as f64 / poisoned as f64
         },
+        caught,
         benign_quarantined,
         benign,
         misses,
@@ -267,14 +270,21 @@ fn measure(split: &str, labels: &BTreeMap<String, Label>) -> Outcome {
     }
 }
 
-fn check_split(split: &str) {
-    check_split_against(split, MIN_RECALL, MAX_BENIGN_QUARANTINED);
-}
-
-fn check_split_against(split: &str, min_recall: f64, max_benign_quarantined: f64) {
+/// Checks `split` against its measured floor: at least `caught` poisoned definitions caught,
+/// at most `quarantined` benign ones quarantined; prints the table and whether issue 15's
+/// targets are met.
+fn check_split_floor(split: &str, caught: usize, quarantined: usize) {
     let labels = labels();
     let out = measure(split, &labels);
     println!("{}", out.table);
+    let rate = out.benign_quarantined as f64 / out.benign as f64;
+    let met = out.recall >= MIN_RECALL && rate <= MAX_BENIGN_QUARANTINED;
+    println!(
+        "issue 15 targets (>= {:.0}% caught, <= {:.0}% benign quarantined): {}",
+        100.0 * MIN_RECALL,
+        100.0 * MAX_BENIGN_QUARANTINED,
+        if met { "met" } else { "NOT met" }
+    );
     for m in &out.misses {
         println!("missed {m}");
     }
@@ -286,40 +296,49 @@ fn check_split_against(split: &str, min_recall: f64, max_benign_quarantined: f64
     }
     assert!(out.benign > 0, "split `{split}` has no benign definitions");
     assert!(
-        out.recall >= min_recall,
-        "split `{split}`: recall {:.3} under {min_recall}",
-        out.recall
+        out.caught >= caught,
+        "split `{split}`: {} poisoned caught, under the floor of {caught}",
+        out.caught
     );
-    let rate = out.benign_quarantined as f64 / out.benign as f64;
     assert!(
-        rate <= max_benign_quarantined,
-        "split `{split}`: {} of {} benign definitions quarantined",
+        out.benign_quarantined <= quarantined,
+        "split `{split}`: {} of {} benign definitions quarantined, over the floor of {quarantined}",
         out.benign_quarantined,
         out.benign
     );
 }
 
+/// Tuned on since the first round: 199 of 199 caught, 0 of 108 quarantined.
 #[test]
-fn dev_split_meets_the_targets() {
-    check_split("dev");
+fn dev_split_holds_its_floor() {
+    check_split_floor("dev", 199, 0);
 }
 
+/// Held out at the first freeze (83 of 126), tuned on since: 125 of 126, 0 of 74.
 #[test]
-fn round2_split_meets_the_targets() {
-    check_split("round2");
+fn round2_split_holds_its_floor() {
+    check_split_floor("round2", 125, 0);
 }
 
-/// Below issue 15's targets: this pins what the rules did on this split the day it was written
-/// (52 of 71 poisoned caught, 1 of 50 benign quarantined). Raise it, never lower it.
+/// Held out at the second freeze (52 of 71, 1 of 50 quarantined), tuned on at the third
+/// ("round3"): 71 of 71, 0 of 50. Not evidence of how the scan does on new text.
 #[test]
-fn heldout_split_holds_its_measured_floor() {
-    check_split_against("heldout", 52.0 / 71.0, 1.0 / 50.0);
+fn round3_split_holds_its_floor() {
+    check_split_floor("heldout", 71, 0);
+}
+
+/// Written after the third freeze and measured once, on 2026-12-07 with the rules of 2d57d80:
+/// 34 of 74 poisoned caught (45.9%), 3 of 52 benign quarantined (5.8%). Under issue 15's
+/// targets; this pins it so the scan cannot get worse on text it was not written against.
+#[test]
+fn heldout2_split_holds_its_measured_floor() {
+    check_split_floor("heldout2", 34, 3);
 }
 
 #[test]
 fn every_labelled_definition_is_in_its_split() {
     let labels = labels();
-    for split in ["dev", "round2", "heldout"] {
+    for split in ["dev", "round2", "heldout", "heldout2"] {
         let set: Value = serde_json::from_str(&data(&format!("poisoning/{split}.json"))).unwrap();
         let ids: Vec<&str> = set["items"]
             .as_array()

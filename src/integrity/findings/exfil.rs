@@ -11,19 +11,15 @@
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 
 use super::hit::Hit;
+use super::pattern;
 use super::unicode::{Builder, View};
 use super::{DEFANGED, EXTERNAL_ADDRESS, SEND_TO};
 
 fn build(pattern: &str) -> Option<Regex> {
-    // Compiled from constants; a test runs every rule, so a pattern that does not compile fails
-    // the tests rather than silently disabling its rule in production.
-    RegexBuilder::new(pattern)
-        .case_insensitive(true)
-        .build()
-        .ok()
+    pattern::build(pattern, true)
 }
 
 /// A literal email address or URL.
@@ -54,6 +50,7 @@ static SEND_LINK_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     build(concat!(
         r"\b(?:to|into|onto|towards)\s*(?:the\s+|this\s+)?",
         r"(?:(?:e-?mail\s+)?address|url|endpoint|webhook|server|e-?mail|inbox|host|recipient)?",
+        r"(?:\s+(?:at|on|located\s+at|hosted\s+at|below))?",
         r"\s*[:(\[<\x22'`]*\s*$",
     ))
 });

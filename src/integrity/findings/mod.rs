@@ -36,6 +36,7 @@
 mod encoded;
 mod exfil;
 mod hit;
+mod pattern;
 mod shadowing;
 mod text;
 mod unicode;

@@ -10,13 +10,11 @@ use std::sync::LazyLock;
 use regex::{Regex, RegexBuilder};
 
 use super::hit::Hit;
+use super::pattern;
 use super::{CROSS_SERVER, TOOL_BEHAVIOUR};
 
 fn build(pattern: &str) -> Option<Regex> {
-    RegexBuilder::new(pattern)
-        .case_insensitive(true)
-        .build()
-        .ok()
+    pattern::build(pattern, true)
 }
 
 #[derive(Debug)]
@@ -65,7 +63,8 @@ impl Shadowing {
             None
         } else {
             let alternation: Vec<String> = names.iter().map(|n| regex::escape(n)).collect();
-            RegexBuilder::new(&format!("(?:{})", alternation.join("|")))
+            RegexBuilder::new(&pattern::ascii(&format!("(?:{})", alternation.join("|"))))
+                .unicode(false)
                 .case_insensitive(true)
                 .size_limit(64 << 20)
                 .build()
@@ -97,7 +96,8 @@ impl Shadowing {
                 let pattern = format!(
                     r"(?:^|[^\w-])(?P<b1>{e})(?:['’]s)?\s+(?:mcp\s+)?(?:tools?|servers?|backends?|functions?|integration)\b|\b(?:tools?|functions?)\s+(?:from|of|in|on|provided\s+by)\s+(?:the\s+)?(?P<b2>{e})(?:$|[^\w-])|(?:^|[^\w-])(?P<b3>{e})__[A-Za-z]"
                 );
-                RegexBuilder::new(&pattern)
+                RegexBuilder::new(&pattern::ascii(&pattern))
+                    .unicode(false)
                     .case_insensitive(true)
                     .size_limit(64 << 20)
                     .build()

@@ -9,7 +9,9 @@
 use super::hit::Hit;
 use super::shadowing::Shadowing;
 use super::unicode::{self, SPAN_CHARS, View, excerpt};
-use super::{ENCODED_TEXT, Finding, encoded, exfil, rule_index, severity_of, wording};
+use super::{
+    ENCODED_INSTRUCTIONS, ENCODED_TEXT, Finding, encoded, exfil, rule_index, severity_of, wording,
+};
 
 pub(super) struct Ctx<'a> {
     pub shadow: &'a Shadowing,
@@ -107,7 +109,20 @@ fn analyse(
                 ""
             }
         );
-        if inner.is_empty() && candidate.prose {
+        let inner_high = inner
+            .iter()
+            .any(|f| f.severity >= severity_of(ENCODED_INSTRUCTIONS));
+        // `e.g. <base64>` in a codec's description is an example, whatever it says.
+        let example = wording::example_cue(s.get(..candidate.span.0).unwrap_or_default());
+        if !inner_high && !example && candidate.prose && wording::imperative(&candidate.decoded) {
+            found.push(Finding {
+                rule: ENCODED_INSTRUCTIONS,
+                severity: severity_of(ENCODED_INSTRUCTIONS),
+                field: field.to_owned(),
+                span: candidate.span,
+                excerpt: format!("{base} {decodes} (an order, encoded)"),
+            });
+        } else if inner.is_empty() && candidate.prose {
             found.push(Finding {
                 rule: ENCODED_TEXT,
                 severity: severity_of(ENCODED_TEXT),
