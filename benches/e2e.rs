@@ -10,6 +10,9 @@
 //! backend is declared `protocol = "2026-07-28"` (stateless requests over the shared pool). The
 //! report ends with what the gateway adds in each era, side by side.
 //!
+//! A peer row, `peer`: mcp-proxy 0.6.0 from crates.io (installed by the bench, pinned; see
+//! `support/e2e_peer.rs`) in front of the same backend, plain HTTP (it has no TLS listener).
+//!
 //! With `PORTCULLIS_E2E_BASELINE=<path to another portcullis binary>` (an earlier commit's
 //! release build, say), one more row, `baseline`, runs that binary with the same full-chain
 //! 2025 config in the same run, so a change is compared with what it replaces under the same
@@ -72,6 +75,8 @@ when { !resource.findings.isEmpty() };
 
 #[path = "support/floor_proxy.rs"]
 mod floor_proxy;
+#[path = "support/e2e_peer.rs"]
+mod peer;
 
 /// `<bench> --e2e-floor <cert> <key> <backend url>`: run the bare proxy.
 const FLOOR_FLAG: &str = "--e2e-floor";
@@ -107,6 +112,7 @@ fn main() {
         start_gateway_with(Path::new(&bin), &baseline_dir, &backend.url, "2025-11-25")
     });
     let floor = start_floor(work.path(), &backend.url);
+    let peer = peer::binary().map(|bin| start_peer(&bin, work.path(), &backend.url));
     let bare_dir = work.path().join("bare");
     std::fs::create_dir(&bare_dir).unwrap();
     let bare_gw = start_bare_gateway(&bare_dir, &backend.url);
@@ -121,18 +127,21 @@ fn main() {
         ca: None,
         token: None,
         modern: false,
+        tool: TOOL.into(),
     };
     let direct26 = Target {
         url: backend.url.clone(),
         ca: None,
         token: None,
         modern: true,
+        tool: TOOL.into(),
     };
     let through26 = Target {
         url: gw26.url.clone(),
         ca: Some(std::fs::read(modern_dir.join("certs/dev.crt")).unwrap()),
         token: Some(gw26.token.clone()),
         modern: true,
+        tool: TOOL.into(),
     };
     let ca = std::fs::read(work.path().join("certs/dev.crt")).unwrap();
     let bare = Target {
@@ -140,25 +149,36 @@ fn main() {
         ca: Some(ca.clone()),
         token: None,
         modern: false,
+        tool: TOOL.into(),
     };
     let unchecked = Target {
         url: bare_gw.url.clone(),
         ca: Some(std::fs::read(bare_dir.join("certs/dev.crt")).unwrap()),
         token: None,
         modern: false,
+        tool: TOOL.into(),
     };
     let through = Target {
         url: gw.url.clone(),
         ca: Some(ca),
         token: Some(gw.token.clone()),
         modern: false,
+        tool: TOOL.into(),
     };
 
+    let through_peer = peer.as_ref().map(|p| Target {
+        url: p.url.clone(),
+        ca: None,
+        token: None,
+        modern: false,
+        tool: format!("{}/{TOOL}", peer::BACKEND),
+    });
     let through_baseline = baseline.as_ref().map(|b| Target {
         url: b.url.clone(),
         ca: Some(std::fs::read(baseline_dir.join("certs/dev.crt")).unwrap()),
         token: Some(b.token.clone()),
         modern: false,
+        tool: TOOL.into(),
     });
 
     let idle = memory(gw.proc.child.id());
@@ -173,6 +193,9 @@ fn main() {
         ];
         if let (Some(t), Some(b)) = (&through_baseline, &baseline) {
             targets.push(("baseline", t, Some(b.proc.child.id())));
+        }
+        if let (Some(t), Some(p)) = (&through_peer, &peer) {
+            targets.push(("peer", t, Some(p.proc.child.id())));
         }
         targets.push(("2026 direct", &direct26, None));
         targets.push(("2026 gateway", &through26, Some(gw26.proc.child.id())));
@@ -205,7 +228,7 @@ fn main() {
     // Each gateway spoke its era to the backend: the backend counted every `tools/call` by the
     // era it came in (direct, floor, no checks, gateway and the baseline in 2025; the 2026 pair
     // in 2026).
-    let legacy_rows = if baseline.is_some() { 5 } else { 4 };
+    let legacy_rows = 4 + u64::from(baseline.is_some()) + u64::from(peer.is_some());
     let (legacy, modern) = rt.block_on(backend_counts(&direct));
     assert_eq!(
         (legacy, modern),
@@ -230,6 +253,7 @@ fn main() {
         with.saturating_sub(before) as f64 / n as f64
     );
     drop(floor);
+    drop(peer);
     drop(bare_gw);
     drop(baseline);
     drop(gw26);
@@ -309,6 +333,32 @@ fn start_floor(dir: &Path, backend_url: &str) -> Backend {
         proc,
         url,
         label: "the bare proxy",
+    }
+}
+
+/// The peer row's proxy (`support/e2e_peer.rs`) in front of the same backend, plain HTTP.
+fn start_peer(bin: &Path, dir: &Path, backend_url: &str) -> Backend {
+    let port = free_port();
+    let config = dir.join("peer.toml");
+    std::fs::write(&config, peer::config(port, backend_url)).unwrap();
+    let mut cmd = Command::new(bin);
+    cmd.arg("--config").arg(&config).current_dir(dir);
+    let proc = Proc::spawn(cmd, Some(dir.join("peer.log")));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{} {} did not listen on {port}: {}",
+            peer::CRATE,
+            peer::VERSION,
+            std::fs::read_to_string(dir.join("peer.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Backend {
+        proc,
+        url: format!("http://127.0.0.1:{port}/"),
+        label: "the peer",
     }
 }
 
@@ -621,6 +671,8 @@ struct Target {
     /// MCP 2026-07-28: no `initialize`, no session; every request carries the revision's
     /// `_meta` envelope and its mirror headers.
     modern: bool,
+    /// The tool's name at this target (the peer namespaces it).
+    tool: String,
 }
 
 /// One worker: its own connection and, in 2025, its MCP session.
@@ -630,6 +682,7 @@ struct Client {
     token: Option<String>,
     session: Option<String>,
     modern: bool,
+    tool: String,
 }
 
 impl Client {
@@ -647,6 +700,7 @@ impl Client {
             token: t.token.clone(),
             session: None,
             modern: t.modern,
+            tool: t.tool.clone(),
         }
     }
 
@@ -712,7 +766,7 @@ impl Client {
     /// One `tools/call`; fails loudly unless the response is this call's result.
     async fn call(&self, id: u64) {
         let mut msg = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
-            "name": TOOL,
+            "name": self.tool,
             "arguments": {"query": "status of build 4127", "limit": 10}}});
         let (status, _, body) = if self.modern {
             msg["params"]["_meta"] = modern_meta();
@@ -721,7 +775,7 @@ impl Client {
                 &[
                     ("mcp-protocol-version", MODERN),
                     ("mcp-method", "tools/call"),
-                    ("mcp-name", TOOL),
+                    ("mcp-name", self.tool.as_str()),
                 ],
             )
             .await

@@ -150,5 +150,28 @@ pub(super) fn print_eras(rows: &[(&str, usize, Run)]) {
             100.0 * b16.rate() / d16.rate()
         );
     }
+    // Against the peer (plain HTTP; the other rows pay TLS): the full chain and the MCP
+    // handling alone.
+    if let (Some(d1), Some(p1), Some(d16), Some(p16)) = (
+        find("direct", 1),
+        find("peer", 1),
+        find("direct", 16),
+        find("peer", 16),
+    ) {
+        for row in ["gateway", "no checks"] {
+            let (Some(r1), Some(r16)) = (find(row, 1), find(row, 16)) else {
+                continue;
+            };
+            println!(
+                "  {row} vs the peer (mcp-proxy, plain HTTP): c=1 +{:.0} vs +{:.0} µs p50; c=16 {:.0}% vs {:.0}% of direct throughput; CPU {:.0} vs {:.0} µs/call in the middle at c=16",
+                us(r1.percentile(0.5)) - us(d1.percentile(0.5)),
+                us(p1.percentile(0.5)) - us(d1.percentile(0.5)),
+                100.0 * r16.rate() / d16.rate(),
+                100.0 * p16.rate() / d16.rate(),
+                us(r16.cpu[1]) / r16.latencies.len() as f64,
+                us(p16.cpu[1]) / p16.latencies.len() as f64,
+            );
+        }
+    }
     println!();
 }
