@@ -126,7 +126,7 @@ struct Outcome {
     flagged: Vec<String>,
 }
 
-fn measure(split: &str, labels: &BTreeMap<String, Label>) -> Outcome {
+fn measure(split: &str, labels: &BTreeMap<String, Label>, classifier: bool) -> Outcome {
     let set: Value = serde_json::from_str(&data(&format!("poisoning/{split}.json"))).unwrap();
     let names = backends(&set);
     let mut classes: BTreeMap<String, Tally> = BTreeMap::new();
@@ -139,6 +139,7 @@ fn measure(split: &str, labels: &BTreeMap<String, Label>) -> Outcome {
     let items = set["items"].as_array().unwrap();
     // One scanner per backend, as the gateway builds them.
     let mut scanners: BTreeMap<String, Scanner> = BTreeMap::new();
+    let mut elapsed = std::time::Duration::ZERO;
     for item in items {
         let id = item["id"].as_str().unwrap();
         let label = labels
@@ -148,8 +149,10 @@ fn measure(split: &str, labels: &BTreeMap<String, Label>) -> Outcome {
         let backend = item["backend"].as_str().unwrap();
         let scanner = scanners
             .entry(backend.to_owned())
-            .or_insert_with(|| Scanner::new(backend, &names));
+            .or_insert_with(|| Scanner::new(backend, &names).with_classifier(classifier));
+        let started = std::time::Instant::now();
         let found = scanner.scan(&item["definition"], kind(item["kind"].as_str().unwrap()));
+        elapsed += started.elapsed();
         let top = max_severity(&found);
         let quarantined = top.is_some_and(|s| s >= QUARANTINE);
         let tally = classes.entry(label.class.clone()).or_default();
@@ -208,7 +211,17 @@ fn measure(split: &str, labels: &BTreeMap<String, Label>) -> Outcome {
         }
     };
     let mut t = String::new();
-    let _ = writeln!(t, "\nsplit `{split}`: {} definitions", items.len());
+    let _ = writeln!(
+        t,
+        "\nsplit `{split}`, {}: {} definitions, {:.0} µs of scan each (this build)",
+        if classifier {
+            "rules + classifier"
+        } else {
+            "rules alone"
+        },
+        items.len(),
+        elapsed.as_secs_f64() * 1e6 / items.len().max(1) as f64
+    );
     let _ = writeln!(t, "| class | n | caught | rate |");
     let _ = writeln!(t, "|---|---:|---:|---:|");
     for (class, tally) in classes.iter().filter(|(c, _)| !c.starts_with("benign")) {
@@ -270,12 +283,29 @@ fn measure(split: &str, labels: &BTreeMap<String, Label>) -> Outcome {
     }
 }
 
-/// Checks `split` against its measured floor: at least `caught` poisoned definitions caught,
-/// at most `quarantined` benign ones quarantined; prints the table and whether issue 15's
-/// targets are met.
-fn check_split_floor(split: &str, caught: usize, quarantined: usize) {
+/// Checks `split` against its measured floors, the rules alone and the rules with the
+/// classifier (as the gateway scans by default): at least `caught` poisoned definitions
+/// caught, at most `quarantined` benign ones quarantined, each a `(rules alone, with the
+/// classifier)` pair; prints the tables and whether issue 15's targets are met.
+fn check_split_floor(split: &str, caught: (usize, usize), quarantined: (usize, usize)) {
     let labels = labels();
-    let out = measure(split, &labels);
+    let rules = measure(split, &labels, false);
+    println!("{}", rules.table);
+    assert!(
+        rules.caught >= caught.0,
+        "split `{split}`, rules alone: {} poisoned caught, under the floor of {}",
+        rules.caught,
+        caught.0
+    );
+    assert!(
+        rules.benign_quarantined <= quarantined.0,
+        "split `{split}`, rules alone: {} of {} benign definitions quarantined, over the floor of {}",
+        rules.benign_quarantined,
+        rules.benign,
+        quarantined.0
+    );
+    let (caught, quarantined) = (caught.1, quarantined.1);
+    let out = measure(split, &labels, true);
     println!("{}", out.table);
     let rate = out.benign_quarantined as f64 / out.benign as f64;
     let met = out.recall >= MIN_RECALL && rate <= MAX_BENIGN_QUARANTINED;
@@ -311,20 +341,20 @@ fn check_split_floor(split: &str, caught: usize, quarantined: usize) {
 /// Tuned on since the first round: 199 of 199 caught, 0 of 108 quarantined.
 #[test]
 fn dev_split_holds_its_floor() {
-    check_split_floor("dev", 199, 0);
+    check_split_floor("dev", (199, 199), (0, 0));
 }
 
 /// Held out at the first freeze (83 of 126), tuned on since: 125 of 126, 0 of 74.
 #[test]
 fn round2_split_holds_its_floor() {
-    check_split_floor("round2", 125, 0);
+    check_split_floor("round2", (125, 125), (0, 0));
 }
 
 /// Held out at the second freeze (52 of 71, 1 of 50 quarantined), tuned on at the third
 /// ("round3"): 71 of 71, 0 of 50. Not evidence of how the scan does on new text.
 #[test]
 fn round3_split_holds_its_floor() {
-    check_split_floor("heldout", 71, 0);
+    check_split_floor("heldout", (71, 71), (0, 0));
 }
 
 /// Written after the third freeze and measured once, on 2026-12-07 with the rules of 2d57d80:
@@ -332,7 +362,7 @@ fn round3_split_holds_its_floor() {
 /// targets; this pins it so the scan cannot get worse on text it was not written against.
 #[test]
 fn heldout2_split_holds_its_measured_floor() {
-    check_split_floor("heldout2", 34, 3);
+    check_split_floor("heldout2", (34, 34), (3, 3));
 }
 
 #[test]
@@ -430,4 +460,51 @@ fn real_catalogs_have_no_high_findings() {
     for l in &low {
         println!("below high: {l}");
     }
+}
+
+/// What the classifier adds to the cost of a scan: the tuned splits' 628 definitions scanned
+/// by the rules alone and with the classifier, after one untimed pass of each (compiled rules,
+/// loaded vectors), best of three. Printed, never asserted (a timing depends on the machine);
+/// `cargo bench --bench findings` is the benchmark.
+#[test]
+fn scan_cost_with_and_without_the_classifier() {
+    let mut defs = Vec::new();
+    for split in ["dev", "round2", "heldout"] {
+        let set: Value = serde_json::from_str(&data(&format!("poisoning/{split}.json"))).unwrap();
+        let names = backends(&set);
+        for item in set["items"].as_array().unwrap() {
+            let backend = item["backend"].as_str().unwrap().to_owned();
+            defs.push((backend, names.clone(), item.clone()));
+        }
+    }
+    let scanners: Vec<(Scanner, Scanner)> = defs
+        .iter()
+        .map(|(b, names, _)| {
+            (
+                Scanner::new(b, names).with_classifier(false),
+                Scanner::new(b, names),
+            )
+        })
+        .collect();
+    let pass = |classifier: bool| {
+        let started = std::time::Instant::now();
+        for ((_, _, item), (off, on)) in defs.iter().zip(&scanners) {
+            let s = if classifier { on } else { off };
+            let _ = s.scan(&item["definition"], kind(item["kind"].as_str().unwrap()));
+        }
+        started.elapsed().as_secs_f64() * 1e6 / defs.len() as f64
+    };
+    pass(false);
+    pass(true);
+    let (mut off, mut on) = (f64::MAX, f64::MAX);
+    for _ in 0..3 {
+        off = off.min(pass(false));
+        on = on.min(pass(true));
+    }
+    println!(
+        "scan cost per definition over {} definitions (this build): rules alone {off:.0} µs, \
+         rules + classifier {on:.0} µs ({:.2}x)",
+        defs.len(),
+        on / off
+    );
 }

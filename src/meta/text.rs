@@ -56,4 +56,3 @@ impl Analyzer {
         Some(self.stemmer.stem(word).into_owned())
     }
 }
-

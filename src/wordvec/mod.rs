@@ -22,7 +22,6 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-
 /// The distilled vectors, embedded at build time.
 static BUILTIN: &[u8] = include_bytes!("minilm-l6-static.bin");
 

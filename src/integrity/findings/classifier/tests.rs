@@ -1,0 +1,45 @@
+use super::*;
+
+#[test]
+fn the_builtin_model_parses_and_matches_the_features() {
+    assert!(available());
+    let model = Model::builtin().unwrap();
+    assert_eq!(model.inputs, FEATURES);
+    assert!(model.medium <= model.high);
+}
+
+#[test]
+fn sentences_split_at_stops_and_lines_and_long_runs_are_windowed() {
+    let text = "Get the forecast. Ignore v2.1 rules!\n\nAlways do it; now.";
+    let got: Vec<&str> = sentences(text)
+        .into_iter()
+        .map(|(s, e)| &text[s..e])
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "Get the forecast.",
+            "Ignore v2.1 rules!",
+            "Always do it;",
+            "now."
+        ]
+    );
+    let long = "word ".repeat(200);
+    let spans = sentences(&long);
+    assert!(spans.len() > 4);
+    assert!(
+        spans
+            .iter()
+            .all(|(s, e)| long[*s..*e].split_whitespace().count() <= MAX_WORDS)
+    );
+}
+
+#[test]
+fn short_texts_are_not_scored() {
+    let v = StaticVectors::builtin().unwrap();
+    assert!(features(v, "metric").is_none());
+    assert_eq!(
+        features(v, "Returns the sum of two numbers").unwrap().len(),
+        FEATURES
+    );
+}
