@@ -297,11 +297,11 @@ pub struct Scanner {
 }
 
 impl Scanner {
-    /// The rules and the classifier (the default of `integrity.classifier`).
+    /// The rules alone (the default of `integrity.classifier`); see [`Scanner::with_classifier`].
     pub fn new(own_backend: &str, backends_tools: &[(String, String)]) -> Self {
         Self {
             shadow: Shadowing::new(own_backend, backends_tools),
-            classifier: true,
+            classifier: false,
         }
     }
 

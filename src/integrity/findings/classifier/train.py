@@ -164,7 +164,7 @@ def dataset():
 
 
 def fit(X, y, l2=L2, iters=30):
-    """Logistic regression by Newton's method (IRLS), classes balanced, on standardised X."""
+    """Logistic regression by Newton's method (IRLS), classes balanced."""
     # Not standardised: the sentence vector is unit length and the hashed words are 0/1.
     # Standardising the vector's 256 dimensions made every one weigh like a word and lost a
     # third of the cross-validated recall at `high` (105 -> 61 of 343).
@@ -184,7 +184,7 @@ def fit(X, y, l2=L2, iters=30):
         w -= step
         if np.abs(step).max() < 1e-6:
             break
-    # Fold the standardisation into the weights: logit = x . w' + b'.
+    # logit = x . w' + b' (the identity scaling kept, should the inputs be scaled again).
     wx = w[:-1] / sd
     b = w[-1] - (w[:-1] * mu / sd).sum()
     return wx, b
