@@ -8,11 +8,11 @@
 //! (`docs/poisoning-scan.md`).
 //!
 //! The model is `model.bin`, embedded at build time: `PCCLF001`, inputs `n` and hidden units
-//! `h` (u32 LE), then for `h = 0` (logistic regression) `n` weights and a bias, for `h > 0` an
-//! `h × n` matrix, `h` biases, `h` output weights and an output bias (ReLU hidden layer), then
-//! the `high` and `medium` thresholds on the logit; all f32 LE. The inputs are standardised in
-//! the weights already. A table that does not parse, or whose `n` differs from [`FEATURES`],
-//! turns the classifier off (a unit test keeps the built-in one valid).
+//! `h` (u32 LE; only `h = 0`, a logistic regression, is written or read today, the field
+//! leaves room for a hidden layer), then `n` weights, the bias and the `high` and `medium`
+//! thresholds on the logit, all f32 LE. The inputs are used as [`features`] computes them (no
+//! scaling). A table that does not parse, or whose `n` differs from [`FEATURES`], turns the
+//! classifier off (a unit test keeps the built-in one valid).
 
 use std::sync::OnceLock;
 
@@ -53,16 +53,11 @@ fn bucket(parts: &[&str]) -> usize {
     (h % BUCKETS as u64) as usize
 }
 
-/// The model as read from `model.bin`.
+/// The model as read from `model.bin`: a logistic regression on the logit scale.
 #[derive(Debug)]
 struct Model {
-    inputs: usize,
-    hidden: usize,
-    /// `hidden × inputs` (or `inputs` for a logistic model), then biases and output weights.
-    w1: Vec<f32>,
-    b1: Vec<f32>,
-    w2: Vec<f32>,
-    b2: f32,
+    weights: Vec<f32>,
+    bias: f32,
     high: f32,
     medium: f32,
 }
@@ -92,30 +87,18 @@ impl Model {
         let mut at = 8;
         let inputs = u32_at(bytes, &mut at)?;
         let hidden = u32_at(bytes, &mut at)?;
-        if inputs != FEATURES || hidden > 1024 {
+        // INVARIANT: `features` gives FEATURES inputs; a model for other inputs is refused.
+        if inputs != FEATURES || hidden != 0 {
             return None;
         }
-        let rows = hidden.max(1);
-        let w1 = floats(bytes, &mut at, rows * inputs)?;
-        let b1 = floats(bytes, &mut at, rows)?;
-        let w2 = if hidden == 0 {
-            Vec::new()
-        } else {
-            floats(bytes, &mut at, hidden)?
-        };
-        let tail = floats(bytes, &mut at, if hidden == 0 { 2 } else { 3 })?;
-        let (b2, high, medium) = match tail.as_slice() {
-            [high, medium] => (0.0, *high, *medium),
-            [b2, high, medium] => (*b2, *high, *medium),
+        let weights = floats(bytes, &mut at, inputs)?;
+        let (bias, high, medium) = match floats(bytes, &mut at, 3)?.as_slice() {
+            [bias, high, medium] => (*bias, *high, *medium),
             _ => return None,
         };
         (at == bytes.len()).then_some(Model {
-            inputs,
-            hidden,
-            w1,
-            b1,
-            w2,
-            b2,
+            weights,
+            bias,
             high,
             medium,
         })
@@ -127,16 +110,7 @@ impl Model {
 
     /// The logit of one input vector.
     fn logit(&self, x: &[f32]) -> f32 {
-        let rows = self.w1.chunks_exact(self.inputs);
-        if self.hidden == 0 {
-            return rows.map(|w| crate::wordvec::dot(w, x)).sum::<f32>()
-                + self.b1.iter().sum::<f32>();
-        }
-        let mut out = self.b2;
-        for ((w, b), v) in rows.zip(&self.b1).zip(&self.w2) {
-            out += v * (crate::wordvec::dot(w, x) + b).max(0.0);
-        }
-        out
+        crate::wordvec::dot(&self.weights, x) + self.bias
     }
 }
 

@@ -4,7 +4,8 @@ use super::*;
 fn the_builtin_model_parses_and_matches_the_features() {
     assert!(available());
     let model = Model::builtin().unwrap();
-    assert_eq!(model.inputs, FEATURES);
+    assert_eq!(model.weights.len(), FEATURES);
+    assert!(Model::parse(b"PCCLF001").is_none());
     assert!(model.medium <= model.high);
 }
 
