@@ -30,4 +30,5 @@ pub mod router;
 pub mod session;
 pub mod telemetry;
 pub mod upstream;
+pub mod wordvec;
 pub mod workflow;

@@ -16,7 +16,9 @@
 //! the floor. The tables say whether issue 15's targets are met (at least 90% of the poisoned
 //! definitions caught at the severity their class calls for, at most 1% of the benign ones
 //! quarantined): on the tuned splits they are, on the clean `heldout2` they are NOT (34 of 74
-//! caught, 3 of 52 benign quarantined; docs/poisoning-scan.md). Separately: no finding at
+//! caught, 3 of 52 benign quarantined; with the classifier, `integrity.classifier = "on"`, 46
+//! of 74 and 4 of 52; docs/poisoning-scan.md). Each split is measured with the rules alone
+//! (the default) and with the classifier. Separately: no finding at
 //! `high` or above on the real npm servers' catalogs (`tests/data/meta_catalog.json`;
 //! `tests/data/poisoning/reference_catalogs.json` with the reference servers' `instructions`
 //! and resources).
@@ -126,11 +128,11 @@ struct Outcome {
     flagged: Vec<String>,
 }
 
-fn measure(split: &str, labels: &BTreeMap<String, Label>) -> Outcome {
+fn measure(split: &str, labels: &BTreeMap<String, Label>, classifier: bool) -> Outcome {
     let set: Value = serde_json::from_str(&data(&format!("poisoning/{split}.json"))).unwrap();
     let names = backends(&set);
     let mut classes: BTreeMap<String, Tally> = BTreeMap::new();
-    let (mut poisoned, mut caught) = (0usize, 0usize);
+    let (mut poisoned, mut caught, mut poisoned_medium) = (0usize, 0usize, 0usize);
     let (mut quarantine_tp, mut quarantine_fp) = (0usize, 0usize);
     let (mut benign, mut benign_quarantined, mut benign_flagged) = (0usize, 0usize, 0usize);
     let mut misses = Vec::new();
@@ -148,7 +150,7 @@ fn measure(split: &str, labels: &BTreeMap<String, Label>) -> Outcome {
         let backend = item["backend"].as_str().unwrap();
         let scanner = scanners
             .entry(backend.to_owned())
-            .or_insert_with(|| Scanner::new(backend, &names));
+            .or_insert_with(|| Scanner::new(backend, &names).with_classifier(classifier));
         let found = scanner.scan(&item["definition"], kind(item["kind"].as_str().unwrap()));
         let top = max_severity(&found);
         let quarantined = top.is_some_and(|s| s >= QUARANTINE);
@@ -163,6 +165,9 @@ fn measure(split: &str, labels: &BTreeMap<String, Label>) -> Outcome {
         }
         if label.poisoned {
             poisoned += 1;
+            if top.is_some_and(|s| s >= Severity::Medium) {
+                poisoned_medium += 1;
+            }
             let need = if label.expect == "finding" {
                 Severity::Medium
             } else {
@@ -208,7 +213,16 @@ fn measure(split: &str, labels: &BTreeMap<String, Label>) -> Outcome {
         }
     };
     let mut t = String::new();
-    let _ = writeln!(t, "\nsplit `{split}`: {} definitions", items.len());
+    let _ = writeln!(
+        t,
+        "\nsplit `{split}`, {}: {} definitions",
+        if classifier {
+            "rules + classifier"
+        } else {
+            "rules alone"
+        },
+        items.len()
+    );
     let _ = writeln!(t, "| class | n | caught | rate |");
     let _ = writeln!(t, "|---|---:|---:|---:|");
     for (class, tally) in classes.iter().filter(|(c, _)| !c.starts_with("benign")) {
@@ -247,6 +261,11 @@ fn measure(split: &str, labels: &BTreeMap<String, Label>) -> Outcome {
         pct(benign_quarantined, benign),
         pct(benign_flagged, benign)
     );
+    let _ = writeln!(
+        t,
+        "\npoisoned with a finding at `medium` or above (at least shown to the reviewer): {poisoned_medium} of {poisoned} ({:.1}%)",
+        pct(poisoned_medium, poisoned)
+    );
     let precision = pct(quarantine_tp, quarantine_tp + quarantine_fp);
     let _ = writeln!(
         t,
@@ -270,12 +289,29 @@ fn measure(split: &str, labels: &BTreeMap<String, Label>) -> Outcome {
     }
 }
 
-/// Checks `split` against its measured floor: at least `caught` poisoned definitions caught,
-/// at most `quarantined` benign ones quarantined; prints the table and whether issue 15's
-/// targets are met.
-fn check_split_floor(split: &str, caught: usize, quarantined: usize) {
+/// Checks `split` against its measured floors, the rules alone and the rules with the
+/// classifier (as the gateway scans by default): at least `caught` poisoned definitions
+/// caught, at most `quarantined` benign ones quarantined, each a `(rules alone, with the
+/// classifier)` pair; prints the tables and whether issue 15's targets are met.
+fn check_split_floor(split: &str, caught: (usize, usize), quarantined: (usize, usize)) {
     let labels = labels();
-    let out = measure(split, &labels);
+    let rules = measure(split, &labels, false);
+    println!("{}", rules.table);
+    assert!(
+        rules.caught >= caught.0,
+        "split `{split}`, rules alone: {} poisoned caught, under the floor of {}",
+        rules.caught,
+        caught.0
+    );
+    assert!(
+        rules.benign_quarantined <= quarantined.0,
+        "split `{split}`, rules alone: {} of {} benign definitions quarantined, over the floor of {}",
+        rules.benign_quarantined,
+        rules.benign,
+        quarantined.0
+    );
+    let (caught, quarantined) = (caught.1, quarantined.1);
+    let out = measure(split, &labels, true);
     println!("{}", out.table);
     let rate = out.benign_quarantined as f64 / out.benign as f64;
     let met = out.recall >= MIN_RECALL && rate <= MAX_BENIGN_QUARANTINED;
@@ -308,31 +344,36 @@ fn check_split_floor(split: &str, caught: usize, quarantined: usize) {
     );
 }
 
-/// Tuned on since the first round: 199 of 199 caught, 0 of 108 quarantined.
+/// Tuned on since the first round: 199 of 199 caught, 0 of 108 quarantined; the same with the
+/// classifier (trained on it).
 #[test]
 fn dev_split_holds_its_floor() {
-    check_split_floor("dev", 199, 0);
+    check_split_floor("dev", (199, 199), (0, 0));
 }
 
-/// Held out at the first freeze (83 of 126), tuned on since: 125 of 126, 0 of 74.
+/// Held out at the first freeze (83 of 126), tuned on since: 125 of 126, 0 of 74; the same with
+/// the classifier (trained on it).
 #[test]
 fn round2_split_holds_its_floor() {
-    check_split_floor("round2", 125, 0);
+    check_split_floor("round2", (125, 125), (0, 0));
 }
 
 /// Held out at the second freeze (52 of 71, 1 of 50 quarantined), tuned on at the third
-/// ("round3"): 71 of 71, 0 of 50. Not evidence of how the scan does on new text.
+/// ("round3"): 71 of 71, 0 of 50; the same with the classifier (trained on it). Not evidence of
+/// how the scan does on new text.
 #[test]
 fn round3_split_holds_its_floor() {
-    check_split_floor("heldout", 71, 0);
+    check_split_floor("heldout", (71, 71), (0, 0));
 }
 
 /// Written after the third freeze and measured once, on 2026-12-07 with the rules of 2d57d80:
-/// 34 of 74 poisoned caught (45.9%), 3 of 52 benign quarantined (5.8%). Under issue 15's
-/// targets; this pins it so the scan cannot get worse on text it was not written against.
+/// 34 of 74 poisoned caught (45.9%), 3 of 52 benign quarantined (5.8%). With the classifier
+/// (frozen at 3019f16, trained without this split, measured once on 2026-12-07): 46 of 74
+/// (62.2%), 4 of 52 (7.7%). Under issue 15's targets either way; this pins both so the scan
+/// cannot get worse on text it was not written against.
 #[test]
 fn heldout2_split_holds_its_measured_floor() {
-    check_split_floor("heldout2", 34, 3);
+    check_split_floor("heldout2", (34, 46), (3, 4));
 }
 
 #[test]
@@ -382,7 +423,7 @@ fn real_catalogs_have_no_high_findings() {
         def["name"] = Value::String(name.to_owned());
         let scanner = scanners
             .entry(backend)
-            .or_insert_with(|| Scanner::new(backend, &names));
+            .or_insert_with(|| Scanner::new(backend, &names).with_classifier(true));
         check(
             format!("meta_catalog {backend}/{name}"),
             scanner.scan(&def, Kind::Tool),
@@ -404,7 +445,7 @@ fn real_catalogs_have_no_high_findings() {
         })
         .collect();
     for (server, v) in servers {
-        let scanner = Scanner::new(server, &names);
+        let scanner = Scanner::new(server, &names).with_classifier(true);
         if let Some(text) = v["instructions"].as_str() {
             check(
                 format!("{server} instructions"),
@@ -430,4 +471,51 @@ fn real_catalogs_have_no_high_findings() {
     for l in &low {
         println!("below high: {l}");
     }
+}
+
+/// What the classifier adds to the cost of a scan: the tuned splits' 628 definitions scanned
+/// by the rules alone and with the classifier, after one untimed pass of each (compiled rules,
+/// loaded vectors), best of two. Printed, never asserted (a timing depends on the machine);
+/// `cargo bench --bench findings` is the benchmark.
+#[test]
+fn scan_cost_with_and_without_the_classifier() {
+    let mut defs = Vec::new();
+    for split in ["dev", "round2", "heldout"] {
+        let set: Value = serde_json::from_str(&data(&format!("poisoning/{split}.json"))).unwrap();
+        let names = backends(&set);
+        for item in set["items"].as_array().unwrap() {
+            let backend = item["backend"].as_str().unwrap().to_owned();
+            defs.push((backend, names.clone(), item.clone()));
+        }
+    }
+    let scanners: Vec<(Scanner, Scanner)> = defs
+        .iter()
+        .map(|(b, names, _)| {
+            (
+                Scanner::new(b, names),
+                Scanner::new(b, names).with_classifier(true),
+            )
+        })
+        .collect();
+    let pass = |classifier: bool| {
+        let started = std::time::Instant::now();
+        for ((_, _, item), (off, on)) in defs.iter().zip(&scanners) {
+            let s = if classifier { on } else { off };
+            let _ = s.scan(&item["definition"], kind(item["kind"].as_str().unwrap()));
+        }
+        started.elapsed().as_secs_f64() * 1e6 / defs.len() as f64
+    };
+    pass(false);
+    pass(true);
+    let (mut off, mut on) = (f64::MAX, f64::MAX);
+    for _ in 0..2 {
+        off = off.min(pass(false));
+        on = on.min(pass(true));
+    }
+    println!(
+        "scan cost per definition over {} definitions (this build): rules alone {off:.0} µs, \
+         rules + classifier {on:.0} µs ({:.2}x)",
+        defs.len(),
+        on / off
+    );
 }

@@ -291,7 +291,8 @@ pub async fn review_backends(
         let Some(r) = reviews.get_mut(i) else {
             continue;
         };
-        let scanner = Scanner::new(&r.backend, &names);
+        let scanner = Scanner::new(&r.backend, &names)
+            .with_classifier(cfg.integrity.classifier == crate::integrity::config::Classifier::On);
         let against = Against {
             approved: r.approved.as_ref(),
             rules: &r.rules,

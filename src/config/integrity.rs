@@ -97,8 +97,25 @@ pub struct IntegrityConfig {
     /// lower ones only warn.
     #[serde(default = "default_quarantine_severity")]
     pub quarantine_severity: Severity,
+    /// Whether the offline classifier reads every definition beside the rules
+    /// (`docs/poisoning-scan.md`): `"off"` (default) or `"on"`. Off by default because on the
+    /// clean split it quarantined one benign definition of 52 (over the 1% budget) while
+    /// catching 12 more poisoned ones.
+    #[serde(default)]
+    pub classifier: Classifier,
     /// Optional: every alert is also POSTed here as JSON (retried, never on the request path).
     pub webhook: Option<WebhookConfig>,
+}
+
+/// `[integrity] classifier`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Classifier {
+    /// Its findings (`prompt.classifier`) join the rules'.
+    On,
+    /// The rules alone.
+    #[default]
+    Off,
 }
 
 impl Default for IntegrityConfig {
@@ -110,6 +127,7 @@ impl Default for IntegrityConfig {
             refresh_secs: default_refresh(),
             reload_secs: default_reload(),
             quarantine_severity: default_quarantine_severity(),
+            classifier: Classifier::default(),
             webhook: None,
         }
     }

@@ -217,3 +217,18 @@ fn an_advertised_address_is_a_scheme_a_host_and_a_port() {
         assert!(check_advertise_url(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn the_poisoning_classifier_is_off_unless_turned_on() {
+    use crate::config::integrity::Classifier;
+    assert_eq!(parse(BASE).unwrap().integrity.classifier, Classifier::Off);
+    let on = parse(&format!("{BASE}\n[integrity]\nclassifier = \"on\"\n")).unwrap();
+    assert_eq!(on.integrity.classifier, Classifier::On);
+    let err = parse(&format!("{BASE}\n[integrity]\nclassifier = \"maybe\"\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("maybe") && err.contains("`on` or `off`"),
+        "{err}"
+    );
+}

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 pub use crate::config::integrity::{
-    BackendIntegrity, IntegrityConfig, Mode, NewItems, ToolOverride, WebhookConfig,
+    BackendIntegrity, Classifier, IntegrityConfig, Mode, NewItems, ToolOverride, WebhookConfig,
 };
 
 impl ToolOverride {

@@ -5,6 +5,8 @@
 
 use rust_stemmers::{Algorithm, Stemmer};
 
+pub use crate::wordvec::words;
+
 /// Function words that say nothing about which tool is meant. Deliberately short: words such as
 /// "get", "list", "new", "all" or "read" name what tools do and must stay.
 const STOPWORDS: &[&str] = &[
@@ -53,48 +55,4 @@ impl Analyzer {
         }
         Some(self.stemmer.stem(word).into_owned())
     }
-}
-
-/// Lower-case words of `text`: runs of letters and digits, also split at `camelCase` humps
-/// (`getFileInfo` → get, file, info; `HTTPServer` → http, server). An apostrophe inside a word
-/// is kept so that "what's" is one (stop) word.
-pub fn words(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let chars: Vec<char> = text.chars().collect();
-    let mut cur = String::new();
-    let mut i = 0;
-    while let Some(&c) = chars.get(i) {
-        let prev = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
-        let next = chars.get(i + 1).copied();
-        if c.is_alphanumeric() {
-            let hump = match prev {
-                // fooBar: a lower-case letter or digit followed by an upper-case one.
-                Some(p) if c.is_uppercase() && (p.is_lowercase() || p.is_ascii_digit()) => true,
-                // HTTPServer: the last capital of a run that a lower-case letter follows, but
-                // not the plural of an acronym (PRs, URLs, IDs).
-                Some(p) if c.is_uppercase() && p.is_uppercase() => {
-                    let after = chars.get(i + 2).copied();
-                    let plural = next == Some('s') && !after.is_some_and(char::is_alphanumeric);
-                    next.is_some_and(char::is_lowercase) && !plural
-                }
-                _ => false,
-            };
-            if hump && !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            cur.extend(c.to_lowercase());
-        } else if (c == '\'' || c == '’')
-            && !cur.is_empty()
-            && next.is_some_and(char::is_alphabetic)
-        {
-            cur.push('\'');
-        } else if !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        i += 1;
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
 }

@@ -5,6 +5,8 @@
 //! it and `text.rs`, which runs them, reads them, so no import runs from a rule back to
 //! `text.rs`.
 
+use crate::config::integrity::Severity;
+
 /// A rule's hit in a view of the text, before it is mapped back.
 #[derive(Debug, Clone)]
 pub(super) struct Hit {
@@ -12,6 +14,8 @@ pub(super) struct Hit {
     pub span: (usize, usize),
     /// Appended to the excerpt, e.g. `(a tool of `github`)`.
     pub note: Option<String>,
+    /// For a rule whose severity depends on the hit (the classifier's score); else the rule's.
+    pub severity: Option<Severity>,
 }
 
 impl Hit {
@@ -20,6 +24,7 @@ impl Hit {
             rule,
             span,
             note: None,
+            severity: None,
         }
     }
 }

@@ -33,6 +33,7 @@
 //! that openly says it does something harmful is reported at `medium`: worth a look, not a
 //! quarantine. `docs/poisoning-scan.md` has the measured recall and false-positive rates.
 
+mod classifier;
 mod encoded;
 mod exfil;
 mod hit;
@@ -95,6 +96,7 @@ pub const COMMENT: &str = "content.hidden-comment";
 pub const DEFANGED: &str = "content.defanged-address";
 pub const ENCODED_TEXT: &str = "content.encoded-text";
 pub const EXTERNAL_ADDRESS: &str = "content.external-address";
+pub const CLASSIFIER: &str = "prompt.classifier";
 
 /// Every rule: id, severity, what it means.
 pub const RULES: &[(&str, Severity, &str)] = &[
@@ -230,6 +232,13 @@ pub const RULES: &[(&str, Severity, &str)] = &[
          reported under its own rule)",
     ),
     (
+        CLASSIFIER,
+        Severity::High,
+        "a sentence the offline classifier scores as an order to the model (override, \
+         shadowing, exfiltration, a hidden prefix on commands, a harmful act): `high` over its \
+         quarantine threshold, `medium` over its review threshold (`integrity.classifier`)",
+    ),
+    (
         EXTERNAL_ADDRESS,
         Severity::Low,
         "a literal URL or email address that no instruction sends data to (usually documentation)",
@@ -284,13 +293,22 @@ pub fn scan_text(
 #[derive(Debug)]
 pub struct Scanner {
     shadow: Shadowing,
+    classifier: bool,
 }
 
 impl Scanner {
+    /// The rules alone (the default of `integrity.classifier`); see [`Scanner::with_classifier`].
     pub fn new(own_backend: &str, backends_tools: &[(String, String)]) -> Self {
         Self {
             shadow: Shadowing::new(own_backend, backends_tools),
+            classifier: false,
         }
+    }
+
+    /// Whether the classifier reads the texts besides the rules (`integrity.classifier`).
+    pub fn with_classifier(mut self, on: bool) -> Self {
+        self.classifier = on;
+        self
     }
 
     /// See [`scan`].
@@ -298,7 +316,7 @@ impl Scanner {
         let own_name = super::item_name(kind, def)
             .unwrap_or_default()
             .to_lowercase();
-        scan_value(def, &self.shadow, &own_name)
+        scan_value(def, &self.shadow, self.classifier, &own_name)
     }
 
     /// See [`scan_text`].
@@ -306,6 +324,7 @@ impl Scanner {
         let mut out = Vec::new();
         let ctx = text::Ctx {
             shadow: &self.shadow,
+            classifier: self.classifier,
             own_name: "",
         };
         text::scan_string(text, field, &ctx, text::Place::Value, &mut out);
@@ -313,9 +332,13 @@ impl Scanner {
     }
 }
 
-fn scan_value(def: &Value, shadow: &Shadowing, own_name: &str) -> Vec<Finding> {
+fn scan_value(def: &Value, shadow: &Shadowing, classifier: bool, own_name: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let ctx = text::Ctx { shadow, own_name };
+    let ctx = text::Ctx {
+        shadow,
+        classifier,
+        own_name,
+    };
     // Iterative, so a hostile nesting depth cannot overflow the stack. An object's key is
     // popped right before its value, so findings come in document order.
     enum Next<'a> {
@@ -357,6 +380,18 @@ fn scan_value(def: &Value, shadow: &Shadowing, own_name: &str) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// The sentences the classifier scores in `text` (its normalised view, as the scan reads it)
+/// with their input vectors: what `train.py` learns from, through the `classifier_features`
+/// example, so training and scan cannot disagree on features.
+#[doc(hidden)]
+pub fn classifier_sentences(text: &str) -> Vec<(String, Vec<f32>)> {
+    let view = unicode::View::new(text);
+    classifier::sentence_features(&view.text)
+        .into_iter()
+        .filter_map(|(span, x)| Some((view.text.get(span.0..span.1)?.to_owned(), x)))
+        .collect()
 }
 
 fn escape_pointer(key: &str) -> String {

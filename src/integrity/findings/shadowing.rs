@@ -142,6 +142,7 @@ impl Shadowing {
                         rule: CROSS_SERVER,
                         span: (start, end),
                         note: Some(format!("(a tool of `{}`)", backends.join("`, `"))),
+                        severity: None,
                     });
                 }
             }
@@ -168,6 +169,7 @@ impl Shadowing {
                     rule: CROSS_SERVER,
                     span: (m.start() + lead, m.end()),
                     note: Some(format!("(names backend `{backend}`)")),
+                    severity: None,
                 });
             }
         }
@@ -206,6 +208,7 @@ impl Shadowing {
                         "(`{}` is not a tool of this backend)",
                         name.as_str()
                     )),
+                    severity: None,
                 });
             }
         }

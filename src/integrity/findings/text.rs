@@ -10,11 +10,14 @@ use super::hit::Hit;
 use super::shadowing::Shadowing;
 use super::unicode::{self, SPAN_CHARS, View, excerpt};
 use super::{
-    ENCODED_INSTRUCTIONS, ENCODED_TEXT, Finding, encoded, exfil, rule_index, severity_of, wording,
+    ENCODED_INSTRUCTIONS, ENCODED_TEXT, Finding, classifier, encoded, exfil, rule_index,
+    severity_of, wording,
 };
 
 pub(super) struct Ctx<'a> {
     pub shadow: &'a Shadowing,
+    /// Whether the classifier reads the text besides the rules (`integrity.classifier`).
+    pub classifier: bool,
     /// The scanned definition's own name, lower-cased ("" for free text).
     pub own_name: &'a str,
 }
@@ -77,6 +80,9 @@ fn analyse(
     wording::scan(&view.text, &mut hits);
     ctx.shadow.scan(&view.text, ctx.own_name, &mut hits);
     exfil::scan(&view.text, place == Place::SchemaRef, &mut hits);
+    if ctx.classifier {
+        classifier::scan(&view.text, &mut hits);
+    }
     report(s, field, &view, &hits, found);
     if let Some(leet) = view.leet() {
         let mut hits = Vec::new();
@@ -163,7 +169,7 @@ fn report(s: &str, field: &str, view: &View<'_>, hits: &[Hit], found: &mut Vec<F
         }
         found.push(Finding {
             rule: hit.rule,
-            severity: severity_of(hit.rule),
+            severity: hit.severity.unwrap_or_else(|| severity_of(hit.rule)),
             field: field.to_owned(),
             span,
             excerpt,

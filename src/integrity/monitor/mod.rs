@@ -123,6 +123,8 @@ pub struct Monitor {
     rules: HashMap<String, Rules>,
     default_rules: Rules,
     quarantine_severity: Severity,
+    /// `integrity.classifier`.
+    classifier: bool,
     /// Every backend's tool names as last listed, for the cross-server shadowing rule.
     names: RwLock<BTreeMap<String, Vec<String>>>,
     names_version: AtomicU64,
@@ -208,6 +210,7 @@ impl Monitor {
             rules,
             default_rules: Rules::defaults(i),
             quarantine_severity: i.quarantine_severity,
+            classifier: i.classifier == super::config::Classifier::On,
             names: RwLock::new(BTreeMap::new()),
             names_version: AtomicU64::new(0),
             scans: Mutex::new(HashMap::new()),
@@ -289,7 +292,7 @@ impl Monitor {
                     .collect()
             })
             .unwrap_or_default();
-        Scanner::new(backend, &all)
+        Scanner::new(backend, &all).with_classifier(self.classifier)
     }
 
     /// The findings of `def`, from the cache, else from a scan. The scanner (its shadowing rule

