@@ -247,9 +247,12 @@ impl Link {
             backend: self.spec.name.clone(),
             reason,
         };
-        match self.state.read().map(|s| s.clone()) {
-            Ok(LinkState::Up { via, .. }) => Ok(via),
-            Ok(LinkState::Down { reason }) => Err(unavailable(reason)),
+        // Read under the lock, cloning only the handle (an `Arc`): the state also holds the
+        // backend's whole `initialize` result, which no request needs a copy of.
+        let state = self.state.read();
+        match state.as_deref() {
+            Ok(LinkState::Up { via, .. }) => Ok(via.clone()),
+            Ok(LinkState::Down { reason }) => Err(unavailable(reason.clone())),
             Ok(LinkState::Connecting) => Err(unavailable("it is still connecting".into())),
             Ok(LinkState::Closed) | Err(_) => Err(unavailable("the session is closed".into())),
         }
@@ -384,8 +387,12 @@ impl Link {
 
     /// Whether the backend announced capability `cap` (`tools`, `resources`, `logging`, …).
     pub fn offers(&self, cap: &str) -> bool {
-        self.init()
-            .is_some_and(|i| i.get("capabilities").and_then(|c| c.get(cap)).is_some())
+        match self.state.read().as_deref() {
+            Ok(LinkState::Up { init, .. }) => {
+                init.get("capabilities").and_then(|c| c.get(cap)).is_some()
+            }
+            _ => false,
+        }
     }
 
     fn set(&self, s: LinkState) {
@@ -397,17 +404,11 @@ impl Link {
     }
 
     pub fn is_up(&self) -> bool {
-        matches!(
-            self.state.read().map(|s| s.clone()),
-            Ok(LinkState::Up { .. })
-        )
+        matches!(self.state.read().as_deref(), Ok(LinkState::Up { .. }))
     }
 
     fn is_connecting(&self) -> bool {
-        matches!(
-            self.state.read().map(|s| s.clone()),
-            Ok(LinkState::Connecting)
-        )
+        matches!(self.state.read().as_deref(), Ok(LinkState::Connecting))
     }
 
     /// Remember what the backend listed under `field`.
