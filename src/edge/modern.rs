@@ -23,7 +23,9 @@ use super::rescue::{ModernError, Rejection};
 use super::{Body, Caller, Edge, accepted, full, sse};
 use crate::guard::Client;
 use crate::protocol::meta::header::MCP_PROTOCOL_VERSION;
-use crate::protocol::meta::{Envelope, ParamHeaders, validate_request_headers};
+use crate::protocol::meta::{
+    Envelope, ParamHeaders, validate_param_headers, validate_request_headers,
+};
 use crate::protocol::{self, Kind, code, meta_keys};
 use crate::router::modern::{finish, supported_versions, wants_log};
 use crate::router::{Call, Next, Reply};
@@ -118,11 +120,13 @@ pub(super) async fn post(
         let router = &gw.router;
         let cx = router.stateless_context(principal, token, client).await;
         if method == "tools/call" {
-            // The tool's `x-mcp-header` annotations, as the gateway lists it to this caller.
-            let params = router.param_headers(&cx, &msg).await;
-            if let Err(e) = check_headers(headers, &msg, params.as_ref()) {
-                let id = msg.get("id").cloned().unwrap_or(Value::Null);
-                return Err(Rejection::Modern(id, e));
+            // The tool's `x-mcp-header` annotations, as the gateway lists it to this caller: the
+            // `Mcp-Param-*` headers, the one part of the header check left (above).
+            if let Some(params) = router.param_headers(&cx, &msg).await {
+                if let Err(e) = validate_param_headers(headers, &msg, &params) {
+                    let id = msg.get("id").cloned().unwrap_or(Value::Null);
+                    return Err(Rejection::Modern(id, ModernError::Header(e.to_string())));
+                }
             }
         }
         let listen = method == "subscriptions/listen";

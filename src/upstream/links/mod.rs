@@ -189,6 +189,9 @@ pub struct Link {
     /// What the backend last listed, by list field (`tools`, `prompts`): while it is down, a call
     /// to one of its names gets its error (naming it) instead of "unknown tool".
     offered: Mutex<HashMap<&'static str, Arc<Vec<Value>>>>,
+    /// The `x-mcp-header` annotations of the tools last offered, by the backend's own name
+    /// (`ParamHeaders::of_tools`, worked out when the list is stored).
+    tool_params: Mutex<HashMap<String, ParamHeaders>>,
     routes: Mutex<Routes>,
     owners: Mutex<Vec<Attached>>,
     /// The first client's `initialize` params, forwarded untouched on (re)connect.
@@ -413,6 +416,9 @@ impl Link {
 
     /// Remember what the backend listed under `field`.
     pub fn set_offered(&self, field: &'static str, items: Arc<Vec<Value>>) {
+        if field == "tools" {
+            *lock(&self.tool_params) = ParamHeaders::of_tools(&items);
+        }
         lock(&self.offered).insert(field, items);
     }
 

@@ -91,6 +91,7 @@ impl Pool {
                         state: RwLock::new(LinkState::Connecting),
                         settled,
                         offered: Mutex::new(HashMap::new()),
+                        tool_params: Mutex::new(HashMap::new()),
                         routes: Mutex::new(Routes::default()),
                         owners: Mutex::new(Vec::new()),
                         init_params: client.init_params.clone(),
