@@ -298,8 +298,9 @@ impl Link {
 
     /// The credential header for one stateless request.
     async fn credential(&self) -> Result<Option<modern::Credential>, UpstreamError> {
-        self.binding()
-            .header()
+        self.spec
+            .credentials
+            .header_for(&self.caller, &self.subject)
             .await
             .map_err(|e| UpstreamError::Credentials {
                 backend: self.spec.name.clone(),
