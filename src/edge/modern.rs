@@ -100,14 +100,16 @@ pub(super) async fn post(
             .unwrap_or("")
             .to_owned()
     };
+    let log_level = env.log_level.clone();
+    // The envelope was read once: its parts move into the client.
     let client = Client {
         session_id: None,
         name: text("name"),
         version: text("version"),
         address: peer.to_string(),
-        protocol_version: env.protocol_version.clone(),
-        capabilities: env.client_capabilities.clone(),
-        log_level: env.log_level.clone(),
+        protocol_version: env.protocol_version,
+        capabilities: env.client_capabilities,
+        log_level: env.log_level,
     };
     let (principal, token) = caller;
     let rpc = tracing::info_span!(
@@ -135,22 +137,19 @@ pub(super) async fn post(
                 finish(&mut v, &method);
                 json(&v)
             }
-            Reply::Call(mut call) => {
-                let log_level = env.log_level;
-                match next_for_client(&mut call, log_level.as_deref()).await {
-                    Some(Next::Response(mut v)) => {
-                        finish(&mut v, &method);
-                        json(&v)
-                    }
-                    Some(Next::Related(first)) => stream(first, call, method, log_level, listen),
-                    None => json(&protocol::error_response(
-                        id,
-                        code::INTERNAL_ERROR,
-                        "the call ended without a response",
-                        None,
-                    )),
+            Reply::Call(mut call) => match next_for_client(&mut call, log_level.as_deref()).await {
+                Some(Next::Response(mut v)) => {
+                    finish(&mut v, &method);
+                    json(&v)
                 }
-            }
+                Some(Next::Related(first)) => stream(first, call, method, log_level, listen),
+                None => json(&protocol::error_response(
+                    id,
+                    code::INTERNAL_ERROR,
+                    "the call ended without a response",
+                    None,
+                )),
+            },
         })
     }
     .instrument(rpc)
