@@ -32,6 +32,10 @@ pub struct Merged {
     /// Integrity verdicts by exposed name (filled by the router after review; empty for
     /// resources, which are data, not definitions).
     pub verdicts: HashMap<String, crate::integrity::Verdict>,
+    /// The `x-mcp-header` annotations of each tool that has valid ones, by exposed name (filled
+    /// by the router for tools): the `Mcp-Param-*` headers a 2026-07-28 call must carry,
+    /// worked out once per list instead of walking the schema on every call.
+    pub param_headers: HashMap<String, crate::protocol::meta::ParamHeaders>,
     /// A version of `items` (changes whenever they do): what indexes built from it are keyed by.
     pub version: u64,
 }

@@ -51,6 +51,24 @@ pub enum Source {
 }
 
 impl Source {
+    /// [`Source::header`] with the caller's latest token read from where a link keeps it, and
+    /// copied only for the sources that present or exchange it: a stateless call asks for its
+    /// credential on every request.
+    pub async fn header_for(
+        &self,
+        caller: &str,
+        subject: &Mutex<Option<String>>,
+    ) -> Result<Option<(http::HeaderName, http::HeaderValue)>, CredentialError> {
+        let subject = match self {
+            Source::Exchange(_) | Source::Passthrough => subject
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone(),
+            Source::None | Source::Static { .. } | Source::ClientCredentials(_) => None,
+        };
+        self.header(caller, subject.as_deref()).await
+    }
+
     /// The source of backend `b`: secrets resolved against `base_dir` (the config's directory),
     /// token endpoints reached through `egress`.
     pub fn from_config(
@@ -396,11 +414,6 @@ impl Binding {
     pub async fn header(
         &self,
     ) -> Result<Option<(http::HeaderName, http::HeaderValue)>, CredentialError> {
-        let subject = self
-            .subject
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        self.source.header(&self.caller, subject.as_deref()).await
+        self.source.header_for(&self.caller, &self.subject).await
     }
 }

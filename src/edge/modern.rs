@@ -23,7 +23,9 @@ use super::rescue::{ModernError, Rejection};
 use super::{Body, Caller, Edge, accepted, full, sse};
 use crate::guard::Client;
 use crate::protocol::meta::header::MCP_PROTOCOL_VERSION;
-use crate::protocol::meta::{Envelope, ParamHeaders, validate_request_headers};
+use crate::protocol::meta::{
+    Envelope, ParamHeaders, validate_param_headers, validate_request_headers,
+};
 use crate::protocol::{self, Kind, code, meta_keys};
 use crate::router::modern::{finish, supported_versions, wants_log};
 use crate::router::{Call, Next, Reply};
@@ -99,14 +101,16 @@ pub(super) async fn post(
             .unwrap_or("")
             .to_owned()
     };
+    let log_level = env.log_level.clone();
+    // The envelope was read once: its parts move into the client.
     let client = Client {
         session_id: None,
         name: text("name"),
         version: text("version"),
         address: peer.to_string(),
-        protocol_version: env.protocol_version.clone(),
-        capabilities: env.client_capabilities.clone(),
-        log_level: env.log_level.clone(),
+        protocol_version: env.protocol_version,
+        capabilities: env.client_capabilities,
+        log_level: env.log_level,
     };
     let (principal, token) = caller;
     // A retry or task request for a call another replica holds goes to that replica.
@@ -123,11 +127,13 @@ pub(super) async fn post(
         let router = &gw.router;
         let cx = router.stateless_context(principal, token, client).await;
         if method == "tools/call" {
-            // The tool's `x-mcp-header` annotations, as the gateway lists it to this caller.
-            let params = router.param_headers(&cx, &msg).await;
-            if let Err(e) = check_headers(headers, &msg, params.as_ref()) {
-                let id = msg.get("id").cloned().unwrap_or(Value::Null);
-                return Err(Rejection::Modern(id, e));
+            // The tool's `x-mcp-header` annotations, as the gateway lists it to this caller: the
+            // `Mcp-Param-*` headers, the one part of the header check left (above).
+            if let Some(params) = router.param_headers(&cx, &msg).await {
+                if let Err(e) = validate_param_headers(headers, &msg, &params) {
+                    let id = msg.get("id").cloned().unwrap_or(Value::Null);
+                    return Err(Rejection::Modern(id, ModernError::Header(e.to_string())));
+                }
             }
         }
         let listen = method == "subscriptions/listen";
@@ -136,22 +142,19 @@ pub(super) async fn post(
                 finish(&mut v, &method);
                 json(&v)
             }
-            Reply::Call(mut call) => {
-                let log_level = env.log_level;
-                match next_for_client(&mut call, log_level.as_deref()).await {
-                    Some(Next::Response(mut v)) => {
-                        finish(&mut v, &method);
-                        json(&v)
-                    }
-                    Some(Next::Related(first)) => stream(first, call, method, log_level, listen),
-                    None => json(&protocol::error_response(
-                        id,
-                        code::INTERNAL_ERROR,
-                        "the call ended without a response",
-                        None,
-                    )),
+            Reply::Call(mut call) => match next_for_client(&mut call, log_level.as_deref()).await {
+                Some(Next::Response(mut v)) => {
+                    finish(&mut v, &method);
+                    json(&v)
                 }
-            }
+                Some(Next::Related(first)) => stream(first, call, method, log_level, listen),
+                None => json(&protocol::error_response(
+                    id,
+                    code::INTERNAL_ERROR,
+                    "the call ended without a response",
+                    None,
+                )),
+            },
         })
     }
     .instrument(rpc)

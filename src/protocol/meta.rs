@@ -17,7 +17,7 @@ use super::type_name;
 pub use header::{
     HeaderError, HeaderValueError, ParamHeader, ParamHeaders, Primitive, SchemaError,
     decode_header_value, encode_header_value, header_matches_body, mcp_name, request_headers,
-    scalar_to_header, validate_request_headers,
+    scalar_to_header, validate_param_headers, validate_request_headers,
 };
 
 /// The modern revision this gateway speaks.

@@ -12,6 +12,7 @@ use crate::catalog::{Merged, Route};
 use crate::integrity::Listing;
 use crate::policy::{Action, ResourceRef};
 use crate::protocol;
+use crate::protocol::meta::ParamHeaders;
 use crate::upstream::probe;
 
 /// Most pages we follow when listing one backend (guards against a cursor loop).
@@ -162,6 +163,7 @@ impl Router {
             .collect();
         if kind == ListKind::Tools {
             merged.version = crate::meta::cache::catalog_version(&merged.items);
+            merged.param_headers = ParamHeaders::of_tools(&merged.items);
         }
         let merged = Arc::new(merged);
         cx.view.lists.put(kind, generation, merged.clone());

@@ -61,12 +61,8 @@ impl Router {
     ) -> Option<ParamHeaders> {
         let name = protocol::params(msg)?.get("name")?.as_str()?;
         let merged = self.merged(cx, ListKind::Tools).await;
-        let def = merged
-            .items
-            .iter()
-            .find(|i| i.get("name").and_then(Value::as_str) == Some(name))?;
-        let params = ParamHeaders::from_schema(def.get("inputSchema")?).ok()?;
-        (!params.is_empty()).then_some(params)
+        // Worked out when the list was merged (`ParamHeaders::of_tools`).
+        merged.param_headers.get(name).cloned()
     }
 
     /// `server/discover`: the versions the gateway serves, the capabilities of its backends

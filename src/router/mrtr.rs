@@ -103,12 +103,15 @@ impl Router {
         let router = self.clone();
         let cx = cx.clone();
         let backend = backend.to_owned();
-        let id_args = (method.to_owned(), name.to_owned(), args_digest(arguments));
+        // What a `requestState` is bound to; the arguments' digest is taken only if one is
+        // sealed (most calls complete without a round).
+        let (method, name) = (method.to_owned(), name.to_owned());
         let args = arguments.cloned();
         // Dropped (the client closed its stream), it drops the forwarded call with it, which
         // tells the backend.
         Call::until_dropped(
             async move {
+                let id_args = || (method.clone(), name.clone(), args_digest(args.as_ref()));
                 let mut call = call;
                 loop {
                     let Some(next) = call.next().await else {
@@ -117,10 +120,14 @@ impl Router {
                     };
                     match next {
                         Next::Response(r) => {
-                            let r = router.seal_backend_round(&cx, r, &backend, &id_args);
-                            let r = if id_args.0 == "tools/call" {
+                            let r = if needs_seal(&r) {
+                                router.seal_backend_round(&cx, r, &backend, &id_args())
+                            } else {
+                                r
+                            };
+                            let r = if method == "tools/call" {
                                 router
-                                    .bind_task(&cx, r, &backend, &id_args.1, args.as_ref())
+                                    .bind_task(&cx, r, &backend, &name, args.as_ref())
                                     .await
                             } else {
                                 r
@@ -143,7 +150,7 @@ impl Router {
                                 &backend,
                                 round.pending,
                                 round.asked,
-                                &id_args,
+                                &id_args(),
                                 rounds,
                             );
                             return with_id(reply, id);
@@ -471,6 +478,15 @@ impl Router {
 }
 
 /// `reply` (a response built without an id) answering request `id`.
+/// Whether a backend's response asks for input (`input_required`): its `requestState` is then
+/// sealed by the gateway before the client sees it.
+fn needs_seal(r: &Value) -> bool {
+    r.get("result")
+        .and_then(|res| res.get("resultType"))
+        .and_then(Value::as_str)
+        == Some("input_required")
+}
+
 fn with_id(mut reply: Value, id: Value) -> Value {
     if let Some(o) = reply.as_object_mut() {
         o.insert("id".into(), id);

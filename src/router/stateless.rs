@@ -21,10 +21,21 @@ use crate::identity::Principal;
 use crate::protocol;
 use crate::upstream::{BackendState, ListChange, Owner, profile_of};
 
+/// Distinct client profiles remembered at most; past it the memory starts over (a client
+/// that declares new capabilities on every request costs what it did before the cache).
+const PROFILES_MAX: usize = 64;
+
+/// A stateless caller's key: its principal (`iss|sub`) and its client profile.
+type CallerKey = (String, Arc<str>);
+
 /// The views of stateless callers, by principal and profile.
 #[derive(Default)]
 pub struct Stateless {
-    callers: Mutex<HashMap<(String, String), Arc<Caller>>>,
+    callers: Mutex<HashMap<CallerKey, Arc<Caller>>>,
+    /// Declared capabilities → their profile ([`profile_of`]: keys sorted, serialised). Every
+    /// request declares its capabilities, and nearly all declare the same few: the profile is
+    /// found by comparing values instead of cloning, sorting and serialising them each time.
+    profiles: Mutex<Vec<(Value, Arc<str>)>>,
 }
 
 /// One principal with one client profile, as the backends see it.
@@ -40,7 +51,7 @@ impl Stateless {
     pub async fn expire(&self, max_idle: Duration) {
         let gone: Vec<Arc<Caller>> = {
             let mut callers = lock(&self.callers);
-            let old: Vec<(String, String)> = callers
+            let old: Vec<CallerKey> = callers
                 .iter()
                 .filter(|(_, c)| c.idle_for() > max_idle && !c.view.listening())
                 .map(|(k, _)| k.clone())
@@ -68,6 +79,40 @@ impl Stateless {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The profile of a caller declaring `capabilities` (an object; anything else declares
+    /// nothing).
+    fn profile(&self, capabilities: &Value) -> Arc<str> {
+        let empty;
+        let caps = if capabilities.is_object() {
+            capabilities
+        } else {
+            empty = json!({});
+            &empty
+        };
+        let mut profiles = lock(&self.profiles);
+        // INVARIANT: `Value` equality ignores the order of object keys, as `profile_of` does.
+        if let Some((_, p)) = profiles.iter().find(|(c, _)| c == caps) {
+            return p.clone();
+        }
+        let profile: Arc<str> = profile_of(&init_params(caps)).into();
+        if profiles.len() >= PROFILES_MAX {
+            profiles.clear();
+        }
+        profiles.push((caps.clone(), profile.clone()));
+        profile
+    }
+}
+
+/// What an upstream 2025-era session opened for a stateless caller is initialised with: our
+/// newest 2025 revision with the caller's capabilities; `initialize` carries nothing else of
+/// the client.
+fn init_params(capabilities: &Value) -> Value {
+    json!({
+        "protocolVersion": protocol::LATEST_VERSION,
+        "capabilities": capabilities,
+        "clientInfo": { "name": "portcullis", "version": env!("CARGO_PKG_VERSION") },
+    })
 }
 
 impl Caller {
@@ -85,18 +130,20 @@ impl Router {
         token: Option<String>,
         client: Client,
     ) -> Context {
-        // Upstream 2025-era sessions opened for this caller speak our newest 2025 revision with
-        // the caller's capabilities; `initialize` carries nothing else of the client.
-        let init_params = json!({
-            "protocolVersion": protocol::LATEST_VERSION,
-            "capabilities": if client.capabilities.is_object() { client.capabilities.clone() } else { json!({}) },
-            "clientInfo": { "name": "portcullis", "version": env!("CARGO_PKG_VERSION") },
-        });
-        let key = (principal.key(), profile_of(&init_params));
+        let key = (
+            principal.key(),
+            self.stateless.profile(&client.capabilities),
+        );
         let existing = lock(&self.stateless.callers).get(&key).cloned();
         let caller = match existing {
             Some(c) => c,
             None => {
+                let empty = json!({});
+                let init_params = init_params(if client.capabilities.is_object() {
+                    &client.capabilities
+                } else {
+                    &empty
+                });
                 let router = Arc::downgrade(self);
                 let caller = Arc::new_cyclic(|me: &Weak<Caller>| {
                     let owner: Weak<dyn Owner> = me.clone();
@@ -106,7 +153,7 @@ impl Router {
                             owner,
                             principal: principal.key(),
                             label: format!("stateless {}", principal.key()),
-                            profile: key.1.clone(),
+                            profile: key.1.to_string(),
                             init_params,
                             token: token.clone(),
                             modern: true,

@@ -262,6 +262,30 @@ impl ParamHeaders {
         Ok(ParamHeaders(out))
     }
 
+    /// The annotations of every tool of a `tools/list` that has valid, non-empty ones, by
+    /// name; for a name listed twice, its first definition's (as a search of the list by name
+    /// finds). A tool missing here needs no `Mcp-Param-*` header.
+    pub fn of_tools(tools: &[Value]) -> std::collections::HashMap<String, ParamHeaders> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = std::collections::HashMap::new();
+        for tool in tools {
+            let Some(name) = tool.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            if !seen.insert(name) {
+                continue;
+            }
+            let params = tool
+                .get("inputSchema")
+                .and_then(|s| ParamHeaders::from_schema(s).ok())
+                .filter(|p| !p.is_empty());
+            if let Some(p) = params {
+                out.insert(name.to_owned(), p);
+            }
+        }
+        out
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -569,10 +593,22 @@ pub fn validate_request_headers(
             Some(h) => compare(MCP_NAME, h, &Value::String(expected.to_owned()))?,
         }
     }
-    if method == "tools/call"
-        && let Some(params) = params
-    {
-        let arguments = body.and_then(|p| p.get("arguments"));
+    match params {
+        Some(params) => validate_param_headers(headers, msg, params),
+        None => Ok(()),
+    }
+}
+
+/// The `Mcp-Param-*` part of [`validate_request_headers`] alone, for a caller that checked the
+/// rest before it knew the tool's annotations: each header of `params` equals its argument of
+/// a `tools/call`, present exactly when the argument is present and not null.
+pub fn validate_param_headers(
+    headers: &HeaderMap,
+    msg: &Value,
+    params: &ParamHeaders,
+) -> Result<(), HeaderError> {
+    if msg.get("method").and_then(Value::as_str) == Some("tools/call") {
+        let arguments = msg.get("params").and_then(|p| p.get("arguments"));
         for p in params.iter() {
             let header = display_param(&p.name);
             let body_value = p

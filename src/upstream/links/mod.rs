@@ -189,6 +189,9 @@ pub struct Link {
     /// What the backend last listed, by list field (`tools`, `prompts`): while it is down, a call
     /// to one of its names gets its error (naming it) instead of "unknown tool".
     offered: Mutex<HashMap<&'static str, Arc<Vec<Value>>>>,
+    /// The `x-mcp-header` annotations of the tools last offered, by the backend's own name
+    /// (`ParamHeaders::of_tools`, worked out when the list is stored).
+    tool_params: Mutex<HashMap<String, ParamHeaders>>,
     routes: Mutex<Routes>,
     owners: Mutex<Vec<Attached>>,
     /// The first client's `initialize` params, forwarded untouched on (re)connect.
@@ -247,9 +250,12 @@ impl Link {
             backend: self.spec.name.clone(),
             reason,
         };
-        match self.state.read().map(|s| s.clone()) {
-            Ok(LinkState::Up { via, .. }) => Ok(via),
-            Ok(LinkState::Down { reason }) => Err(unavailable(reason)),
+        // Read under the lock, cloning only the handle (an `Arc`): the state also holds the
+        // backend's whole `initialize` result, which no request needs a copy of.
+        let state = self.state.read();
+        match state.as_deref() {
+            Ok(LinkState::Up { via, .. }) => Ok(via.clone()),
+            Ok(LinkState::Down { reason }) => Err(unavailable(reason.clone())),
             Ok(LinkState::Connecting) => Err(unavailable("it is still connecting".into())),
             Ok(LinkState::Closed) | Err(_) => Err(unavailable("the session is closed".into())),
         }
@@ -292,8 +298,9 @@ impl Link {
 
     /// The credential header for one stateless request.
     async fn credential(&self) -> Result<Option<modern::Credential>, UpstreamError> {
-        self.binding()
-            .header()
+        self.spec
+            .credentials
+            .header_for(&self.caller, &self.subject)
             .await
             .map_err(|e| UpstreamError::Credentials {
                 backend: self.spec.name.clone(),
@@ -384,8 +391,12 @@ impl Link {
 
     /// Whether the backend announced capability `cap` (`tools`, `resources`, `logging`, …).
     pub fn offers(&self, cap: &str) -> bool {
-        self.init()
-            .is_some_and(|i| i.get("capabilities").and_then(|c| c.get(cap)).is_some())
+        match self.state.read().as_deref() {
+            Ok(LinkState::Up { init, .. }) => {
+                init.get("capabilities").and_then(|c| c.get(cap)).is_some()
+            }
+            _ => false,
+        }
     }
 
     fn set(&self, s: LinkState) {
@@ -397,21 +408,18 @@ impl Link {
     }
 
     pub fn is_up(&self) -> bool {
-        matches!(
-            self.state.read().map(|s| s.clone()),
-            Ok(LinkState::Up { .. })
-        )
+        matches!(self.state.read().as_deref(), Ok(LinkState::Up { .. }))
     }
 
     fn is_connecting(&self) -> bool {
-        matches!(
-            self.state.read().map(|s| s.clone()),
-            Ok(LinkState::Connecting)
-        )
+        matches!(self.state.read().as_deref(), Ok(LinkState::Connecting))
     }
 
     /// Remember what the backend listed under `field`.
     pub fn set_offered(&self, field: &'static str, items: Arc<Vec<Value>>) {
+        if field == "tools" {
+            *lock(&self.tool_params) = ParamHeaders::of_tools(&items);
+        }
         lock(&self.offered).insert(field, items);
     }
 

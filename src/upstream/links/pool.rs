@@ -65,7 +65,7 @@ impl Pool {
             let key = (spec.name.clone(), scope.clone(), client.modern);
             let mut map = lock(&self.links);
             let link = match map.get(&key).and_then(Weak::upgrade) {
-                Some(l) if !matches!(l.state.read().map(|s| s.clone()), Ok(LinkState::Closed)) => l,
+                Some(l) if !matches!(l.state.read().as_deref(), Ok(LinkState::Closed)) => l,
                 _ => {
                     let label = match &scope {
                         Scope::Session(s) => format!("{} for session {s}", spec.name),
@@ -91,6 +91,7 @@ impl Pool {
                         state: RwLock::new(LinkState::Connecting),
                         settled,
                         offered: Mutex::new(HashMap::new()),
+                        tool_params: Mutex::new(HashMap::new()),
                         routes: Mutex::new(Routes::default()),
                         owners: Mutex::new(Vec::new()),
                         init_params: client.init_params.clone(),

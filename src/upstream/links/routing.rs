@@ -365,14 +365,7 @@ impl Link {
 
     /// The `x-mcp-header` annotations of tool `name` as the backend listed it.
     pub(super) fn param_headers(&self, name: &str) -> Option<ParamHeaders> {
-        let tools = self.offered("tools")?;
-        let tool = tools
-            .iter()
-            .find(|t| t.get("name").and_then(Value::as_str) == Some(name))?;
-        let schema = tool.get("inputSchema")?;
-        ParamHeaders::from_schema(schema)
-            .ok()
-            .filter(|p| !p.is_empty())
+        lock(&self.tool_params).get(name).cloned()
     }
 }
 

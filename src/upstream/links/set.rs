@@ -30,10 +30,17 @@ impl LinkSet {
     /// each within its `init_timeout`. A backend known to be down is not waited for: it joins
     /// later, and its clients hear `list_changed` then.
     pub async fn ready(&self) {
+        // Every request of a stateless caller after its first lands here with every link
+        // settled: nothing to wait for, so no pool lookup and no futures to join.
+        if !self.links.iter().any(|l| l.is_connecting()) {
+            return;
+        }
         let pool = self.pool.upgrade();
         let waits = self.links.iter().filter_map(|l| {
-            let down = pool.as_ref().is_some_and(|p| p.known_down(&l.spec.name));
-            if down || !l.is_connecting() {
+            if !l.is_connecting() {
+                return None;
+            }
+            if pool.as_ref().is_some_and(|p| p.known_down(&l.spec.name)) {
                 return None;
             }
             let mut settled = l.settled.subscribe();
