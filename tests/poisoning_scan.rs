@@ -16,9 +16,9 @@
 //! the floor. The tables say whether issue 15's targets are met (at least 90% of the poisoned
 //! definitions caught at the severity their class calls for, at most 1% of the benign ones
 //! quarantined): on the tuned splits they are, on the clean `heldout2` they are NOT (34 of 74
-//! caught, 3 of 52 benign quarantined; with the classifier, `integrity.classifier = "on"`, 46
-//! of 74 and 4 of 52; docs/poisoning-scan.md). Each split is measured with the rules alone
-//! (the default) and with the classifier. Separately: no finding at
+//! caught, 3 of 52 benign quarantined; with the classifier, `integrity.classifier = "on"` (the
+//! default), 46 of 74 and 4 of 52; docs/poisoning-scan.md). Each split is measured with the
+//! rules alone and with the classifier (the default). Separately: no finding at
 //! `high` or above on the real npm servers' catalogs (`tests/data/meta_catalog.json`;
 //! `tests/data/poisoning/reference_catalogs.json` with the reference servers' `instructions`
 //! and resources).

@@ -219,11 +219,11 @@ fn an_advertised_address_is_a_scheme_a_host_and_a_port() {
 }
 
 #[test]
-fn the_poisoning_classifier_is_off_unless_turned_on() {
+fn the_poisoning_classifier_is_on_unless_turned_off() {
     use crate::config::integrity::Classifier;
-    assert_eq!(parse(BASE).unwrap().integrity.classifier, Classifier::Off);
-    let on = parse(&format!("{BASE}\n[integrity]\nclassifier = \"on\"\n")).unwrap();
-    assert_eq!(on.integrity.classifier, Classifier::On);
+    assert_eq!(parse(BASE).unwrap().integrity.classifier, Classifier::On);
+    let off = parse(&format!("{BASE}\n[integrity]\nclassifier = \"off\"\n")).unwrap();
+    assert_eq!(off.integrity.classifier, Classifier::Off);
     let err = parse(&format!("{BASE}\n[integrity]\nclassifier = \"maybe\"\n"))
         .unwrap_err()
         .to_string();
