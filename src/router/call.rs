@@ -90,6 +90,19 @@ impl Call {
         }
     }
 
+    /// The same call, its response passed through `f` before anyone sees it (related messages
+    /// pass as they come).
+    pub(super) fn then_response<F, Fut>(mut self, f: F) -> Call
+    where
+        F: FnOnce(Value) -> Fut + Send + 'static,
+        Fut: Future<Output = Value> + Send + 'static,
+    {
+        if let Some(run) = self.run.take() {
+            self.run = Some(Box::pin(async move { f(run.await).await }));
+        }
+        self
+    }
+
     /// Run `f` if the call is dropped before its response.
     pub(super) fn on_abandon(mut self, f: impl FnOnce() + Send + 'static) -> Call {
         self.on_abandon = Some(Box::new(f));

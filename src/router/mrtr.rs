@@ -99,6 +99,14 @@ impl Router {
         arguments: Option<&Value>,
         rounds: u32,
     ) -> Call {
+        if cx
+            .view
+            .links
+            .link(backend)
+            .is_some_and(|l| l.is_stateless())
+        {
+            return self.finish_stateless(cx, id, call, backend, method, name, arguments);
+        }
         let (tx, rx) = mpsc::channel(CALL_STREAM_CAPACITY);
         let router = self.clone();
         let cx = cx.clone();
@@ -163,6 +171,45 @@ impl Router {
             },
             rx,
         )
+    }
+
+    /// [`Router::mrtr_drive`] for a call to a 2026-07-28 backend. It sends no server-to-client
+    /// request on a response stream (`upstream::modern` refuses one as a protocol error), so
+    /// no round can start mid-call: its notifications pass as they are, and its response is
+    /// sealed (its own `input_required`) or bound (a task) on the way out, without a second
+    /// call around the first.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_stateless(
+        self: &Arc<Self>,
+        cx: &Context,
+        id: Value,
+        call: Call,
+        backend: &str,
+        method: &str,
+        name: &str,
+        arguments: Option<&Value>,
+    ) -> Call {
+        let router = self.clone();
+        let cx = cx.clone();
+        let backend = backend.to_owned();
+        let (method, name) = (method.to_owned(), name.to_owned());
+        let args = arguments.cloned();
+        call.then_response(move |r| async move {
+            let r = if needs_seal(&r) {
+                let id_args = (method.clone(), name.clone(), args_digest(args.as_ref()));
+                router.seal_backend_round(&cx, r, &backend, &id_args)
+            } else {
+                r
+            };
+            let r = if method == "tools/call" {
+                router
+                    .bind_task(&cx, r, &backend, &name, args.as_ref())
+                    .await
+            } else {
+                r
+            };
+            with_id(r, id)
+        })
     }
 
     /// The backend asked the client something: gather what else it asks at once (forwarding

@@ -539,7 +539,13 @@ pub fn request_headers(msg: &Value, params: Option<&ParamHeaders>) -> HeaderMap 
         .and_then(|m| m.get(key::PROTOCOL_VERSION))
         .and_then(Value::as_str);
     let mut put = |name: &'static str, value: &str| {
-        if let Ok(v) = HeaderValue::from_str(&encode_header_value(value)) {
+        // A plain value is its own encoding: no intermediate copy.
+        let v = if is_plain(value) {
+            HeaderValue::from_str(value)
+        } else {
+            HeaderValue::from_str(&encode_header_value(value))
+        };
+        if let Ok(v) = v {
             out.insert(HeaderName::from_static(name), v);
         }
     };

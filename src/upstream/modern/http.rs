@@ -101,12 +101,13 @@ impl HttpBackend {
         }
         let body = serde_json::to_vec(&msg)
             .map_err(|e| unavailable(&self.name, format!("cannot encode the request: {e}")))?;
+        // The request built whole: `RequestBuilder::headers` would copy the map once more.
+        let mut req = reqwest::Request::new(reqwest::Method::POST, self.url.clone());
+        *req.headers_mut() = headers;
+        *req.body_mut() = Some(body.into());
         let resp = self
             .client
-            .post(self.url.clone())
-            .headers(headers)
-            .body(body)
-            .send()
+            .execute(req)
             .await
             .map_err(|e| unavailable(&self.name, describe(&e)))?;
         let status = resp.status();
