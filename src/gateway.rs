@@ -150,7 +150,7 @@ fn peers(cfg: &Config) -> Result<crate::edge::cluster::Peers, StartError> {
             }
             None => None,
         };
-    crate::edge::cluster::Peers::new(pem.as_deref()).map_err(StartError::Peers)
+    crate::edge::cluster::Peers::new(pem.as_deref()).map_err(|e| StartError::Peers(e.to_string()))
 }
 
 /// Where the other replicas reach this one: `cluster.advertise_url`, else the listener's

@@ -32,7 +32,7 @@ pub(super) async fn run(
             ));
         };
         crate::config::cluster::check_advertise_url(&url)
-            .map_err(|m| CliError::Usage(format!("--advertise-url: {m}")))?;
+            .map_err(|e| CliError::Usage(format!("--advertise-url: {e}")))?;
         let mut c = cluster.get_ref().clone();
         c.advertise_url = Some(url);
         *cluster = toml::Spanned::new(cluster.span(), c);

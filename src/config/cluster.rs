@@ -112,22 +112,35 @@ fn is_loopback(u: &url::Url) -> bool {
     }
 }
 
+/// Why `cluster.advertise_url` (or `serve --advertise-url`) cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdvertiseUrlError {
+    #[error("`{url}` is not a URL ({reason}); write `https://gw-1.internal:8443`")]
+    NotUrl { url: String, reason: String },
+    #[error("`{0}` must start with `http://` or `https://`")]
+    Scheme(String),
+    #[error("`{0}` names no host")]
+    NoHost(String),
+    #[error("`{0}` must be only a scheme, a host and a port, e.g. `https://gw-1.internal:8443`")]
+    NotBare(String),
+}
+
 /// Whether `url` can be where the other replicas reach this one: `http` or `https`, a host, and
 /// nothing after the port (the MCP path is the request's own).
-pub fn check_advertise_url(url: &str) -> Result<(), String> {
-    let u = url::Url::parse(url)
-        .map_err(|e| format!("`{url}` is not a URL ({e}); write `https://gw-1.internal:8443`"))?;
+pub fn check_advertise_url(url: &str) -> Result<(), AdvertiseUrlError> {
+    let u = url::Url::parse(url).map_err(|e| AdvertiseUrlError::NotUrl {
+        url: url.to_owned(),
+        reason: e.to_string(),
+    })?;
     if u.scheme() != "http" && u.scheme() != "https" {
-        return Err(format!("`{url}` must start with `http://` or `https://`"));
+        return Err(AdvertiseUrlError::Scheme(url.to_owned()));
     }
     if u.host_str().is_none_or(str::is_empty) {
-        return Err(format!("`{url}` names no host"));
+        return Err(AdvertiseUrlError::NoHost(url.to_owned()));
     }
     if u.path() != "/" || u.query().is_some() || u.fragment().is_some() || !u.username().is_empty()
     {
-        return Err(format!(
-            "`{url}` must be only a scheme, a host and a port, e.g. `https://gw-1.internal:8443`"
-        ));
+        return Err(AdvertiseUrlError::NotBare(url.to_owned()));
     }
     Ok(())
 }
@@ -197,7 +210,7 @@ impl ClusterConfig {
             return Err(("timeout_ms", "must be at least 1".into()));
         }
         if let Some(a) = &self.advertise_url {
-            check_advertise_url(a).map_err(|m| ("advertise_url", m))?;
+            check_advertise_url(a).map_err(|e| ("advertise_url", e.to_string()))?;
         }
         Ok(())
     }

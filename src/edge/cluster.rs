@@ -139,6 +139,15 @@ pub(super) fn refused(gw: &Edge, principal_key: &str, method: &str, r: Refused) 
 /// hands it on (a client that sends it only opts out of being handed over).
 pub(super) const HANDED_OVER: &str = "portcullis-handed-over-by";
 
+/// Why the client for the other replicas cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PeersError {
+    #[error("not a PEM bundle of certificates: {0}")]
+    Certificates(reqwest::Error),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(reqwest::Error),
+}
+
 /// How a replica reaches the others.
 pub struct Peers {
     client: reqwest::Client,
@@ -147,9 +156,11 @@ pub struct Peers {
 impl Peers {
     /// A client for the other replicas' listeners: `roots` (PEM, the CA of their certificates
     /// or the certificate itself) are the only trusted roots; none: plaintext peers only.
-    pub fn new(roots: Option<&[u8]>) -> Result<Peers, String> {
+    pub fn new(roots: Option<&[u8]>) -> Result<Peers, PeersError> {
         let roots = match roots {
-            Some(pem) => reqwest::Certificate::from_pem_bundle(pem).map_err(|e| e.to_string())?,
+            Some(pem) => {
+                reqwest::Certificate::from_pem_bundle(pem).map_err(PeersError::Certificates)?
+            }
             None => Vec::new(),
         };
         let b = reqwest::Client::builder()
@@ -159,7 +170,7 @@ impl Peers {
             .pool_idle_timeout(std::time::Duration::from_secs(30))
             .tls_certs_only(roots);
         Ok(Peers {
-            client: b.build().map_err(|e| e.to_string())?,
+            client: b.build().map_err(PeersError::Client)?,
         })
     }
 }

@@ -38,6 +38,7 @@ mod encoded;
 mod exfil;
 mod hit;
 mod pattern;
+mod secrets;
 mod shadowing;
 mod text;
 mod unicode;
