@@ -186,34 +186,9 @@ async fn decisions(admin: &str) -> HashMap<String, f64> {
 
 fn setup_load() -> (Gateway, String, PathBuf) {
     let dir = policy_dir(PERMIT_DEMO);
-    let config = format!(
-        r#"
-[listen]
-address = "127.0.0.1:0"
-public_url = "http://127.0.0.1:1/mcp"
-
-[integrity]
-new_items = "trust_on_first_use"
-
-[auth]
-mode = "oidc"
-[[auth.issuers]]
-issuer = "urn:test"
-dev_key_file = "dev.pem"
-
-[policy]
-schema = "policies/portcullis.cedarschema"
-policies = "policies"
-
-[audit]
-file = "audit.jsonl"
-fsync = "never"
-
-[admin]
-address = "127.0.0.1:0"
-
-{}"#,
-        demo_backend()
+    let config = chain_config(
+        "\n[audit]\nfile = \"audit.jsonl\"\nfsync = \"never\"\n\n[admin]\naddress = \"127.0.0.1:0\"\n",
+        &demo_backend(),
     );
     let gw = start_gateway_in(&config, dir);
     let admin = admin_addr(&gw.proc);

@@ -30,41 +30,9 @@ when { resource.original_name == "add" && context.args.hasTag("a") && context.ar
 
 fn setup() -> (Gateway, String, String) {
     let dir = policy_dir(POLICIES);
-    let config = format!(
-        r#"
-[listen]
-address = "127.0.0.1:0"
-public_url = "http://127.0.0.1:1/mcp"
-
-[integrity]
-new_items = "trust_on_first_use"
-
-[auth]
-mode = "oidc"
-[[auth.issuers]]
-issuer = "urn:test"
-dev_key_file = "dev.pem"
-
-[policy]
-schema = "policies/portcullis.cedarschema"
-policies = "policies"
-reload_secs = 1
-
-[limits]
-per_principal_tool = {{ rate = "3/min", burst = 3 }}
-
-[audit]
-file = "audit.jsonl"
-fsync = "every_record"
-
-[admin]
-address = "127.0.0.1:0"
-
-[[backend]]
-name = "demo"
-command = ["{}", "demo-server"]
-"#,
-        portcullis_bin().display()
+    let config = chain_config(
+        "reload_secs = 1\n\n[limits]\nper_principal_tool = { rate = \"3/min\", burst = 3 }\n\n[audit]\nfile = \"audit.jsonl\"\nfsync = \"every_record\"\n\n[admin]\naddress = \"127.0.0.1:0\"\n",
+        &demo_backend_section(),
     );
     let gw = start_gateway_in(&config, dir);
     let admin = gw

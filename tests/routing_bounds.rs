@@ -50,33 +50,9 @@ fn logged_demo_backend(dir: &Path) -> String {
 fn setup() -> (Gateway, String, String) {
     let dir = policy_dir(POLICIES);
     let backend = logged_demo_backend(dir.path());
-    let config = format!(
-        r#"
-[listen]
-address = "127.0.0.1:0"
-public_url = "http://127.0.0.1:1/mcp"
-
-[integrity]
-new_items = "trust_on_first_use"
-
-[auth]
-mode = "oidc"
-[[auth.issuers]]
-issuer = "urn:test"
-dev_key_file = "dev.pem"
-
-[policy]
-schema = "policies/portcullis.cedarschema"
-policies = "policies"
-
-[audit]
-file = "audit.jsonl"
-fsync = "every_record"
-
-[admin]
-address = "127.0.0.1:0"
-
-{backend}"#
+    let config = chain_config(
+        "\n[audit]\nfile = \"audit.jsonl\"\nfsync = \"every_record\"\n\n[admin]\naddress = \"127.0.0.1:0\"\n",
+        &backend,
     );
     let gw = start_gateway_in(&config, dir);
     let admin = gw

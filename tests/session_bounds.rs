@@ -21,33 +21,9 @@ when { resource.original_name == "echo" };
 
 fn gateway(sections: &str) -> (Gateway, String) {
     let dir = policy_dir(POLICIES);
-    let config = format!(
-        r#"
-[listen]
-address = "127.0.0.1:0"
-public_url = "http://127.0.0.1:1/mcp"
-
-[integrity]
-new_items = "trust_on_first_use"
-
-[auth]
-mode = "oidc"
-[[auth.issuers]]
-issuer = "urn:test"
-dev_key_file = "dev.pem"
-
-[policy]
-schema = "policies/portcullis.cedarschema"
-policies = "policies"
-
-[audit]
-file = "audit.jsonl"
-{sections}
-[[backend]]
-name = "demo"
-command = ["{}", "demo-server"]
-"#,
-        portcullis_bin().display()
+    let config = chain_config(
+        &format!("\n[audit]\nfile = \"audit.jsonl\"\n{sections}"),
+        &demo_backend_section(),
     );
     let gw = start_gateway_in(&config, dir);
     let cfg = gw.config_path.display().to_string();

@@ -394,8 +394,21 @@ pub fn audit_records(dir: &Path) -> Vec<Value> {
 /// (`urn:test`), `policies` in a policy directory, an audit trail synced on every record
 /// (`audit.jsonl`), definitions pinned on first use. Returns it and its config path.
 pub fn demo_gateway_with_policy(policies: &str) -> (Gateway, String) {
-    let dir = policy_dir(policies);
-    let config = format!(
+    let config = chain_config(
+        "\n[audit]\nfile = \"audit.jsonl\"\nfsync = \"every_record\"\n",
+        &demo_backend_section(),
+    );
+    let gw = start_gateway_in(&config, policy_dir(policies));
+    let cfg = gw.config_path.display().to_string();
+    (gw, cfg)
+}
+
+/// The config of a gateway with the whole chain the policy tests share: OIDC with a dev key
+/// (`urn:test`), the policy directory of [`policy_dir`], definitions pinned on first use; then
+/// `rest` (read inside `[policy]` until its first table header: more policy keys, then
+/// `[audit]`, `[limits]`, `[admin]`, …) and the `backend` section.
+pub fn chain_config(rest: &str, backend: &str) -> String {
+    format!(
         r#"
 [listen]
 address = "127.0.0.1:0"
@@ -413,20 +426,17 @@ dev_key_file = "dev.pem"
 [policy]
 schema = "policies/portcullis.cedarschema"
 policies = "policies"
+{rest}
+{backend}"#
+    )
+}
 
-[audit]
-file = "audit.jsonl"
-fsync = "every_record"
-
-[[backend]]
-name = "demo"
-command = ["{}", "demo-server"]
-"#,
+/// The built-in demo server as the one backend `demo`.
+pub fn demo_backend_section() -> String {
+    format!(
+        "[[backend]]\nname = \"demo\"\ncommand = [\"{}\", \"demo-server\"]\n",
         portcullis_bin().display()
-    );
-    let gw = start_gateway_in(&config, dir);
-    let cfg = gw.config_path.display().to_string();
-    (gw, cfg)
+    )
 }
 
 /// The JSON-RPC messages of the `data:` lines of an SSE body, one per event.

@@ -12,7 +12,27 @@
 //! `\D`, and classes or literals with a non-ASCII character. What is lost is matching a word of
 //! another script with `\w`, which no rule means to do.
 
+use std::sync::LazyLock;
+
 use regex::{Regex, RegexBuilder};
+
+/// A rule's compiled pattern, built on first use (`None`: it did not compile, so it never
+/// matches).
+pub(super) type Rule = LazyLock<Option<Regex>>;
+
+/// `pattern` with each space standing for `\s+`.
+pub(super) fn words(pattern: &str) -> String {
+    pattern.replace(' ', r"\s+")
+}
+
+/// The alternation of `alternatives`, each with spaces as in [`words`].
+pub(super) fn alts(alternatives: &[&str]) -> String {
+    alternatives
+        .iter()
+        .map(|a| format!("(?:{})", words(a)))
+        .collect::<Vec<_>>()
+        .join("|")
+}
 
 /// `pattern` rewritten for a non-Unicode build (see the module documentation): what may match
 /// a non-ASCII character is wrapped in `(?u:…)`, with `\w`, `\s`, `\d` inside a bracket class

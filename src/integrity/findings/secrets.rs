@@ -1,13 +1,11 @@
 //! Reads of credential, key and agent-configuration files, and the conversation or secrets
-//! put into a tool's arguments: orders that hand the model's context to a backend. Part of the
-//! wording rules (`wording`), which call [`scan_credential_reads`] and [`scan_context_leaks`]
-//! on every view of a text.
+//! put into a tool's arguments: orders that hand the model's context to a backend. Run beside
+//! the wording rules (`wording`) on every view of a text (`text::analyse`).
 
 use std::sync::LazyLock;
 
 use super::hit::Hit;
-use super::pattern::build;
-use super::wording::{Rule, alts, words};
+use super::pattern::{Rule, alts, build, words};
 use super::{CONTEXT_LEAK, CREDENTIAL_READ};
 
 /// A credential, key or agent-configuration file.

@@ -10,7 +10,7 @@ use super::hit::Hit;
 use super::shadowing::Shadowing;
 use super::unicode::{self, SPAN_CHARS, View, excerpt};
 use super::{
-    ENCODED_INSTRUCTIONS, ENCODED_TEXT, Finding, classifier, encoded, exfil, rule_index,
+    ENCODED_INSTRUCTIONS, ENCODED_TEXT, Finding, classifier, encoded, exfil, rule_index, secrets,
     severity_of, wording,
 };
 
@@ -78,6 +78,8 @@ fn analyse(
     let view = View::new(s);
     let mut hits = Vec::new();
     wording::scan(&view.text, &mut hits);
+    secrets::scan_credential_reads(&view.text, &mut hits);
+    secrets::scan_context_leaks(&view.text, &mut hits);
     ctx.shadow.scan(&view.text, ctx.own_name, &mut hits);
     exfil::scan(&view.text, place == Place::SchemaRef, &mut hits);
     if ctx.classifier {

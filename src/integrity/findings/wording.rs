@@ -2,7 +2,8 @@
 //! chat-template tokens, role markers, hidden comments, override and concealment wording,
 //! orders to add something to every command, orders to decode and follow, orders about other
 //! tools' behaviour, and descriptions that say openly that they do harm. Reads of credential
-//! files and the conversation or secrets put into arguments are in `secrets`.
+//! files and the conversation or secrets put into arguments are in `secrets`, which the scan
+//! runs beside these.
 //!
 //! Patterns are written with single spaces that stand for any run of whitespace ([`words`]);
 //! each rule is one alternation compiled once. The vocabulary is chosen against the wording of
@@ -12,30 +13,12 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
-
 use super::hit::Hit;
-use super::pattern::build;
+use super::pattern::{Rule, alts, build, words};
 use super::{
     COMMAND_INJECTION, COMMENT, CONCEAL, ENCODED_INSTRUCTIONS, HARMFUL, HIDDEN_COMMENT,
     IMPORTANT_BLOCK, OVERRIDE, ROLE_MARKER, TOOL_BEHAVIOUR,
 };
-
-/// `pattern` with each space standing for `\s+`.
-pub(super) fn words(pattern: &str) -> String {
-    pattern.replace(' ', r"\s+")
-}
-
-/// The alternation of `alternatives`, each with spaces as in [`words`].
-pub(super) fn alts(alternatives: &[&str]) -> String {
-    alternatives
-        .iter()
-        .map(|a| format!("(?:{})", words(a)))
-        .collect::<Vec<_>>()
-        .join("|")
-}
-
-pub(super) type Rule = LazyLock<Option<Regex>>;
 
 /// The wording rules over one view of a text.
 pub(super) fn scan(text: &str, out: &mut Vec<Hit>) {
@@ -60,8 +43,6 @@ pub(super) fn scan(text: &str, out: &mut Vec<Hit>) {
         }
     }
     scan_comments(text, out);
-    super::secrets::scan_credential_reads(text, out);
-    super::secrets::scan_context_leaks(text, out);
 }
 
 /// The rules that also read digits as letters (`<1MP0RTANT>`, `1gn0re all prev10us
