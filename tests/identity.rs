@@ -853,8 +853,32 @@ fn idp_down_cached_keys_and_exchanged_tokens_keep_serving() {
         let claims = payload(value.strip_prefix("Bearer ").unwrap());
         assert_eq!(claims["sub"], "alice", "{method}: {claims}");
     }
-    let again = run_python(&gw.url, &alice, &script);
-    ok(&steps(&again)[0], "alice after bob's failure");
+    // Bob's failed exchanges say nothing about the backends' health: a new session of alice's
+    // waits for its links as before, lists both backends' tools at once and calls them. (Bob's
+    // link keeps retrying its exchange in the background meanwhile; wait for a few retries.)
+    std::thread::sleep(Duration::from_millis(1_500));
+    let mut listed = json!([{"op": "list_tools"}]);
+    listed
+        .as_array_mut()
+        .unwrap()
+        .extend(script.as_array().unwrap().iter().cloned());
+    let again = run_python(&gw.url, &alice, &listed);
+    let again = steps(&again);
+    let names = tool_names(ok(&again[0], "alice lists after bob's failure"));
+    for t in ["a__whoami", "b__whoami"] {
+        assert!(names.iter().any(|n| n == t), "{t} listed: {names:?}");
+    }
+    let tokens: Vec<String> = again[1..]
+        .iter()
+        .map(|s| whoami_token(ok(s, "alice after bob's failure")))
+        .collect();
+    assert_eq!(before, tokens, "alice's cached exchanged tokens are used");
+    // Nor did the gateway take a backend for down at any point: it never saw one come back.
+    let log = gw.proc.stderr();
+    assert!(
+        !log.contains("found down"),
+        "a caller's failed exchange was taken for the backend being down:\n{log}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

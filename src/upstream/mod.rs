@@ -122,6 +122,16 @@ impl UpstreamError {
             UpstreamError::Cancelled { .. } => protocol::code::REQUEST_CANCELLED,
         }
     }
+    /// Whether the error says something about the backend itself, rather than about one
+    /// caller: a credential that could not be had for this caller (nothing was sent to the
+    /// backend) or a cancelled request says nothing about the backend's health.
+    pub fn is_about_backend(&self) -> bool {
+        !matches!(
+            self,
+            UpstreamError::Credentials { .. } | UpstreamError::Cancelled { .. }
+        )
+    }
+
     pub fn backend(&self) -> &str {
         match self {
             UpstreamError::Unavailable { backend, .. }

@@ -258,7 +258,7 @@ impl Link {
             let name = link.spec.name.as_str();
             let believed_down = link.pool.upgrade().map(|pool| {
                 let before = pool.known_down(name);
-                pool.note_health(name, result.is_ok());
+                note_health(&pool, name, &result);
                 before
             });
             // The clients hear of an outcome the gateway did not expect when they attached: a
@@ -358,7 +358,7 @@ impl Link {
                 let Some(link) = weak.upgrade() else { return };
                 let result = link.connect().await;
                 if let Some(pool) = link.pool.upgrade() {
-                    pool.note_health(&link.spec.name, result.is_ok());
+                    note_health(&pool, &link.spec.name, &result);
                 }
                 match result {
                     Ok(()) => {
@@ -421,4 +421,15 @@ pub async fn probe_eras(
             legacy: true,
         },
     })
+}
+
+/// Record a link's connection outcome as the backend's health, unless it was about one caller
+/// only: a caller whose token cannot be exchanged must not make other callers' sessions stop
+/// waiting for a backend that is up.
+fn note_health(pool: &Pool, backend: &str, result: &Result<(), UpstreamError>) {
+    match result {
+        Ok(()) => pool.note_health(backend, true),
+        Err(e) if e.is_about_backend() => pool.note_health(backend, false),
+        Err(_) => {}
+    }
 }
