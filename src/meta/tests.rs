@@ -41,6 +41,23 @@ fn terms_are_stemmed_without_stop_words() {
     assert_eq!(a.terms("directories"), a.terms("directory"));
 }
 
+#[test]
+fn the_shape_of_a_word_hints_at_what_it_names() {
+    let a = Analyzer::new();
+    let hints = |q: &str| index::shape_hints(q);
+    let term = |w: &str| a.term(w).unwrap();
+    assert_eq!(hints("let everyone in #launch know"), [term("channel")]);
+    assert_eq!(hints("ask @octocat, please"), [term("user")]);
+    assert_eq!(
+        hints("which town is at 51.5, -0.12"),
+        ["number".to_owned(), term("latitude"), term("longitude")]
+    );
+    // One decimal is a number, not a place; a lone `#` or `@` names nothing.
+    assert_eq!(hints("add 2.5 and 3"), ["number"]);
+    assert!(hints("item # 3 @ noon").iter().all(|h| h == "number"));
+    assert_eq!(hints("open notes.txt"), ["file"]);
+}
+
 fn tool(name: &str, description: &str, args: &[&str]) -> Value {
     let props: serde_json::Map<String, Value> = args
         .iter()
