@@ -272,11 +272,18 @@ impl Index {
         let mut weights: HashMap<u32, (f32, u64)> = HashMap::new();
         let mut concepts = 0u32;
         let expand = mode != Mode::Keywords;
-        let hints = if expand {
+        let mut hints = if expand {
             shape_hints(query)
         } else {
             Vec::new()
         };
+        // "file a bug": the verb means create, and is not the noun "file".
+        if let Some(verb) = creation_idiom(query).filter(|_| expand) {
+            hints.extend(lex.analyzer.term("create"));
+            if let Some(v) = lex.analyzer.term(&verb) {
+                typed.retain(|(t, _)| *t != v);
+            }
+        }
         let hinted = hints.iter().map(|h| (h, None));
         for (t, word) in typed.iter().map(|(t, w)| (t, Some(w))).chain(hinted) {
             let hint = word.is_none();
@@ -506,6 +513,35 @@ pub(super) fn shape_hints(query: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The verb of an idiom that asks to create a tracker item (`open a pull request`, `file a bug`,
+/// `raise a new ticket`, `log an issue`): a verb, then `a`, `an` or `new`, then within a few
+/// words an issue tracker's noun. Such a verb means create, whatever it means alone.
+pub(super) fn creation_idiom(query: &str) -> Option<String> {
+    const VERBS: &[&str] = &["open", "file", "raise", "log", "lodge", "submit"];
+    const OBJECTS: &[&str] = &[
+        "issue", "issues", "bug", "bugs", "ticket", "tickets", "pr", "pull", "merge", "problem",
+        "defect", "incident", "report",
+    ];
+    let w = words(query);
+    for (i, verb) in w.iter().enumerate() {
+        if !VERBS.contains(&verb.as_str()) {
+            continue;
+        }
+        let next = w.get(i + 1).map(String::as_str);
+        if !matches!(next, Some("a" | "an" | "new")) {
+            continue;
+        }
+        if w.iter()
+            .skip(i + 2)
+            .take(4)
+            .any(|o| OBJECTS.contains(&o.as_str()))
+        {
+            return Some(verb.clone());
+        }
+    }
+    None
 }
 
 /// The `k` best hits, best first, ties by document order.
