@@ -38,7 +38,14 @@ fn neighbour_weight(sim: f32) -> f32 {
 const NEIGHBOUR_FLOOR: f32 = 0.5;
 
 /// Share of a [`Mode::Semantic`] score that comes from the static vectors' cosine.
-const SEMANTIC_WEIGHT: f32 = 0.3;
+const SEMANTIC_WEIGHT: f32 = 0.35;
+
+/// Least keyword score that counts as a full match in a [`Mode::Semantic`] blend: keyword
+/// scores are divided by the best one, but by no less than this, so a need whose best match is
+/// a weak one (a loose neighbour word, a single common word) is not stretched to a full-weight
+/// match that drowns the cosine. About one well-matched rare word in a catalog of a hundred
+/// tools (a word's idf grows with the catalog, so a large catalog passes it more easily).
+const KEYWORD_FLOOR: f32 = 8.0;
 
 /// The fields of a tool that are searched, with their weight and length normalisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,7 +170,7 @@ impl Index {
             lens.push(len);
             if let Some(sv) = lexicon.vectors {
                 let v = sv
-                    .embed(&semantic_text(d.name, d.definition))
+                    .embed(&embedding_text(d.name, d.definition))
                     .unwrap_or_else(|| vec![0.0; sv.dims()]);
                 vectors.extend(v);
             }
@@ -265,11 +272,18 @@ impl Index {
         let mut weights: HashMap<u32, (f32, u64)> = HashMap::new();
         let mut concepts = 0u32;
         let expand = mode != Mode::Keywords;
-        let hints = if expand {
+        let mut hints = if expand {
             shape_hints(query)
         } else {
             Vec::new()
         };
+        // "file a bug": the verb means create, and is not the noun "file".
+        if let Some(verb) = creation_idiom(query).filter(|_| expand) {
+            hints.extend(lex.analyzer.term("create"));
+            if let Some(v) = lex.analyzer.term(&verb) {
+                typed.retain(|(t, _)| *t != v);
+            }
+        }
         let hinted = hints.iter().map(|h| (h, None));
         for (t, word) in typed.iter().map(|(t, w)| (t, Some(w))).chain(hinted) {
             let hint = word.is_none();
@@ -388,8 +402,8 @@ impl Index {
     }
 
     /// Keyword scores (of admitted documents) blended with the cosine similarity of every
-    /// admitted document: `(1 - w) · bm25 / max bm25 + w · cos`. Every admitted document gets
-    /// a score, so the answer is empty only when nothing is admitted.
+    /// admitted document: `(1 - w) · bm25 / max(max bm25, KEYWORD_FLOOR) + w · cos`. Every
+    /// admitted document gets a score, so the answer is empty only when nothing is admitted.
     fn blend(
         &self,
         query: &str,
@@ -397,13 +411,15 @@ impl Index {
         k: usize,
         allowed: impl Fn(u32) -> bool,
     ) -> Vec<Hit> {
-        let max = keyword.iter().map(|h| h.score).fold(0.0f32, f32::max);
+        let max = keyword
+            .iter()
+            .map(|h| h.score)
+            .fold(0.0f32, f32::max)
+            .max(KEYWORD_FLOOR);
         let mut kw = vec![0f32; self.names.len()];
-        if max > 0.0 {
-            for h in &keyword {
-                if let Some(s) = kw.get_mut(h.doc as usize) {
-                    *s = h.score / max;
-                }
+        for h in &keyword {
+            if let Some(s) = kw.get_mut(h.doc as usize) {
+                *s = h.score / max;
             }
         }
         let qv = self.lexicon.vectors.and_then(|v| v.embed(query));
@@ -437,15 +453,38 @@ pub struct Query {
 }
 
 /// What the shape of a query's words says: a file name (`notes.txt`) is about a `file`, a URL
-/// about a `url`, a number about a `number`. Returned as (stemmed) terms.
-fn shape_hints(query: &str) -> Vec<String> {
+/// about a `url`, a number about a `number`, `#name` about a `channel` and `@name` about a
+/// `user` (the way chat and code hosts write them), and two decimal numbers (`48.85, 2.29`)
+/// about a `latitude` and `longitude`. Returned as (stemmed) terms.
+pub(super) fn shape_hints(query: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut add = |t: &str| {
         if !out.iter().any(|o| o == t) {
             out.push(t.to_owned());
         }
     };
+    let mut decimals = 0;
     for raw in query.split_whitespace() {
+        let bare = raw.trim_end_matches(|c: char| !c.is_alphanumeric());
+        match bare.chars().next() {
+            Some('#') if bare.len() > 1 => {
+                add("channel");
+                continue;
+            }
+            Some('@') if bare.len() > 1 => {
+                add("user");
+                continue;
+            }
+            _ => {}
+        }
+        let unsigned = bare.trim_start_matches(['-', '+']);
+        if unsigned.contains('.') && unsigned.parse::<f64>().is_ok() {
+            decimals += 1;
+            if decimals == 2 {
+                add("latitud");
+                add("longitud");
+            }
+        }
         let w = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '/' && c != '.');
         let w = w.trim_end_matches('.');
         let lower = w.to_ascii_lowercase();
@@ -474,6 +513,35 @@ fn shape_hints(query: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The verb of an idiom that asks to create a tracker item (`open a pull request`, `file a bug`,
+/// `raise a new ticket`, `log an issue`): a verb, then `a`, `an` or `new`, then within a few
+/// words an issue tracker's noun. Such a verb means create, whatever it means alone.
+pub(super) fn creation_idiom(query: &str) -> Option<String> {
+    const VERBS: &[&str] = &["open", "file", "raise", "log", "lodge", "submit"];
+    const OBJECTS: &[&str] = &[
+        "issue", "issues", "bug", "bugs", "ticket", "tickets", "pr", "pull", "merge", "problem",
+        "defect", "incident", "report",
+    ];
+    let w = words(query);
+    for (i, verb) in w.iter().enumerate() {
+        if !VERBS.contains(&verb.as_str()) {
+            continue;
+        }
+        let next = w.get(i + 1).map(String::as_str);
+        if !matches!(next, Some("a" | "an" | "new")) {
+            continue;
+        }
+        if w.iter()
+            .skip(i + 2)
+            .take(4)
+            .any(|o| OBJECTS.contains(&o.as_str()))
+        {
+            return Some(verb.clone());
+        }
+    }
+    None
 }
 
 /// The `k` best hits, best first, ties by document order.
@@ -525,20 +593,8 @@ fn field_terms(analyzer: &Analyzer, field: Field, d: &DocInput<'_>) -> Vec<Strin
     }
 }
 
-/// The text of a tool that the static vectors see: its name's words, title and description.
-pub fn semantic_text(name: &str, definition: &Value) -> String {
-    let mut t = words(name).join(" ");
-    for key in ["title", "description"] {
-        let part = definition.get(key).and_then(Value::as_str).unwrap_or("");
-        if !part.is_empty() {
-            t.push_str(". ");
-            t.push_str(part);
-        }
-    }
-    t
-}
-
-/// The text of a tool that an embedding model sees: name, title, description, argument names.
+/// The text of a tool that an embedding model and the static vectors see: name, title,
+/// description, argument names (the arguments say what a tool acts on: `latitude`, `channel`).
 pub fn embedding_text(name: &str, definition: &Value) -> String {
     let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
     let args: Vec<String> = definition

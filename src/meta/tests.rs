@@ -41,6 +41,39 @@ fn terms_are_stemmed_without_stop_words() {
     assert_eq!(a.terms("directories"), a.terms("directory"));
 }
 
+#[test]
+fn the_shape_of_a_word_hints_at_what_it_names() {
+    let a = Analyzer::new();
+    let hints = |q: &str| index::shape_hints(q);
+    let term = |w: &str| a.term(w).unwrap();
+    assert_eq!(hints("let everyone in #launch know"), [term("channel")]);
+    assert_eq!(hints("ask @octocat, please"), [term("user")]);
+    assert_eq!(
+        hints("which town is at 51.5, -0.12"),
+        ["number".to_owned(), term("latitude"), term("longitude")]
+    );
+    // One decimal is a number, not a place; a lone `#` or `@` names nothing.
+    assert_eq!(hints("add 2.5 and 3"), ["number"]);
+    assert!(hints("item # 3 @ noon").iter().all(|h| h == "number"));
+    assert_eq!(hints("open notes.txt"), ["file"]);
+}
+
+#[test]
+fn a_verb_that_asks_for_a_new_tracker_item_means_create() {
+    let verb = |q: &str| index::creation_idiom(q);
+    assert_eq!(verb("open a pull request").as_deref(), Some("open"));
+    assert_eq!(verb("file a bug report").as_deref(), Some("file"));
+    assert_eq!(
+        verb("raise a new ticket about it").as_deref(),
+        Some("raise")
+    );
+    // The same verbs on something that exists, or on other nouns, keep their own meaning.
+    assert_eq!(verb("open PR 5"), None);
+    assert_eq!(verb("open the issue about login"), None);
+    assert_eq!(verb("open a file"), None);
+    assert_eq!(verb("log a message to the console"), None);
+}
+
 fn tool(name: &str, description: &str, args: &[&str]) -> Value {
     let props: serde_json::Map<String, Value> = args
         .iter()
