@@ -786,7 +786,7 @@ fn json_response(status: StatusCode, v: &Value) -> Response<Body> {
 
 /// An SSE response of exactly one event, the whole body known.
 fn sse_single(msg: &Value) -> Response<Body> {
-    sse(full(sse::encode_message(&msg.to_string(), None)))
+    sse(full(sse::encode_value(msg)))
 }
 
 /// A `text/event-stream` response with `body`.
@@ -819,10 +819,7 @@ fn call_stream(first: Value, call: Call) -> Response<Body> {
         Some((frame(&msg), (None, call)))
     });
     fn frame(m: &Value) -> Result<Frame<Bytes>, Infallible> {
-        Ok(Frame::data(Bytes::from(sse::encode_message(
-            &m.to_string(),
-            None,
-        ))))
+        Ok(Frame::data(Bytes::from(sse::encode_value(m))))
     }
     sse(BodyExt::boxed_unsync(StreamBody::new(stream)))
 }
@@ -838,7 +835,7 @@ fn sse_response(mut rx: mpsc::Receiver<Value>, keepalive: bool) -> Response<Body
         loop {
             let frame = tokio::select! {
                 m = rx.recv() => match m {
-                    Some(v) => Bytes::from(sse::encode_message(&v.to_string(), None)),
+                    Some(v) => Bytes::from(sse::encode_value(&v)),
                     None => return,
                 },
                 _ = tick.tick(), if keepalive => Bytes::from_static(b": keepalive\n\n"),

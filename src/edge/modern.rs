@@ -37,8 +37,8 @@ const KEEPALIVE: Duration = Duration::from_secs(15);
 /// version header names the revision.
 pub(super) fn is_modern(msg: &Value, headers: &HeaderMap) -> bool {
     let enveloped = protocol::params(msg)
-        .and_then(|p| p.get("_meta"))
-        .and_then(|m| m.get(meta_keys::PROTOCOL_VERSION))
+        .and_then(|p| protocol::get(p, "_meta"))
+        .and_then(|m| protocol::field(m, meta_keys::PROTOCOL_VERSION))
         .is_some();
     enveloped
         || headers
@@ -76,7 +76,7 @@ pub(super) async fn post(
     caller: Caller,
     peer: SocketAddr,
 ) -> Result<Response<Body>, Rejection> {
-    let id = msg.get("id").cloned().unwrap_or(Value::Null);
+    let id = protocol::id(&msg).cloned().unwrap_or(Value::Null);
     if kind != Kind::Request {
         // The revision defines no client notification or response on HTTP.
         return Ok(accepted());
@@ -184,7 +184,9 @@ async fn next_for_client(call: &mut Call, log_level: Option<&str>) -> Option<Nex
 /// capability and version errors 400, with a JSON body, as the revision says; everything else is
 /// 200 with its JSON-RPC message as one SSE event.
 fn json(v: &Value) -> Response<Body> {
-    let status = match v.pointer("/error/code").and_then(Value::as_i64) {
+    // Not `Value::pointer`: it splits and unescapes its path on every call.
+    let code = protocol::field(v, "error").and_then(|e| protocol::field(e, "code"));
+    let status = match code.and_then(Value::as_i64) {
         Some(code::METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
         Some(code::HEADER_MISMATCH | code::MISSING_CAPABILITY | code::UNSUPPORTED_VERSION) => {
             StatusCode::BAD_REQUEST
@@ -269,10 +271,7 @@ fn stream(
 }
 
 fn frame(m: &Value) -> Result<Frame<Bytes>, Infallible> {
-    Ok(Frame::data(Bytes::from(protocol::sse::encode_message(
-        &m.to_string(),
-        None,
-    ))))
+    Ok(Frame::data(Bytes::from(protocol::sse::encode_value(m))))
 }
 
 #[cfg(test)]

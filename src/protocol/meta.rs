@@ -138,7 +138,7 @@ impl Envelope {
             Some(Value::Object(p)) => p,
             Some(other) => return Err(EnvelopeError::ParamsNotObject(type_name(other))),
         };
-        let meta = match params.get("_meta") {
+        let meta = match super::get(params, "_meta") {
             None => return Err(EnvelopeError::NoMeta),
             Some(Value::Object(m)) => m,
             Some(other) => return Err(EnvelopeError::MetaNotObject(type_name(other))),
@@ -148,12 +148,12 @@ impl Envelope {
 
     /// Read the envelope from a whole JSON-RPC request.
     pub fn from_message(msg: &Value) -> Result<Envelope, EnvelopeError> {
-        Envelope::from_params(msg.get("params"))
+        Envelope::from_params(super::field(msg, "params"))
     }
 
     /// Read the envelope from a `_meta` object.
     pub fn from_meta(meta: &Map<String, Value>) -> Result<Envelope, EnvelopeError> {
-        let protocol_version = match meta.get(key::PROTOCOL_VERSION) {
+        let protocol_version = match super::get(meta, key::PROTOCOL_VERSION) {
             None => return Err(EnvelopeError::Missing(key::PROTOCOL_VERSION)),
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
             Some(other) => {
@@ -164,7 +164,7 @@ impl Envelope {
                 });
             }
         };
-        let client_capabilities = match meta.get(key::CLIENT_CAPABILITIES) {
+        let client_capabilities = match super::get(meta, key::CLIENT_CAPABILITIES) {
             None => return Err(EnvelopeError::Missing(key::CLIENT_CAPABILITIES)),
             Some(v @ Value::Object(_)) => v.clone(),
             Some(other) => {
@@ -175,7 +175,7 @@ impl Envelope {
                 });
             }
         };
-        let client_info = match meta.get(key::CLIENT_INFO) {
+        let client_info = match super::get(meta, key::CLIENT_INFO) {
             None | Some(Value::Null) => None,
             Some(v @ Value::Object(_)) => Some(v.clone()),
             Some(other) => {
@@ -186,7 +186,7 @@ impl Envelope {
                 });
             }
         };
-        let log_level = match meta.get(key::LOG_LEVEL) {
+        let log_level = match super::get(meta, key::LOG_LEVEL) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => {
@@ -231,28 +231,39 @@ impl Envelope {
     /// and keeping every other `_meta` key (`progressToken`, trace context, vendor keys). A
     /// `_meta` that is not an object is replaced.
     pub fn write_into(&self, params: &mut Map<String, Value>) {
-        let meta = params
-            .entry("_meta")
-            .or_insert_with(|| Value::Object(Map::new()));
+        if super::get(params, "_meta").is_none() {
+            params.insert("_meta".into(), Value::Object(Map::new()));
+        }
+        let Some(meta) = super::get_mut(params, "_meta") else {
+            return;
+        };
         if !meta.is_object() {
             *meta = Value::Object(Map::new());
         }
         if let Value::Object(meta) = meta {
-            strip_envelope(meta);
-            meta.insert(
-                key::PROTOCOL_VERSION.into(),
-                Value::String(self.protocol_version.clone()),
+            // A forwarded request usually still carries the client's envelope, most often the
+            // same as ours: a key that already holds our value is left as it is (no copy).
+            set_or_keep(
+                meta,
+                key::PROTOCOL_VERSION,
+                Some(&self.protocol_version),
+                |v| Value::String(v.clone()),
             );
-            meta.insert(
-                key::CLIENT_CAPABILITIES.into(),
-                self.client_capabilities.clone(),
+            set_or_keep(
+                meta,
+                key::CLIENT_CAPABILITIES,
+                Some(&self.client_capabilities),
+                Value::clone,
             );
-            if let Some(info) = &self.client_info {
-                meta.insert(key::CLIENT_INFO.into(), info.clone());
-            }
-            if let Some(level) = &self.log_level {
-                meta.insert(key::LOG_LEVEL.into(), Value::String(level.clone()));
-            }
+            set_or_keep(
+                meta,
+                key::CLIENT_INFO,
+                self.client_info.as_ref(),
+                Value::clone,
+            );
+            set_or_keep(meta, key::LOG_LEVEL, self.log_level.as_ref(), |v| {
+                Value::String(v.clone())
+            });
         }
     }
 
@@ -262,16 +273,42 @@ impl Envelope {
         let Some(obj) = msg.as_object_mut() else {
             return false;
         };
-        let params = obj
-            .entry("params")
-            .or_insert_with(|| Value::Object(Map::new()));
-        match params {
-            Value::Object(p) => {
+        if super::get(obj, "params").is_none() {
+            obj.insert("params".into(), Value::Object(Map::new()));
+        }
+        match super::get_mut(obj, "params") {
+            Some(Value::Object(p)) => {
                 self.write_into(p);
                 true
             }
             _ => false,
         }
+    }
+}
+
+/// `meta[key]` made to hold `want` (built by `to_value` only when it differs), or removed when
+/// `want` is `None`.
+fn set_or_keep<T>(
+    meta: &mut Map<String, Value>,
+    key: &str,
+    want: Option<&T>,
+    to_value: impl Fn(&T) -> Value,
+) where
+    Value: PartialEq<T>,
+{
+    match (super::get_mut(meta, key), want) {
+        (Some(have), Some(want)) => {
+            if *have != *want {
+                *have = to_value(want);
+            }
+        }
+        (None, Some(want)) => {
+            meta.insert(key.to_owned(), to_value(want));
+        }
+        (Some(_), None) => {
+            meta.remove(key);
+        }
+        (None, None) => {}
     }
 }
 

@@ -76,21 +76,18 @@ pub fn classify(msg: &Value) -> Result<Kind, DecodeError> {
     let obj = msg
         .as_object()
         .ok_or(DecodeError::NotJsonRpc("not an object"))?;
-    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+    if get(obj, "jsonrpc").and_then(Value::as_str) != Some("2.0") {
         return Err(DecodeError::NotJsonRpc("`jsonrpc` must be \"2.0\""));
     }
-    let id = obj.get("id");
+    let id = get(obj, "id");
     if let Some(id) = id {
         if !(id.is_string() || id.is_number() || id.is_null()) {
             return Err(DecodeError::NotJsonRpc("`id` must be a string or a number"));
         }
     }
-    match obj.get("method") {
+    match get(obj, "method") {
         Some(Value::String(_)) => {
-            if obj
-                .get("params")
-                .is_some_and(|p| !(p.is_object() || p.is_array()))
-            {
+            if get(obj, "params").is_some_and(|p| !(p.is_object() || p.is_array())) {
                 return Err(DecodeError::NotJsonRpc("`params` must be an object"));
             }
             match id {
@@ -104,8 +101,8 @@ pub fn classify(msg: &Value) -> Result<Kind, DecodeError> {
             if id.is_none() {
                 return Err(DecodeError::NotJsonRpc("missing `method` or `id`"));
             }
-            let has_result = obj.contains_key("result");
-            let has_error = obj.contains_key("error");
+            let has_result = get(obj, "result").is_some();
+            let has_error = get(obj, "error").is_some();
             if has_result == has_error {
                 return Err(DecodeError::NotJsonRpc(
                     "a response needs exactly one of `result` or `error`",
@@ -131,23 +128,27 @@ pub fn decode(bytes: &[u8], max_depth: usize) -> Result<(Value, Kind), DecodeErr
 
 /// Scan raw JSON text for bracket nesting deeper than `max`, skipping string contents.
 /// Linear, allocation-free, and safe on invalid input (the parser reports that afterwards).
+/// Most of a message is inside strings, which are skipped with `memchr` to their next quote or
+/// backslash instead of byte by byte.
 pub fn check_depth(bytes: &[u8], max: usize) -> Result<(), DecodeError> {
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in bytes {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
         match b {
-            b'"' => in_string = true,
+            b'"' => loop {
+                let rest = bytes.get(i..).unwrap_or_default();
+                let Some(at) = memchr::memchr2(b'"', b'\\', rest) else {
+                    // An unterminated string: nothing more to count.
+                    return Ok(());
+                };
+                // A backslash escapes the byte after it (a quote or anything else).
+                let escape = rest.get(at) == Some(&b'\\');
+                i += at + if escape { 2 } else { 1 };
+                if !escape {
+                    break;
+                }
+            },
             b'{' | b'[' => {
                 depth += 1;
                 if depth > max {
@@ -162,19 +163,64 @@ pub fn check_depth(bytes: &[u8], max: usize) -> Result<(), DecodeError> {
 }
 
 pub fn method(msg: &Value) -> Option<&str> {
-    msg.get("method").and_then(Value::as_str)
+    field(msg, "method").and_then(Value::as_str)
 }
 
 pub fn id(msg: &Value) -> Option<&Value> {
-    msg.get("id")
+    field(msg, "id")
 }
 
 pub fn params(msg: &Value) -> Option<&Map<String, Value>> {
-    msg.get("params").and_then(Value::as_object)
+    field(msg, "params").and_then(Value::as_object)
 }
 
 pub fn params_mut(msg: &mut Value) -> Option<&mut Map<String, Value>> {
-    msg.get_mut("params").and_then(Value::as_object_mut)
+    field_mut(msg, "params").and_then(Value::as_object_mut)
+}
+
+/// Objects with at most this many keys are searched by comparing keys.
+const SCAN_MAX: usize = 8;
+
+/// `v[key]` when `v` is an object holding `key`: what `Value::get` answers, found without
+/// hashing in a small object. `serde_json`'s map (an `IndexMap`, for `preserve_order`) hashes
+/// the key with SipHash on every lookup, which costs more than comparing it with the few keys
+/// a JSON-RPC envelope, its `params` or a `_meta` has; the request path reads such fields
+/// dozens of times per message.
+pub fn field<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    get(v.as_object()?, key)
+}
+
+/// [`field`] for a map.
+pub fn get<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if map.len() > SCAN_MAX {
+        return map.get(key);
+    }
+    map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+}
+
+/// [`field`], mutable.
+pub fn field_mut<'a>(v: &'a mut Value, key: &str) -> Option<&'a mut Value> {
+    get_mut(v.as_object_mut()?, key)
+}
+
+/// `map[key] = value`, in place when the key is there (no hashing in a small object).
+pub fn set(map: &mut Map<String, Value>, key: &str, value: Value) {
+    match get_mut(map, key) {
+        Some(slot) => *slot = value,
+        None => {
+            map.insert(key.to_owned(), value);
+        }
+    }
+}
+
+/// [`get`], mutable.
+pub fn get_mut<'a>(map: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Value> {
+    if map.len() > SCAN_MAX {
+        return map.get_mut(key);
+    }
+    map.iter_mut()
+        .find(|(k, _)| k.as_str() == key)
+        .map(|(_, v)| v)
 }
 
 /// A JSON-RPC error response.

@@ -115,6 +115,22 @@ impl Parser {
     }
 }
 
+/// One JSON-RPC message as an SSE `message` event, serialised straight into the event (no
+/// intermediate string, no formatter): the encoding of every response a client gets.
+pub fn encode_value(msg: &serde_json::Value) -> Vec<u8> {
+    const HEAD: &[u8] = b"event: message\ndata: ";
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(HEAD);
+    // INVARIANT: compact `serde_json` output has no raw newline (a string escapes it), so the
+    // message is one `data:` line. Writing a `Value` into a `Vec` cannot fail.
+    if serde_json::to_writer(&mut out, msg).is_err() {
+        out.truncate(HEAD.len());
+        out.extend_from_slice(b"null");
+    }
+    out.extend_from_slice(b"\n\n");
+    out
+}
+
 /// Encode one JSON-RPC message as an SSE `message` event.
 pub fn encode_message(json: &str, id: Option<&str>) -> String {
     let mut s = String::with_capacity(json.len() + 32);

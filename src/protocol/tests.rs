@@ -33,6 +33,45 @@ fn decode_rejects_batches_and_depth() {
 }
 
 #[test]
+fn depth_scan_steps_over_escapes_inside_strings() {
+    // An escaped quote does not end the string: the brackets after it are still inside.
+    assert!(check_depth(br#"{"a":"\"[[[[[[[[[["}"#, 2).is_ok());
+    // An escaped backslash does: the bracket after the string counts.
+    assert_eq!(
+        check_depth(br#"{"a":"\\",[[["#, 3),
+        Err(DecodeError::TooDeep(3))
+    );
+    assert!(check_depth(br#"{"a":"\\",[["#, 3).is_ok());
+    // Unterminated strings and a trailing backslash end the scan without a panic.
+    assert!(check_depth(br#"{"a":"[[[["#, 1).is_ok());
+    assert!(check_depth(br#"{"a":"\"#, 1).is_ok());
+    assert_eq!(check_depth(b"[[[", 2), Err(DecodeError::TooDeep(2)));
+}
+
+#[test]
+fn field_lookup_agrees_with_the_map_in_small_and_large_objects() {
+    let small = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call"});
+    let large: Value = (0..20)
+        .map(|i| (format!("k{i}"), json!(i)))
+        .collect::<Map<String, Value>>()
+        .into();
+    for v in [&small, &large] {
+        let o = v.as_object().unwrap();
+        for k in o.keys().map(String::as_str).chain(["absent", ""]) {
+            assert_eq!(field(v, k), v.get(k), "{k}");
+        }
+    }
+    assert_eq!(field(&json!([1]), "0"), None);
+    let mut m = small.as_object().unwrap().clone();
+    set(&mut m, "id", json!(8));
+    set(&mut m, "params", json!({}));
+    assert_eq!(
+        Value::Object(m),
+        json!({"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {}})
+    );
+}
+
+#[test]
 fn negotiates_versions() {
     assert_eq!(negotiate_version(Some("2025-06-18")), "2025-06-18");
     assert_eq!(negotiate_version(Some("1999-01-01")), LATEST_VERSION);
@@ -77,6 +116,21 @@ fn sse_encoder_round_trips() {
     assert_eq!(evs.len(), 1);
     assert_eq!(evs[0].id.as_deref(), Some("7"));
     assert_eq!(evs[0].data, "{\"x\":1}");
+}
+
+#[test]
+fn a_value_is_one_event_with_one_data_line() {
+    let msg = json!({"jsonrpc": "2.0", "id": 1, "result": {"text": "two\nlines\r\n", "n": [1, 2]}});
+    let bytes = sse::encode_value(&msg);
+    assert_eq!(
+        bytes,
+        sse::encode_message(&msg.to_string(), None).into_bytes()
+    );
+    let mut p = sse::Parser::new(1024);
+    let evs = p.feed(&bytes).unwrap();
+    assert_eq!(evs.len(), 1);
+    assert_eq!(evs[0].event.as_deref(), Some("message"));
+    assert_eq!(serde_json::from_str::<Value>(&evs[0].data).unwrap(), msg);
 }
 
 #[test]

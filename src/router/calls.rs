@@ -213,16 +213,9 @@ impl Router {
             }
             let backend = route.backend.clone();
             return match self.stream_forward(cx, route.backend, msg) {
-                Reply::Call(call) => Reply::Call(self.mrtr_drive(
-                    cx,
-                    id,
-                    call,
-                    &backend,
-                    method,
-                    &name,
-                    arguments.as_ref(),
-                    0,
-                )),
+                Reply::Call(call) => Reply::Call(
+                    self.mrtr_drive(cx, id, call, &backend, method, &name, arguments, 0),
+                ),
                 json => json,
             };
         }

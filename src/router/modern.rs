@@ -31,8 +31,13 @@ pub fn supported_versions() -> Vec<&'static str> {
 
 /// The gateway as it names itself in results.
 pub fn server_info() -> Value {
-    json!({ "name": "portcullis", "version": env!("CARGO_PKG_VERSION") })
+    SERVER_INFO.clone()
 }
+
+/// Built once: every result a 2026-07-28 client gets carries it.
+static SERVER_INFO: std::sync::LazyLock<Value> = std::sync::LazyLock::new(
+    || json!({ "name": "portcullis", "version": env!("CARGO_PKG_VERSION") }),
+);
 
 impl Router {
     /// Handle one request of a 2026-07-28 client (its envelope and headers already checked).
@@ -102,12 +107,12 @@ fn set_server_info(result: &mut Value) {
     let Some(o) = result.as_object_mut() else {
         return;
     };
-    let meta = o
-        .entry("_meta")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if let Some(m) = meta.as_object_mut() {
+    if protocol::get(o, "_meta").is_none() {
+        o.insert("_meta".into(), Value::Object(Map::new()));
+    }
+    if let Some(m) = protocol::get_mut(o, "_meta").and_then(Value::as_object_mut) {
         // The gateway is the server a client talks to; backends' identities stay behind it.
-        m.insert(meta_keys::SERVER_INFO.into(), server_info());
+        protocol::set(m, meta_keys::SERVER_INFO, server_info());
     }
 }
 
@@ -116,13 +121,13 @@ fn set_server_info(result: &mut Value) {
 /// see is decided per principal, so no intermediary may serve it to another); a legacy
 /// backend's `-32002` (resource not found) becomes the revision's `-32602`.
 pub fn finish(resp: &mut Value, method: &str) {
-    if let Some(e) = resp.get_mut("error").and_then(Value::as_object_mut) {
-        if e.get("code").and_then(Value::as_i64) == Some(code::RESOURCE_NOT_FOUND) {
+    if let Some(e) = protocol::field_mut(resp, "error").and_then(Value::as_object_mut) {
+        if protocol::get(e, "code").and_then(Value::as_i64) == Some(code::RESOURCE_NOT_FOUND) {
             e.insert("code".into(), Value::from(code::INVALID_PARAMS));
         }
         return;
     }
-    let Some(result) = resp.get_mut("result") else {
+    let Some(result) = protocol::field_mut(resp, "result") else {
         return;
     };
     if !result.is_object() {
@@ -132,9 +137,13 @@ pub fn finish(resp: &mut Value, method: &str) {
     let Some(o) = result.as_object_mut() else {
         return;
     };
-    o.entry("resultType")
-        .or_insert_with(|| Value::String("complete".into()));
-    let complete = o.get("resultType").and_then(Value::as_str) == Some("complete");
+    let complete = match protocol::get(o, "resultType") {
+        Some(t) => t.as_str() == Some("complete"),
+        None => {
+            o.insert("resultType".into(), Value::String("complete".into()));
+            true
+        }
+    };
     let cacheable = matches!(
         method,
         "tools/list"

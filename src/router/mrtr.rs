@@ -96,7 +96,8 @@ impl Router {
         backend: &str,
         method: &str,
         name: &str,
-        arguments: Option<&Value>,
+        // Owned: kept for the response (a seal or a task binding names them), not copied.
+        arguments: Option<Value>,
         rounds: u32,
     ) -> Call {
         if cx
@@ -114,7 +115,7 @@ impl Router {
         // What a `requestState` is bound to; the arguments' digest is taken only if one is
         // sealed (most calls complete without a round).
         let (method, name) = (method.to_owned(), name.to_owned());
-        let args = arguments.cloned();
+        let args = arguments;
         // Dropped (the client closed its stream), it drops the forwarded call with it, which
         // tells the backend.
         Call::until_dropped(
@@ -187,13 +188,12 @@ impl Router {
         backend: &str,
         method: &str,
         name: &str,
-        arguments: Option<&Value>,
+        args: Option<Value>,
     ) -> Call {
         let router = self.clone();
         let cx = cx.clone();
         let backend = backend.to_owned();
         let (method, name) = (method.to_owned(), name.to_owned());
-        let args = arguments.cloned();
         call.then_response(move |r| async move {
             let r = if needs_seal(&r) {
                 let id_args = (method.clone(), name.clone(), args_digest(args.as_ref()));
@@ -457,7 +457,7 @@ impl Router {
             &parked.backend,
             method,
             name,
-            arguments,
+            arguments.cloned(),
             parked.rounds,
         ))
     }
@@ -528,15 +528,15 @@ impl Router {
 /// Whether a backend's response asks for input (`input_required`): its `requestState` is then
 /// sealed by the gateway before the client sees it.
 fn needs_seal(r: &Value) -> bool {
-    r.get("result")
-        .and_then(|res| res.get("resultType"))
+    protocol::field(r, "result")
+        .and_then(|res| protocol::field(res, "resultType"))
         .and_then(Value::as_str)
         == Some("input_required")
 }
 
 fn with_id(mut reply: Value, id: Value) -> Value {
     if let Some(o) = reply.as_object_mut() {
-        o.insert("id".into(), id);
+        protocol::set(o, "id", id);
     }
     reply
 }

@@ -155,10 +155,10 @@ impl Router {
         tool: &str,
         arguments: Option<&Value>,
     ) -> Value {
-        let Some(result) = resp.get("result") else {
+        let Some(result) = crate::protocol::field(&resp, "result") else {
             return resp;
         };
-        if result.get("resultType").and_then(Value::as_str) != Some("task") {
+        if crate::protocol::field(result, "resultType").and_then(Value::as_str) != Some("task") {
             return resp;
         }
         let id = resp.get("id").cloned().unwrap_or(Value::Null);

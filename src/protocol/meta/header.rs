@@ -13,11 +13,14 @@
 //!
 //! Hand-written: rmcp has the same logic but only inside its transports, not as a library API.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
 use super::key;
+use crate::protocol::field;
 
 pub const MCP_PROTOCOL_VERSION: &str = "mcp-protocol-version";
 pub const MCP_METHOD: &str = "mcp-method";
@@ -74,6 +77,12 @@ fn is_sentinel(value: &str) -> bool {
 /// ASCII/space/tab, and decode a `=?base64?…?=` value strictly. A value without both markers
 /// is literal.
 pub fn decode_header_value(raw: &[u8]) -> Result<String, HeaderValueError> {
+    decode_borrowed(raw).map(Cow::into_owned)
+}
+
+/// [`decode_header_value`] without a copy of a literal value (nearly every value is one: the
+/// checks of every request compare it with the body and keep nothing).
+fn decode_borrowed(raw: &[u8]) -> Result<Cow<'_, str>, HeaderValueError> {
     let trimmed = trim_ows(raw);
     if let Some(bad) = trimmed
         .iter()
@@ -84,7 +93,7 @@ pub fn decode_header_value(raw: &[u8]) -> Result<String, HeaderValueError> {
     // INVARIANT: all bytes are ASCII (checked above), so this is valid UTF-8.
     let text = std::str::from_utf8(trimmed).map_err(|_| HeaderValueError::NotUtf8)?;
     if !is_sentinel(text) {
-        return Ok(text.to_owned());
+        return Ok(Cow::Borrowed(text));
     }
     let inner = text
         .get(B64_PREFIX.len()..text.len() - B64_SUFFIX.len())
@@ -92,7 +101,9 @@ pub fn decode_header_value(raw: &[u8]) -> Result<String, HeaderValueError> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(inner)
         .map_err(|e| HeaderValueError::Base64(e.to_string()))?;
-    String::from_utf8(bytes).map_err(|_| HeaderValueError::NotUtf8)
+    String::from_utf8(bytes)
+        .map(Cow::Owned)
+        .map_err(|_| HeaderValueError::NotUtf8)
 }
 
 /// RFC 9110 OWS is space and tab only (`trim_ascii` would also take CR, LF and FF).
@@ -167,7 +178,7 @@ pub fn header_matches_body(decoded: &str, body: &Value) -> bool {
 /// `tasks/update`, `tasks/cancel`). `None` for other methods or when the field is absent.
 pub fn mcp_name<'a>(method: &str, params: Option<&'a Value>) -> Option<&'a str> {
     let field = mcp_name_field(method)?;
-    params?.get(field)?.as_str()
+    crate::protocol::field(params?, field)?.as_str()
 }
 
 fn mcp_name_field(method: &str) -> Option<&'static str> {
@@ -525,41 +536,58 @@ impl crate::protocol::Fault for HeaderError {
     }
 }
 
+const PROTOCOL_VERSION_NAME: HeaderName = HeaderName::from_static(MCP_PROTOCOL_VERSION);
+const METHOD_NAME: HeaderName = HeaderName::from_static(MCP_METHOD);
+const NAME_NAME: HeaderName = HeaderName::from_static(MCP_NAME);
+
+/// Header values most requests send: the version and the methods a gateway forwards most.
+const STATIC_VALUES: &[&str] = &[
+    super::MODERN_VERSION,
+    "tools/call",
+    "tools/list",
+    "resources/read",
+    "resources/list",
+    "prompts/get",
+    "prompts/list",
+];
+
 /// The mirror headers of a request, computed from its body alone: `MCP-Protocol-Version` (from
 /// `_meta`, when present), `Mcp-Method`, `Mcp-Name` (encoded), and for `tools/call` the
 /// `Mcp-Param-*` of `params` (the annotations of the *receiving* server's schema).
 pub fn request_headers(msg: &Value, params: Option<&ParamHeaders>) -> HeaderMap {
-    let mut out = HeaderMap::new();
-    let Some(method) = msg.get("method").and_then(Value::as_str) else {
+    // Room for these and the few the transport adds (accept, content type, trace, credential).
+    let mut out = HeaderMap::with_capacity(8);
+    let Some(method) = crate::protocol::method(msg) else {
         return out;
     };
-    let body = msg.get("params");
+    let body = field(msg, "params");
     let version = body
-        .and_then(|p| p.get("_meta"))
-        .and_then(|m| m.get(key::PROTOCOL_VERSION))
+        .and_then(|p| field(p, "_meta"))
+        .and_then(|m| field(m, key::PROTOCOL_VERSION))
         .and_then(Value::as_str);
-    let mut put = |name: &'static str, value: &str| {
-        // A plain value is its own encoding: no intermediate copy.
-        let v = if is_plain(value) {
-            HeaderValue::from_str(value)
-        } else {
-            HeaderValue::from_str(&encode_header_value(value))
+    let mut put = |name: HeaderName, value: &str| {
+        // The version and the common methods are static values (no copy); a plain value is
+        // its own encoding.
+        let v = match STATIC_VALUES.iter().find(|s| **s == value) {
+            Some(s) => Ok(HeaderValue::from_static(s)),
+            None if is_plain(value) => HeaderValue::from_str(value),
+            None => HeaderValue::from_str(&encode_header_value(value)),
         };
         if let Ok(v) = v {
-            out.insert(HeaderName::from_static(name), v);
+            out.insert(name, v);
         }
     };
     if let Some(v) = version {
-        put(MCP_PROTOCOL_VERSION, v);
+        put(PROTOCOL_VERSION_NAME, v);
     }
-    put(MCP_METHOD, method);
+    put(METHOD_NAME, method);
     if let Some(name) = mcp_name(method, body) {
-        put(MCP_NAME, name);
+        put(NAME_NAME, name);
     }
     if method == "tools/call"
         && let Some(params) = params
     {
-        for (name, value) in params.headers_for(body.and_then(|p| p.get("arguments"))) {
+        for (name, value) in params.headers_for(body.and_then(|p| field(p, "arguments"))) {
             out.insert(name, value);
         }
     }
@@ -576,27 +604,27 @@ pub fn validate_request_headers(
     msg: &Value,
     params: Option<&ParamHeaders>,
 ) -> Result<(), HeaderError> {
-    let method = msg.get("method").and_then(Value::as_str).unwrap_or("");
-    let body = msg.get("params");
+    let method = crate::protocol::method(msg).unwrap_or("");
+    let body = field(msg, "params");
     let version = body
-        .and_then(|p| p.get("_meta"))
-        .and_then(|m| m.get(key::PROTOCOL_VERSION));
-    match (single(headers, MCP_PROTOCOL_VERSION)?, version) {
+        .and_then(|p| field(p, "_meta"))
+        .and_then(|m| field(m, key::PROTOCOL_VERSION));
+    match (single(headers, &PROTOCOL_VERSION_NAME)?, version) {
         (None, _) => return Err(missing(MCP_PROTOCOL_VERSION)),
         (Some(h), Some(v)) => compare(MCP_PROTOCOL_VERSION, h, v)?,
         (Some(h), None) => {
             decode(MCP_PROTOCOL_VERSION, h)?;
         }
     }
-    match single(headers, MCP_METHOD)? {
+    match single(headers, &METHOD_NAME)? {
         None => return Err(missing(MCP_METHOD)),
-        Some(h) => compare(MCP_METHOD, h, &Value::String(method.to_owned()))?,
+        Some(h) => compare_str(MCP_METHOD, h, method)?,
     }
     // A name that is not a string is the body's problem (invalid params), not the headers'.
     if let Some(expected) = mcp_name(method, body) {
-        match single(headers, MCP_NAME)? {
+        match single(headers, &NAME_NAME)? {
             None => return Err(missing(MCP_NAME)),
-            Some(h) => compare(MCP_NAME, h, &Value::String(expected.to_owned()))?,
+            Some(h) => compare_str(MCP_NAME, h, expected)?,
         }
     }
     match params {
@@ -613,10 +641,11 @@ pub fn validate_param_headers(
     msg: &Value,
     params: &ParamHeaders,
 ) -> Result<(), HeaderError> {
-    if msg.get("method").and_then(Value::as_str) == Some("tools/call") {
-        let arguments = msg.get("params").and_then(|p| p.get("arguments"));
+    if crate::protocol::method(msg) == Some("tools/call") {
+        let arguments = field(msg, "params").and_then(|p| field(p, "arguments"));
         for p in params.iter() {
-            let header = display_param(&p.name);
+            // The name as the client wrote it, for an error only.
+            let header = || display_param(&p.name);
             let body_value = p
                 .value_in(arguments)
                 .filter(|v| scalar_to_header(v).is_some());
@@ -624,12 +653,21 @@ pub fn validate_param_headers(
                 (None, None) => {}
                 (Some(_), None) => {
                     return Err(HeaderError::Unexpected {
-                        header,
+                        header: header(),
                         path: p.path.join("."),
                     });
                 }
-                (None, Some(_)) => return Err(HeaderError::Missing { header }),
-                (Some(h), Some(v)) => compare_named(header, h, v)?,
+                (None, Some(_)) => return Err(HeaderError::Missing { header: header() }),
+                (Some(h), Some(v)) => {
+                    let decoded =
+                        decode_borrowed(h.as_bytes()).map_err(|source| HeaderError::Invalid {
+                            header: header(),
+                            source,
+                        })?;
+                    if !header_matches_body(&decoded, v) {
+                        return Err(mismatch(header(), &decoded, v));
+                    }
+                }
             }
         }
     }
@@ -646,40 +684,57 @@ fn missing(header: &str) -> HeaderError {
     }
 }
 
-fn single<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a HeaderValue>, HeaderError> {
+/// The one value of header `name` (a `HeaderName` constant, or a name as text), if any.
+fn single<K>(headers: &HeaderMap, name: K) -> Result<Option<&HeaderValue>, HeaderError>
+where
+    K: http::header::AsHeaderName + AsRef<str> + Copy,
+{
     let mut values = headers.get_all(name).iter();
     let first = values.next();
     if values.next().is_some() {
         return Err(HeaderError::Duplicate {
-            header: name.to_owned(),
+            header: name.as_ref().to_owned(),
         });
     }
     Ok(first)
 }
 
-fn decode(header: &str, h: &HeaderValue) -> Result<String, HeaderError> {
-    decode_header_value(h.as_bytes()).map_err(|source| HeaderError::Invalid {
+fn decode<'h>(header: &str, h: &'h HeaderValue) -> Result<Cow<'h, str>, HeaderError> {
+    decode_borrowed(h.as_bytes()).map_err(|source| HeaderError::Invalid {
         header: header.to_owned(),
         source,
     })
 }
 
 fn compare(header: &str, h: &HeaderValue, body: &Value) -> Result<(), HeaderError> {
-    compare_named(header.to_owned(), h, body)
-}
-
-fn compare_named(header: String, h: &HeaderValue, body: &Value) -> Result<(), HeaderError> {
-    let decoded = decode(&header, h)?;
+    let decoded = decode(header, h)?;
     if header_matches_body(&decoded, body) {
         return Ok(());
     }
+    Err(mismatch(header.to_owned(), &decoded, body))
+}
+
+/// [`compare`] with a string the body holds (a method, a name): no `Value` built for it.
+fn compare_str(header: &str, h: &HeaderValue, body: &str) -> Result<(), HeaderError> {
+    let decoded = decode(header, h)?;
+    if decoded == body {
+        return Ok(());
+    }
+    Err(HeaderError::Mismatch {
+        header: header.to_owned(),
+        header_value: echo(&decoded),
+        body_value: echo(body),
+    })
+}
+
+fn mismatch(header: String, decoded: &str, body: &Value) -> HeaderError {
     let body_value = match body {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    Err(HeaderError::Mismatch {
+    HeaderError::Mismatch {
         header,
-        header_value: echo(&decoded),
+        header_value: echo(decoded),
         body_value: echo(&body_value),
-    })
+    }
 }

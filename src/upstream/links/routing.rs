@@ -245,10 +245,10 @@ impl Link {
         sink: mpsc::Sender<Value>,
         env: &Envelope,
     ) -> Forwarded {
-        let client_id = msg.get("id").cloned().unwrap_or(Value::Null);
+        let client_id = protocol::id(&msg).cloned().unwrap_or(Value::Null);
         let uid = self.next_uid.fetch_add(1, Ordering::Relaxed);
         if let Some(o) = msg.as_object_mut() {
-            o.insert("id".into(), Value::from(uid));
+            protocol::set(o, "id", Value::from(uid));
         }
         let by_client = (owner, client_key.to_owned());
         let abort = CancellationToken::new();
@@ -294,7 +294,7 @@ impl Link {
         self.unregister_call(uid, &by_client, gateway_token);
         let mut resp = result?;
         if let Some(o) = resp.as_object_mut() {
-            o.insert("id".into(), client_id);
+            protocol::set(o, "id", client_id);
         }
         Ok(resp)
     }
@@ -313,12 +313,12 @@ impl Link {
         let mut gateway_token = None;
         let mut routes = lock(&self.routes);
         if let Some(meta) = protocol::params_mut(msg)
-            .and_then(|p| p.get_mut("_meta"))
+            .and_then(|p| protocol::get_mut(p, "_meta"))
             .and_then(Value::as_object_mut)
         {
-            if let Some(t) = meta.get("progressToken").cloned() {
+            if let Some(t) = protocol::get(meta, "progressToken").cloned() {
                 let g = format!("pc-{}", self.next_token.fetch_add(1, Ordering::Relaxed));
-                meta.insert("progressToken".into(), Value::String(g.clone()));
+                protocol::set(meta, "progressToken", Value::String(g.clone()));
                 let g = Value::String(g);
                 routes.progress.insert(id_key(&g), (t, uid));
                 gateway_token = Some(g);
@@ -372,7 +372,7 @@ impl Link {
 /// The tool, prompt or URI a forwarded request is for (`name`, else `uri`, of its params).
 fn call_target(msg: &Value) -> Option<String> {
     protocol::params(msg)
-        .and_then(|p| p.get("name").or_else(|| p.get("uri")))
+        .and_then(|p| protocol::get(p, "name").or_else(|| protocol::get(p, "uri")))
         .and_then(Value::as_str)
         .map(str::to_owned)
 }

@@ -53,7 +53,7 @@ impl HttpBackend {
         msg: Value,
         call: &Call<'_>,
     ) -> Result<(Body, Option<u16>), UpstreamError> {
-        let method = msg.get("method").and_then(Value::as_str).unwrap_or("-");
+        let method = crate::protocol::method(&msg).unwrap_or("-");
         let span = tracing::info_span!(
             "upstream",
             backend = %self.name,
@@ -68,7 +68,7 @@ impl HttpBackend {
         mut msg: Value,
         call: &Call<'_>,
     ) -> Result<(Body, Option<u16>), UpstreamError> {
-        let id = msg.get("id").cloned().unwrap_or(Value::Null);
+        let id = crate::protocol::id(&msg).cloned().unwrap_or(Value::Null);
         // INVARIANT: runs inside the `upstream` span opened by `send`, so a default trace names
         // that span as the parent the backend sees.
         let trace = call.trace.clone().or_else(super::Trace::current);
@@ -99,7 +99,9 @@ impl HttpBackend {
         if let Some((name, value)) = &call.credential {
             headers.insert(name.clone(), value.clone());
         }
-        let body = serde_json::to_vec(&msg)
+        // Sized for a typical request with its envelope: no regrowth while writing.
+        let mut body = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut body, &msg)
             .map_err(|e| unavailable(&self.name, format!("cannot encode the request: {e}")))?;
         // The request built whole: `RequestBuilder::headers` would copy the map once more.
         let mut req = reqwest::Request::new(reqwest::Method::POST, self.url.clone());

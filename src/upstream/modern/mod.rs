@@ -599,16 +599,20 @@ fn legacy_versions(named: &[String]) -> Vec<String> {
 }
 
 fn set_trace(msg: &mut Value, t: &Trace) {
-    if let Some(meta) = msg
-        .get_mut("params")
-        .and_then(|p| p.get_mut("_meta"))
+    use crate::protocol::{field_mut, get};
+    if let Some(meta) = field_mut(msg, "params")
+        .and_then(|p| field_mut(p, "_meta"))
         .and_then(Value::as_object_mut)
     {
-        meta.insert(meta::key::TRACEPARENT.into(), json!(t.traceparent));
+        crate::protocol::set(meta, meta::key::TRACEPARENT, json!(t.traceparent));
         match &t.tracestate {
-            Some(s) => meta.insert(meta::key::TRACESTATE.into(), json!(s)),
-            None => meta.remove(meta::key::TRACESTATE),
-        };
+            Some(s) => crate::protocol::set(meta, meta::key::TRACESTATE, json!(s)),
+            None => {
+                if get(meta, meta::key::TRACESTATE).is_some() {
+                    meta.remove(meta::key::TRACESTATE);
+                }
+            }
+        }
     }
 }
 
@@ -628,7 +632,10 @@ fn classify_for(backend: &str, msg: Value, id: &Value) -> Result<ReplyEvent, Ups
         backend: backend.to_owned(),
         reason,
     };
-    match (msg.get("method"), msg.get("id")) {
+    match (
+        crate::protocol::field(&msg, "method"),
+        crate::protocol::field(&msg, "id"),
+    ) {
         (Some(_), None) => Ok(ReplyEvent::Notification(msg)),
         (Some(m), Some(_)) => Err(protocol(format!(
             "it sent a JSON-RPC request (`{}`) on a response stream, which 2026-07-28 forbids",
