@@ -3,12 +3,19 @@
 //! were most of the heap of an idle gateway (about 13 MB: reverse automata and the lazy DFA's
 //! state sets, then the vectors' lookup tables at 1.8 MB), and a gateway scans only when a
 //! backend lists something it has not scanned before. A [`Hold`] keeps what was built; when the
-//! last hold goes, everything built since is dropped and the next scan builds it again.
-//! Without any hold (a unit test calling a rule directly), what was built stays until some
-//! hold is released.
+//! last hold goes, everything built since is dropped [`LINGER`] later (at once outside a Tokio
+//! runtime) unless another hold came meanwhile, and the next scan builds it again. Without any
+//! hold (a unit test calling a rule directly), what was built stays until some hold is
+//! released.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// How long what was built outlives the last hold. Building the rules costs 60–160 ms of CPU;
+/// a backend that sends a changed list every few moments must not make the gateway pay that per
+/// list, so scans that follow each other within this time share one build.
+const LINGER: Duration = Duration::from_secs(5);
 
 /// A value built on first use and kept while a [`Hold`] is alive.
 pub(super) struct Held<T> {
@@ -33,6 +40,10 @@ static BUILT: Mutex<Vec<&'static dyn Release>> = Mutex::new(Vec::new());
 
 /// Live [`Hold`]s.
 static HOLDS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts holds ever taken: a release scheduled when the last hold went is called off when a
+/// hold was taken since.
+static TAKEN: AtomicU64 = AtomicU64::new(0);
 
 impl<T: Send + Sync + 'static> Held<T> {
     pub(super) const fn new(make: fn() -> Option<T>) -> Self {
@@ -66,6 +77,9 @@ pub struct Hold(());
 
 /// A [`Hold`] until the returned value is dropped.
 pub fn hold() -> Hold {
+    // Under the lock of what was built, so that a release deciding under it sees every hold.
+    let _built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+    TAKEN.fetch_add(1, Ordering::AcqRel);
     HOLDS.fetch_add(1, Ordering::AcqRel);
     Hold(())
 }
@@ -75,15 +89,29 @@ impl Drop for Hold {
         if HOLDS.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
         }
-        let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
-        // A hold taken since may be scanning with these (it keeps what it has through its
-        // `Arc`s, but would build them again): its own release will drop them.
-        if HOLDS.load(Ordering::Acquire) != 0 {
-            return;
+        let taken = TAKEN.load(Ordering::Acquire);
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    tokio::time::sleep(LINGER).await;
+                    release(taken);
+                });
+            }
+            Err(_) => release(taken),
         }
-        for value in built.drain(..) {
-            value.release();
-        }
+    }
+}
+
+/// Drop everything built, unless a hold was taken after the `taken`-th.
+fn release(taken: u64) {
+    let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+    // A hold taken since may be scanning with these (it keeps what it has through its `Arc`s,
+    // but would build them again): its own release will drop them.
+    if HOLDS.load(Ordering::Acquire) != 0 || TAKEN.load(Ordering::Acquire) != taken {
+        return;
+    }
+    for value in built.drain(..) {
+        value.release();
     }
 }
 
