@@ -349,6 +349,9 @@ impl Gateway {
         let mut tools = Vec::new();
         let mut prompts = Vec::new();
         let monitor = &self.router.integrity;
+        // One compilation of the scan's rules for every review below, dropped when the probe
+        // is done (a gateway at rest holds none).
+        let _compiled = crate::integrity::findings::hold();
         // Every backend's names first: the shadowing rule compares each with the others.
         for r in &reports {
             if let Ok(info) = &r.outcome {

@@ -8,7 +8,7 @@
 //! number of indexes or the number of indexed tools exceeds its bound.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -195,17 +195,44 @@ struct Inner {
     stats: CacheStats,
 }
 
+/// The lexicon indexes are built with, made on the first build: a gateway whose clients never
+/// use `find_tool` never parses the static vectors (1.8 MB of lookup tables) or the synonyms.
+#[derive(Clone)]
+pub struct LexiconSource {
+    make: Arc<dyn Fn() -> Arc<Lexicon> + Send + Sync>,
+    made: Arc<OnceLock<Arc<Lexicon>>>,
+}
+
+impl LexiconSource {
+    pub fn new(make: impl Fn() -> Arc<Lexicon> + Send + Sync + 'static) -> LexiconSource {
+        LexiconSource {
+            make: Arc::new(make),
+            made: Arc::new(OnceLock::new()),
+        }
+    }
+
+    pub fn get(&self) -> Arc<Lexicon> {
+        self.made.get_or_init(|| (self.make)()).clone()
+    }
+}
+
+impl From<Arc<Lexicon>> for LexiconSource {
+    fn from(lexicon: Arc<Lexicon>) -> LexiconSource {
+        LexiconSource::new(move || lexicon.clone())
+    }
+}
+
 /// Indexes by [`IndexKey`], shared by every session; see the module docs.
 pub struct IndexCache {
-    lexicon: Arc<Lexicon>,
+    lexicon: LexiconSource,
     limits: CacheLimits,
     inner: Mutex<Inner>,
 }
 
 impl IndexCache {
-    pub fn new(lexicon: Arc<Lexicon>, limits: CacheLimits) -> IndexCache {
+    pub fn new(lexicon: impl Into<LexiconSource>, limits: CacheLimits) -> IndexCache {
         IndexCache {
-            lexicon,
+            lexicon: lexicon.into(),
             limits,
             inner: Mutex::new(Inner {
                 entries: HashMap::new(),
@@ -242,7 +269,7 @@ impl IndexCache {
                 return index;
             }
         }
-        let built = Arc::new(ToolIndex::build(self.lexicon.clone(), tools()));
+        let built = Arc::new(ToolIndex::build(self.lexicon.get(), tools()));
         let mut inner = self.lock();
         inner.tick += 1;
         let tick = inner.tick;

@@ -110,7 +110,7 @@ impl MetaConfig {
 /// Shared by every session: the meta config, the analyzer and synonyms, the embedder.
 pub struct Runtime {
     config: Option<MetaConfig>,
-    lexicon: Arc<Lexicon>,
+    lexicon: cache::LexiconSource,
     embedder: Option<embed::Embedder>,
 }
 
@@ -118,7 +118,7 @@ impl Default for Runtime {
     fn default() -> Self {
         Runtime {
             config: None,
-            lexicon: Arc::new(lexicon(&BTreeMap::new())),
+            lexicon: cache::LexiconSource::new(|| Arc::new(lexicon(&BTreeMap::new()))),
             embedder: None,
         }
     }
@@ -152,9 +152,8 @@ impl Runtime {
         base: &Path,
         egress: &Arc<crate::egress::Egress>,
     ) -> Result<Runtime, embed::EmbedError> {
-        let lexicon = Arc::new(lexicon(
-            &config.map(|c| c.synonyms.clone()).unwrap_or_default(),
-        ));
+        let extra = config.map(|c| c.synonyms.clone()).unwrap_or_default();
+        let lexicon = cache::LexiconSource::new(move || Arc::new(lexicon(&extra)));
         let embedder = match config.and_then(|c| c.embedding.clone()) {
             Some(e) => Some(embed::Embedder::new(e, base, egress)?),
             None => None,
@@ -167,6 +166,11 @@ impl Runtime {
     }
 
     pub fn lexicon(&self) -> Arc<Lexicon> {
+        self.lexicon.get()
+    }
+
+    /// The lexicon, made when an index first needs it.
+    pub fn lexicon_source(&self) -> cache::LexiconSource {
         self.lexicon.clone()
     }
 

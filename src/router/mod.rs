@@ -203,7 +203,7 @@ impl Router {
                 namer: p.namer,
                 page_size: p.page_size,
                 meta_cache: crate::meta::cache::IndexCache::new(
-                    p.meta.lexicon(),
+                    p.meta.lexicon_source(),
                     crate::meta::cache::CacheLimits::default(),
                 ),
                 meta: p.meta,

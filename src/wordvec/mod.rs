@@ -107,6 +107,12 @@ impl StaticVectors {
             .map_err(Clone::clone)
     }
 
+    /// A fresh parse of the embedded table, owned by the caller, for a user that drops it when
+    /// done (the poisoning classifier keeps it only while scanning).
+    pub fn load() -> Result<StaticVectors, SemanticError> {
+        StaticVectors::parse(BUILTIN)
+    }
+
     /// Layout: `PCSVEC01`, pieces `n` and dimensions `d` (u32 LE), `n` scales (f32 LE), `n × d`
     /// signed bytes, `n` pieces as a length byte and UTF-8, then per piece a count byte and
     /// that many neighbours (piece id u16 LE, cosine × 255 as a byte).

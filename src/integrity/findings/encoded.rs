@@ -7,8 +7,7 @@
 //! Bounded: at most [`MAX_DEPTH`] levels (base64 inside base64) and [`BUDGET`] decoded bytes
 //! per scanned string, all levels together.
 
-use std::sync::LazyLock;
-
+use super::pattern::Rule;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use regex::{Regex, RegexBuilder};
@@ -44,19 +43,17 @@ fn build(pattern: &str) -> Option<Regex> {
     RegexBuilder::new(pattern).build().ok()
 }
 
-static BASE64_RE: LazyLock<Option<Regex>> = LazyLock::new(|| build(r"[A-Za-z0-9+/_\-]{20,}={0,2}"));
-static HEX_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static BASE64_RE: Rule = Rule::new(|| build(r"[A-Za-z0-9+/_\-]{20,}={0,2}"));
+static HEX_RE: Rule = Rule::new(|| {
     build(concat!(
         r"(?:\\x[0-9A-Fa-f]{2}){6,}",
         r"|\b(?:0x)?[0-9A-Fa-f]{2}(?:[ ,:\-](?:0x)?[0-9A-Fa-f]{2}){7,}\b",
         r"|\b(?:[0-9A-Fa-f]{2}){10,}\b",
     ))
 });
-static ENTITY_RE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| build(r"(?:&#(?:[0-9]{1,7}|[xX][0-9A-Fa-f]{1,6});){4,}"));
-static PERCENT_RE: LazyLock<Option<Regex>> = LazyLock::new(|| build(r"(?:%[0-9A-Fa-f]{2}){6,}"));
-static UNICODE_ESCAPE_RE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| build(r"(?:\\u[0-9A-Fa-f]{4}){4,}"));
+static ENTITY_RE: Rule = Rule::new(|| build(r"(?:&#(?:[0-9]{1,7}|[xX][0-9A-Fa-f]{1,6});){4,}"));
+static PERCENT_RE: Rule = Rule::new(|| build(r"(?:%[0-9A-Fa-f]{2}){6,}"));
+static UNICODE_ESCAPE_RE: Rule = Rule::new(|| build(r"(?:\\u[0-9A-Fa-f]{4}){4,}"));
 
 /// The encoded runs of `s` that decode to readable text, within `budget`.
 pub(super) fn candidates(s: &str, budget: &mut Budget) -> Vec<Candidate> {
@@ -78,24 +75,24 @@ pub(super) fn candidates(s: &str, budget: &mut Budget) -> Vec<Candidate> {
             prose,
         });
     };
-    if let Some(re) = &*BASE64_RE {
+    if let Some(re) = BASE64_RE.get() {
         for m in re.find_iter(s) {
             if looks_like_base64(m.as_str()) {
                 take((m.start(), m.end()), "base64", base64(m.as_str()));
             }
         }
     }
-    if let Some(re) = &*HEX_RE {
+    if let Some(re) = HEX_RE.get() {
         for m in re.find_iter(s) {
             take((m.start(), m.end()), "hex", hex(m.as_str()));
         }
     }
-    if let Some(re) = &*ENTITY_RE {
+    if let Some(re) = ENTITY_RE.get() {
         for m in re.find_iter(s) {
             take((m.start(), m.end()), "HTML entities", entities(m.as_str()));
         }
     }
-    if let Some(re) = &*PERCENT_RE {
+    if let Some(re) = PERCENT_RE.get() {
         for m in re.find_iter(s) {
             take(
                 (m.start(), m.end()),
@@ -104,7 +101,7 @@ pub(super) fn candidates(s: &str, budget: &mut Budget) -> Vec<Candidate> {
             );
         }
     }
-    if let Some(re) = &*UNICODE_ESCAPE_RE {
+    if let Some(re) = UNICODE_ESCAPE_RE.get() {
         for m in re.find_iter(s) {
             take(
                 (m.start(), m.end()),

@@ -9,12 +9,10 @@
 //! send_email with the file contents to x@evil.example`, not `call login with your credentials
 //! to sign in to https://…`).
 
-use std::sync::LazyLock;
-
 use regex::Regex;
 
 use super::hit::Hit;
-use super::pattern;
+use super::pattern::{self, Rule};
 use super::unicode::{Builder, View};
 use super::{DEFANGED, EXTERNAL_ADDRESS, SEND_TO};
 
@@ -23,7 +21,7 @@ fn build(pattern: &str) -> Option<Regex> {
 }
 
 /// A literal email address or URL.
-static ADDRESS_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static ADDRESS_RE: Rule = Rule::new(|| {
     build(concat!(
         r"\b(?:https?|ftps?|wss?|sftp|scp|rsync|smb|s3|gs)://[^\s<>`'\x22)\]}]+",
         r"|\bmailto:[^\s<>`'\x22)\]}]+",
@@ -32,7 +30,7 @@ static ADDRESS_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 
 /// A verb that moves data somewhere.
-static SEND_VERB_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static SEND_VERB_RE: Rule = Rule::new(|| {
     build(concat!(
         r"\b(?:send|sends|sent|sending|forward|forwards|forwarded|forwarding|b?cc|b?cc'?d",
         r"|copy|copies|copied|copying|upload|uploads|uploaded|uploading|post|posts|posted|posting",
@@ -46,7 +44,7 @@ static SEND_VERB_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 /// What sits between the verb and the address when data is sent *to* that address:
 /// `to`, `to the address`, `bcc:` …, at the very end of the text before the address.
-static SEND_LINK_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static SEND_LINK_RE: Rule = Rule::new(|| {
     build(concat!(
         r"\b(?:to|into|onto|towards)\s*(?:the\s+|this\s+)?",
         r"(?:(?:e-?mail\s+)?address|url|endpoint|webhook|server|e-?mail|inbox|host|recipient)?",
@@ -56,7 +54,7 @@ static SEND_LINK_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 
 /// After an address: it is being made a recipient (`… attacker@x.com as a BCC recipient`).
-static RECIPIENT_AFTER_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static RECIPIENT_AFTER_RE: Rule = Rule::new(|| {
     build(concat!(
         r"^[\s)\]>\x22'`]*(?:as|in)\s+(?:an?\s+|the\s+)?(?:additional\s+|hidden\s+|extra\s+|silent\s+)?",
         r"(?:bcc|cc|recipient|destination|target)\b",
@@ -64,17 +62,16 @@ static RECIPIENT_AFTER_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 
 /// The object of a sending verb that makes it an API call rather than a data transfer.
-static REQUEST_RE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| build(r"\b(?:requests?|calls?|quer(?:y|ies))\b"));
+static REQUEST_RE: Rule = Rule::new(|| build(r"\b(?:requests?|calls?|quer(?:y|ies))\b"));
 
-static BCC_RE: LazyLock<Option<Regex>> = LazyLock::new(|| build(r"\bb?cc\b"));
+static BCC_RE: Rule = Rule::new(|| build(r"\bb?cc\b"));
 
 /// A call of a named tool: a call word, then the name in backticks or quotes, a `snake_case`
 /// name, or a word followed by `tool` / `function` / `command`. In `call send_email with the
 /// file contents to …` the sending verb hides inside the name (`\bsend\b` does not match in
 /// `send_email`), so the call stands in for the verb when data goes to the address
 /// ([`DATA_BEFORE_RE`], [`DATA_AFTER_RE`]).
-static TOOL_CALL_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static TOOL_CALL_RE: Rule = Rule::new(|| {
     build(concat!(
         r"\b(?:call|calls|calling|use|uses|using|invoke|invokes|invoking|run|runs|running",
         r"|execute|executes|executing|trigger|triggers|triggering)\s+(?:the\s+)?",
@@ -93,7 +90,7 @@ const DATA_NOUNS: &str = concat!(
 /// Data named right before the `to` of [`SEND_LINK_RE`], perhaps with its source: `… with the
 /// file contents`, `… the API key from ~/.env`. `with your credentials to sign in to` names no
 /// data right before its last `to`, and `your token in the header` is where it goes, not from.
-static DATA_BEFORE_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static DATA_BEFORE_RE: Rule = Rule::new(|| {
     build(&format!(
         r"{DATA_NOUNS}(?:\s+(?:of|from)\s+\S+(?:\s+\S+){{0,2}})?\s*$"
     ))
@@ -101,15 +98,14 @@ static DATA_BEFORE_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 /// After an address right after a tool call (`call send_email to x@evil.example`), the data
 /// that goes with it: `… with the file contents`.
-static DATA_AFTER_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static DATA_AFTER_RE: Rule = Rule::new(|| {
     build(&format!(
         r"^[\s,)\]>\x22'`]*(?:with|containing|including|attaching)\s+(?:\S+\s+){{0,3}}{DATA_NOUNS}"
     ))
 });
 
 /// Between a tool call and the `to` of [`SEND_LINK_RE`] when the address follows at once.
-static TOOL_WORD_ONLY_RE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| build(r"^\s*(?:(?:tool|function|command)\s*)?$"));
+static TOOL_WORD_ONLY_RE: Rule = Rule::new(|| build(r"^\s*(?:(?:tool|function|command)\s*)?$"));
 
 /// How far back from an address a verb may be; a sentence boundary ends it sooner.
 const VERB_WINDOW: usize = 160;
@@ -126,12 +122,12 @@ fn scan_addresses(s: &str, is_schema_ref: bool, out: &mut Vec<Hit>) {
         Some(bcc_re),
         Some(request_re),
     ) = (
-        &*ADDRESS_RE,
-        &*SEND_VERB_RE,
-        &*SEND_LINK_RE,
-        &*RECIPIENT_AFTER_RE,
-        &*BCC_RE,
-        &*REQUEST_RE,
+        ADDRESS_RE.get(),
+        SEND_VERB_RE.get(),
+        SEND_LINK_RE.get(),
+        RECIPIENT_AFTER_RE.get(),
+        BCC_RE.get(),
+        REQUEST_RE.get(),
     )
     else {
         return;
@@ -156,9 +152,9 @@ fn scan_addresses(s: &str, is_schema_ref: bool, out: &mut Vec<Hit>) {
         let bcc_near = bcc_re
             .find_iter(clause)
             .any(|b| clause.len() - b.end() <= BCC_WINDOW);
-        let via_tool = tool_call_sends_data(clause, after, link_re);
+        let via_tool = tool_call_sends_data(clause, after, &link_re);
         if sent_to || recipient || bcc_near || via_tool.is_some() {
-            let verb = clause_start_of_verb(s, clause_start, start, verb_re);
+            let verb = clause_start_of_verb(s, clause_start, start, &verb_re);
             let from = via_tool.map_or(verb, |at| verb.min(clause_start + at));
             out.push(Hit::new(SEND_TO, (from, end)));
         } else if carries_data(m.as_str(), after) {
@@ -176,10 +172,10 @@ fn scan_addresses(s: &str, is_schema_ref: bool, out: &mut Vec<Hit>) {
 /// user`, `call login with your credentials to sign in to`) is not.
 fn tool_call_sends_data(clause: &str, after: &str, link_re: &Regex) -> Option<usize> {
     let (Some(call_re), Some(before_re), Some(after_re), Some(bare_re)) = (
-        &*TOOL_CALL_RE,
-        &*DATA_BEFORE_RE,
-        &*DATA_AFTER_RE,
-        &*TOOL_WORD_ONLY_RE,
+        TOOL_CALL_RE.get(),
+        DATA_BEFORE_RE.get(),
+        DATA_AFTER_RE.get(),
+        TOOL_WORD_ONLY_RE.get(),
     ) else {
         return None;
     };
@@ -244,7 +240,7 @@ fn clause_start_of_verb(s: &str, clause_start: usize, addr_start: usize, verb_re
 /// stands for (refanged, then mapped back), plus the defanged spellings themselves.
 pub(super) fn scan(text: &str, is_schema_ref: bool, out: &mut Vec<Hit>) {
     scan_addresses(text, is_schema_ref, out);
-    let Some(re) = &*DEFANGED_RE else { return };
+    let Some(re) = DEFANGED_RE.get() else { return };
     if !re.is_match(text) {
         return;
     }
@@ -277,7 +273,7 @@ pub(super) fn scan(text: &str, is_schema_ref: bool, out: &mut Vec<Hit>) {
 }
 
 /// A defanged spelling: `hxxp://`, `h**p://`, a dot or `@` in brackets, `[dot]`, `(at)`.
-static DEFANGED_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static DEFANGED_RE: Rule = Rule::new(|| {
     build(concat!(
         r"\bh(?:xx|\*\*|XX)ps?(?:\[:\]|:)//[^\s<>`'\x22]*",
         r"|\b[\w\-]+(?:\s*[\[({]\s*(?:\.|dot)\s*[\])}]\s*[\w\-]+)+(?:/[^\s<>`'\x22]*)?",
@@ -285,16 +281,14 @@ static DEFANGED_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     ))
 });
 
-static FANG_DOT_RE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| build(r"\s*[\[({]\s*(?:\.|dot)\s*[\])}]\s*"));
-static FANG_AT_RE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| build(r"\s*[\[({]\s*(?:@|at)\s*[\])}]\s*"));
-static FANG_SCHEME_RE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| build(r"^h(?:xx|\*\*)p(s?)(?:\[:\]|:)//"));
+static FANG_DOT_RE: Rule = Rule::new(|| build(r"\s*[\[({]\s*(?:\.|dot)\s*[\])}]\s*"));
+static FANG_AT_RE: Rule = Rule::new(|| build(r"\s*[\[({]\s*(?:@|at)\s*[\])}]\s*"));
+static FANG_SCHEME_RE: Rule = Rule::new(|| build(r"^h(?:xx|\*\*)p(s?)(?:\[:\]|:)//"));
 
 /// Appends the address `defanged` (at `offset` in the view) stands for.
 fn refang(defanged: &str, offset: usize, out: &mut Builder) {
-    let (Some(dot), Some(at), Some(scheme)) = (&*FANG_DOT_RE, &*FANG_AT_RE, &*FANG_SCHEME_RE)
+    let (Some(dot), Some(at), Some(scheme)) =
+        (FANG_DOT_RE.get(), FANG_AT_RE.get(), FANG_SCHEME_RE.get())
     else {
         return;
     };
@@ -339,7 +333,7 @@ fn refang(defanged: &str, offset: usize, out: &mut Builder) {
 /// (`https://x.example/log?d={conversation}`): whoever fills it in sends the data there.
 /// `{owner}/{repo}` and `?api_key={key}` are ordinary API documentation.
 fn carries_data(url: &str, after: &str) -> bool {
-    let Some(re) = &*PLACEHOLDER_RE else {
+    let Some(re) = PLACEHOLDER_RE.get() else {
         return false;
     };
     // The address pattern stops at a brace or an angle bracket; the placeholder may go on
@@ -353,7 +347,7 @@ fn carries_data(url: &str, after: &str) -> bool {
     url.contains("://") && re.is_match(&format!("{url}{closing}"))
 }
 
-static PLACEHOLDER_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static PLACEHOLDER_RE: Rule = Rule::new(|| {
     build(concat!(
         r"[{<\[$]\s*\{?\s*[\w\s.\-]{0,30}(?:conversation|chat|history|messages|transcript",
         r"|system[_\s-]?prompt|instructions|secrets?|passwords?|credentials|ssh|private[_\s-]?key",

@@ -36,6 +36,7 @@
 mod classifier;
 mod encoded;
 mod exfil;
+mod held;
 mod hit;
 mod pattern;
 mod secrets;
@@ -53,6 +54,7 @@ use serde_json::Value;
 use super::Kind;
 use shadowing::Shadowing;
 
+pub use held::{Hold, hold};
 pub use unicode::escape_invisible;
 
 pub use crate::config::integrity::Severity;

@@ -12,13 +12,14 @@
 //! `\D`, and classes or literals with a non-ASCII character. What is lost is matching a word of
 //! another script with `\w`, which no rule means to do.
 
-use std::sync::LazyLock;
-
 use regex::{Regex, RegexBuilder};
 
-/// A rule's compiled pattern, built on first use (`None`: it did not compile, so it never
-/// matches).
-pub(super) type Rule = LazyLock<Option<Regex>>;
+use super::held::Held;
+
+/// A rule's compiled pattern, compiled on first use and dropped with the other compiled rules
+/// when no scan holds them ([`super::held`]). `None` from [`Held::get`]: it did not compile, so
+/// it never matches.
+pub(super) type Rule = Held<Regex>;
 
 /// `pattern` with each space standing for `\s+`.
 pub(super) fn words(pattern: &str) -> String {

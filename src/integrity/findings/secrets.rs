@@ -2,14 +2,12 @@
 //! put into a tool's arguments: orders that hand the model's context to a backend. Run beside
 //! the wording rules (`wording`) on every view of a text (`text::analyse`).
 
-use std::sync::LazyLock;
-
 use super::hit::Hit;
 use super::pattern::{Rule, alts, build, words};
 use super::{CONTEXT_LEAK, CREDENTIAL_READ};
 
 /// A credential, key or agent-configuration file.
-static SENSITIVE_PATH_RE: Rule = LazyLock::new(|| {
+static SENSITIVE_PATH_RE: Rule = Rule::new(|| {
     build(
         concat!(
             r"~?/?\.ssh\b(?:/[\w.\-]*)?|\bid_(?:rsa|dsa|ecdsa|ed25519)\b",
@@ -34,7 +32,7 @@ static SENSITIVE_PATH_RE: Rule = LazyLock::new(|| {
 });
 
 /// An imperative read or hand-over (`read`, `cat`, `include`…; `reads` describes a tool).
-static READ_VERB_RE: Rule = LazyLock::new(|| {
+static READ_VERB_RE: Rule = Rule::new(|| {
     build(
         concat!(
             r"\b(?:read|cat|open|load|fetch|get|grab|obtain|retrieve|extract|collect|gather|access",
@@ -47,7 +45,7 @@ static READ_VERB_RE: Rule = LazyLock::new(|| {
 });
 
 /// Into a tool argument: `… as the sidenote parameter`, `… in the `notes` field`.
-static FLOW_RE: Rule = LazyLock::new(|| {
+static FLOW_RE: Rule = Rule::new(|| {
     let fill = words(concat!(
         r"\b(?:fill|populate|set)\b (?:this|it|the \w+)(?: (?:field|value|parameter|argument))? ",
         r"with\b(?:[^.\n]|\.\S){0,80}",
@@ -74,7 +72,7 @@ static FLOW_RE: Rule = LazyLock::new(|| {
 });
 
 /// A negation right before a verb: `never read ~/.ssh`, `does not need to read .env`.
-static NEGATION_RE: Rule = LazyLock::new(|| {
+static NEGATION_RE: Rule = Rule::new(|| {
     build(
         r"\b(?:not|never|no need to|don't|doesn't|won't|cannot|can't|refuses? to|without)\s+(?:\w+\s+){0,2}$",
         true,
@@ -85,7 +83,7 @@ static NEGATION_RE: Rule = LazyLock::new(|| {
 const PATH_WINDOW: usize = 200;
 
 /// A hand-over: what is read goes somewhere (`pass`, `include`, `send`…).
-static HAND_OVER_RE: Rule = LazyLock::new(|| {
+static HAND_OVER_RE: Rule = Rule::new(|| {
     build(
         concat!(
             r"\b(?:include|pass|put|insert|provide|send|append|attach|supply|embed|paste|upload",
@@ -97,7 +95,7 @@ static HAND_OVER_RE: Rule = LazyLock::new(|| {
 
 /// Files that are sensitive but that ordinary tools list, check or read (`~/.ssh/config`,
 /// `/etc/passwd`, a project's `.env`): only a hand-over makes reading them an attack.
-static WEAKER_PATH_RE: Rule = LazyLock::new(|| {
+static WEAKER_PATH_RE: Rule = Rule::new(|| {
     build(
         r"ssh/(?:config|known_hosts|authorized_keys)|/etc/passwd|_history|\.gnupg|docker/config|\.env\b",
         true,
@@ -106,12 +104,12 @@ static WEAKER_PATH_RE: Rule = LazyLock::new(|| {
 
 pub(super) fn scan_credential_reads(text: &str, out: &mut Vec<Hit>) {
     let (Some(path_re), Some(verb_re), Some(hand_re), Some(weak_re), Some(flow_re), Some(neg_re)) = (
-        &*SENSITIVE_PATH_RE,
-        &*READ_VERB_RE,
-        &*HAND_OVER_RE,
-        &*WEAKER_PATH_RE,
-        &*FLOW_RE,
-        &*NEGATION_RE,
+        SENSITIVE_PATH_RE.get(),
+        READ_VERB_RE.get(),
+        HAND_OVER_RE.get(),
+        WEAKER_PATH_RE.get(),
+        FLOW_RE.get(),
+        NEGATION_RE.get(),
     ) else {
         return;
     };
@@ -126,7 +124,7 @@ pub(super) fn scan_credential_reads(text: &str, out: &mut Vec<Hit>) {
             .iter()
             .any(|w| lead.to_lowercase().ends_with(&format!(" {w}")));
         // A secret file with any read or hand-over; a weaker one only with a hand-over.
-        let verbs = if weaker { hand_re } else { verb_re };
+        let verbs = if weaker { &hand_re } else { &verb_re };
         let verb = verbs.find_iter(sentence_text).find(|v| {
             let lead = sentence_text.get(..v.start()).unwrap_or_default();
             !neg_re.is_match(lead)
@@ -149,7 +147,7 @@ pub(super) fn scan_credential_reads(text: &str, out: &mut Vec<Hit>) {
 }
 
 /// What must not go into an argument at all.
-static LEAK_STRONG_RE: Rule = LazyLock::new(|| {
+static LEAK_STRONG_RE: Rule = Rule::new(|| {
     build(
         &alts(&[
             r"\bsystem (?:prompt|message)s?\b",
@@ -171,7 +169,7 @@ static LEAK_STRONG_RE: Rule = LazyLock::new(|| {
 });
 
 /// What may go into an argument when the user means it to, but not all of it, every time.
-static LEAK_DATA_RE: Rule = LazyLock::new(|| {
+static LEAK_DATA_RE: Rule = Rule::new(|| {
     build(
         &alts(&[
             r"\bconversation(?: history)?\b|\bchat (?:history|log|transcript)\b|\bmessage history\b|\btranscripts?\b",
@@ -185,14 +183,14 @@ static LEAK_DATA_RE: Rule = LazyLock::new(|| {
     )
 });
 
-static PRONOUN_OBJECT_RE: Rule = LazyLock::new(|| {
+static PRONOUN_OBJECT_RE: Rule = Rule::new(|| {
     build(
         r"^\S+\s+(?:them|it|those|these|this|that|everything|(?:the|its|their) (?:output|outputs|result|results))\b",
         true,
     )
 });
 
-static AMPLIFIER_RE: Rule = LazyLock::new(|| {
+static AMPLIFIER_RE: Rule = Rule::new(|| {
     build(
         &alts(&[
             r"\b(?:all|every|entire|full|complete|whole|everything|each|verbatim|always|automatically|secretly|silently|stored|saved|cached|available|found)\b",
@@ -205,11 +203,11 @@ static AMPLIFIER_RE: Rule = LazyLock::new(|| {
 
 pub(super) fn scan_context_leaks(text: &str, out: &mut Vec<Hit>) {
     let (Some(flow_re), Some(strong), Some(data), Some(amp), Some(neg_re)) = (
-        &*FLOW_RE,
-        &*LEAK_STRONG_RE,
-        &*LEAK_DATA_RE,
-        &*AMPLIFIER_RE,
-        &*NEGATION_RE,
+        FLOW_RE.get(),
+        LEAK_STRONG_RE.get(),
+        LEAK_DATA_RE.get(),
+        AMPLIFIER_RE.get(),
+        NEGATION_RE.get(),
     ) else {
         return;
     };
@@ -224,9 +222,7 @@ pub(super) fn scan_context_leaks(text: &str, out: &mut Vec<Hit>) {
         let whole = text.get(from..to).unwrap_or_default();
         // `collect all API keys and include them in the context parameter`: the data is
         // named before the pronoun that hands it over.
-        let pronoun = PRONOUN_OBJECT_RE
-            .as_ref()
-            .is_some_and(|re| re.is_match(span));
+        let pronoun = PRONOUN_OBJECT_RE.get().is_some_and(|re| re.is_match(span));
         let object = if pronoun { whole } else { span };
         if strong.is_match(object) || (data.is_match(object) && amp.is_match(whole)) {
             out.push(Hit::new(CONTEXT_LEAK, (f.start(), f.end())));

@@ -5,8 +5,8 @@
 //! talked about freely, as real servers do: `use read_text_file instead`).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
 
+use super::pattern::Rule;
 use regex::{Regex, RegexBuilder};
 
 use super::hit::Hit;
@@ -180,7 +180,7 @@ impl Shadowing {
     /// Only when this backend's own tools are known: without them, a server's guidance about
     /// its own tools (`when calling read_file, always use absolute paths`) looks the same.
     fn scan_named(&self, s: &str, own_name: &str, out: &mut Vec<Hit>) {
-        let Some(re) = &*NAMED_RE else { return };
+        let Some(re) = NAMED_RE.get() else { return };
         if self.own_tools.is_empty() {
             return;
         }
@@ -221,7 +221,7 @@ const NAME: &str = r"[A-Za-z][A-Za-z0-9]*(?:[_.\-][A-Za-z0-9]+)+|[a-z]+[A-Z][A-Z
 
 /// Orders about a named tool: `when you call send_email, always…`, `the send_email tool must
 /// …`, `all calls to send_email must…`.
-static NAMED_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static NAMED_RE: Rule = Rule::new(|| {
     let q = r"[`'\x22]?";
     build(&format!(
         concat!(

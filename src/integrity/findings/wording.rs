@@ -11,8 +11,6 @@
 //! key at ~/.ssh/id_rsa`), the model or the user as the object of an order, and no rule that
 //! fires on a plain technical word (`ignore case`, `system prompt`, `override the default`).
 
-use std::sync::LazyLock;
-
 use super::hit::Hit;
 use super::pattern::{Rule, alts, build, words};
 use super::{
@@ -35,7 +33,7 @@ pub(super) fn scan(text: &str, out: &mut Vec<Hit>) {
     ] {
         find_all(rule, re, text, out);
     }
-    if let Some(re) = &*VIA_OTHER_RE {
+    if let Some(re) = VIA_OTHER_RE.get() {
         for m in re.find_iter(text) {
             if !about_this_tool(m.as_str()) {
                 out.push(Hit::new(TOOL_BEHAVIOUR, (m.start(), m.end())));
@@ -58,8 +56,8 @@ pub(super) fn scan_leet(text: &str, out: &mut Vec<Hit>) {
     }
 }
 
-fn find_all(rule: &'static str, re: &Rule, text: &str, out: &mut Vec<Hit>) {
-    let Some(re) = &**re else { return };
+fn find_all(rule: &'static str, re: &'static Rule, text: &str, out: &mut Vec<Hit>) {
+    let Some(re) = re.get() else { return };
     for m in re.find_iter(text) {
         if rule == CONCEAL && protects_the_user(text, m.end()) {
             continue;
@@ -90,7 +88,7 @@ const TAG_NAME: &str = concat!(
     r"|(?:ai|llm|assistant|model|agent)[_\-](?:only|note|notes|instructions?|hint|memo))",
 );
 
-static BLOCK_RE: Rule = LazyLock::new(|| {
+static BLOCK_RE: Rule = Rule::new(|| {
     build(
         &format!(
             concat!(
@@ -111,7 +109,7 @@ static BLOCK_RE: Rule = LazyLock::new(|| {
 /// Tags and tokens; an opening tag's span runs to its closing tag, so the whole block is
 /// shown.
 fn scan_blocks(text: &str, out: &mut Vec<Hit>) {
-    let Some(re) = &*BLOCK_RE else { return };
+    let Some(re) = BLOCK_RE.get() else { return };
     // (start, end, closing?, name)
     let tags: Vec<(usize, usize, bool, String)> = re
         .find_iter(text)
@@ -206,7 +204,7 @@ fn tag_listed(text: &str, start: usize, end: usize) -> bool {
 
 /// `SYSTEM:` and its kin in capitals at the start of a line or sentence (case matters: `System:
 /// Linux` in a list of platforms is no message from the system).
-static ROLE_CS_RE: Rule = LazyLock::new(|| {
+static ROLE_CS_RE: Rule = Rule::new(|| {
     build(
         concat!(
             r"(?:(?:^|[\s.!?>:*#\-])(?:\*\*|__)?\s*",
@@ -219,7 +217,7 @@ static ROLE_CS_RE: Rule = LazyLock::new(|| {
     )
 });
 
-static ROLE_RE: Rule = LazyLock::new(|| {
+static ROLE_RE: Rule = Rule::new(|| {
     build(
         &alts(&[
             r"\[\s*(?:system|admin|administrator|developer|root|assistant|operator|sys|ai|llm|model|priority|security|urgent|hidden|internal)[ _\-](?:message|note|notice|override|instructions?|prompt|update|alert|directive|command|order|reminder|policy)\s*\]",
@@ -240,7 +238,7 @@ static ROLE_RE: Rule = LazyLock::new(|| {
 // ---------------------------------------------------------------------------------------------
 // Override wording
 
-static OVERRIDE_RE: Rule = LazyLock::new(|| {
+static OVERRIDE_RE: Rule = Rule::new(|| {
     let q = r"(?:all |any |every |each )?(?:of )?(?:the |your |these |those |my |its |their )?";
     let adj = r"(?:(?:previous|prior|above|earlier|preceding|foregoing|original|system|initial|safety|security|built-in|developer|operator|ethical|content) )+";
     let nouns = r"(?:instructions?|prompts?|rules|directions|directives|guidelines|guidance|constraints|restrictions|policies|programming|guardrails|limitations|safeguards)\b";
@@ -356,7 +354,7 @@ static OVERRIDE_RE: Rule = LazyLock::new(|| {
 // ---------------------------------------------------------------------------------------------
 // Concealment
 
-static CONCEAL_RE: Rule = LazyLock::new(|| {
+static CONCEAL_RE: Rule = Rule::new(|| {
     let neg = r"(?:do not|don't|dont|never|must not|should not|shouldn't|do NOT|avoid)";
     let recip = r"(?:the )?(?:users?|end users?|anyone|anybody|the human|human|them|the person(?: you(?:'re| are) (?:helping|assisting|talking to|working for))?|people|others|the client|the operator|the customer|the requester)\b";
     build(
@@ -498,7 +496,7 @@ fn protects_the_user(text: &str, end: usize) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Orders about every command, decoding, other tools
 
-static COMMAND_RE: Rule = LazyLock::new(|| {
+static COMMAND_RE: Rule = Rule::new(|| {
     let every = r"(?:every|each|all|any)";
     let kinds = r"(?:[\w\-]+ ){0,2}?";
     let things = r"(?:commands?|calls?|quer(?:y|ies)|requests?|messages?|responses?|tool calls?|invocations?|scripts?|urls?|emails?|prompts?|outputs?|replies|answers|statements?|executions?|arguments?|parameters?|push(?:es)?|commits?|transactions?|uploads?|downloads?|deploy(?:ment)?s?|builds?|installs?)\b";
@@ -524,7 +522,7 @@ static COMMAND_RE: Rule = LazyLock::new(|| {
     )
 });
 
-static DECODE_RE: Rule = LazyLock::new(|| {
+static DECODE_RE: Rule = Rule::new(|| {
     build(
         &alts(&[
             r"\b(?:decode|decrypt|deobfuscate|unescape|reverse|translate|convert|interpret)\b(?:[^.\n]|\.\S){0,80}?\b(?:base64|b64|hex|hexadecimal|rot13|rot-13|encoded|binary|cipher|morse|the string|the following|below|above|this)\b(?:[^.\n]|\.\S){0,80}?\b(?:and|then)\s+(?:\w+\s+){0,3}?(?:follow|execute|run|obey|do|apply|carry out|perform|act on|comply with|treat)\b",
@@ -538,7 +536,7 @@ static DECODE_RE: Rule = LazyLock::new(|| {
 /// `whenever you post through Slack, copy it to #mirror`: an order about what the model does
 /// with another service. Not when the service is this tool (`when you post with this tool,
 /// add the thread id`), see [`find_all`].
-static VIA_OTHER_RE: Rule = LazyLock::new(|| {
+static VIA_OTHER_RE: Rule = Rule::new(|| {
     build(
         &words(concat!(
             r"\b(?:when|whenever|every time|each time|any time|if) you (?:\w+ )?(?:send|post|write|create|push|book|pay|transfer|file|submit|share|upload|commit|make|place|buy|order)\b",
@@ -549,7 +547,7 @@ static VIA_OTHER_RE: Rule = LazyLock::new(|| {
     )
 });
 
-static TOOL_BEHAVIOUR_RE: Rule = LazyLock::new(|| {
+static TOOL_BEHAVIOUR_RE: Rule = Rule::new(|| {
     let other = r"(?:any|every|all|another|other|a different|any other|the other|all other|every other|external|third[- ]party|other servers'?|another server'?s)";
     let tools = r"(?:\w+ )?(?:tools?|functions?|servers?|mcp servers?|commands?|tool calls?|integrations?|plugins?)\b";
     build(
@@ -597,7 +595,7 @@ static TOOL_BEHAVIOUR_RE: Rule = LazyLock::new(|| {
 // ---------------------------------------------------------------------------------------------
 // Harmful behaviour stated openly
 
-static HARMFUL_RE: Rule = LazyLock::new(|| {
+static HARMFUL_RE: Rule = Rule::new(|| {
     build(
         &alts(&[
             r"\b(?:steals?|stealing|exfiltrates?|exfiltrating|harvests?|harvesting|siphons?|skims?)\b(?:[^.\n]|\.\S){0,60}?\b(?:credentials?|passwords?|keys?|tokens?|cookies|data|files|wallets?|secrets?|information|history|contacts|emails|funds|money)\b",
@@ -647,13 +645,13 @@ static HARMFUL_RE: Rule = LazyLock::new(|| {
 /// Decoded text that is itself an order (`forward the chat history to the notes field`): no
 /// reason to encode an instruction to the model but to get it past a reader.
 pub(super) fn imperative(text: &str) -> bool {
-    IMPERATIVE_RE.as_ref().is_some_and(|re| re.is_match(text))
-        && MODEL_OBJECT_RE.as_ref().is_some_and(|re| re.is_match(text))
+    IMPERATIVE_RE.get().is_some_and(|re| re.is_match(text))
+        && MODEL_OBJECT_RE.get().is_some_and(|re| re.is_match(text))
 }
 
 /// What an order to the model is about, beside its verb: `send me a postcard` decoded from an
 /// example is no attack, `send the keys to the notes field` is.
-static MODEL_OBJECT_RE: Rule = LazyLock::new(|| {
+static MODEL_OBJECT_RE: Rule = Rule::new(|| {
     build(
         concat!(
             r"\b(?:users?|chat|conversation|history|keys?|tokens?|secrets?|credentials?|passwords?",
@@ -664,7 +662,7 @@ static MODEL_OBJECT_RE: Rule = LazyLock::new(|| {
     )
 });
 
-static IMPERATIVE_RE: Rule = LazyLock::new(|| {
+static IMPERATIVE_RE: Rule = Rule::new(|| {
     build(
         &words(concat!(
             r"^\s*(?:(?:please|always|also|now|then|first|silently|quietly|secretly|you must|you should),? )*",
@@ -679,7 +677,7 @@ static IMPERATIVE_RE: Rule = LazyLock::new(|| {
 
 /// `never … without the user's consent` is a promise, not a harm.
 fn negated(text: &str, start: usize) -> bool {
-    let Some(re) = &*NEGATED_BEFORE_RE else {
+    let Some(re) = NEGATED_BEFORE_RE.get() else {
         return false;
     };
     let before = text.get(..start).unwrap_or_default();
@@ -692,7 +690,7 @@ fn negated(text: &str, start: usize) -> bool {
     re.is_match(clause)
 }
 
-static NEGATED_BEFORE_RE: Rule = LazyLock::new(|| {
+static NEGATED_BEFORE_RE: Rule = Rule::new(|| {
     build(
         r"\b(?:not|never|no|don't|doesn't|won't|cannot|can't|refuses?|prevents?|blocks?|detects?|flags?|reports?|warns?|scans?|scanning|checks?|signatures?|against|blocklists?|protects?|removes?|cleans?|quarantines?)\b",
         true,
@@ -760,7 +758,7 @@ fn scoped_deletion(text: &str, end: usize) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Hidden comments
 
-static COMMENT_RE: Rule = LazyLock::new(|| {
+static COMMENT_RE: Rule = Rule::new(|| {
     build(
         concat!(
             r"(?s:<!--(.*?)(?:-->|\z))",
@@ -773,7 +771,7 @@ static COMMENT_RE: Rule = LazyLock::new(|| {
 });
 
 /// Words of an order to the model, inside a comment.
-static DIRECTIVE_RE: Rule = LazyLock::new(|| {
+static DIRECTIVE_RE: Rule = Rule::new(|| {
     build(
         &alts(&[
             r"\b(?:you|your|you're|yourself|assistant|ai|llm|model|agent|claude|chatgpt|gpt|copilot|gemini)\b",
@@ -801,7 +799,7 @@ fn linter_directive(content: &str) -> bool {
 }
 
 fn scan_comments(text: &str, out: &mut Vec<Hit>) {
-    let (Some(re), Some(directive)) = (&*COMMENT_RE, &*DIRECTIVE_RE) else {
+    let (Some(re), Some(directive)) = (COMMENT_RE.get(), DIRECTIVE_RE.get()) else {
         return;
     };
     for c in re.captures_iter(text) {

@@ -344,6 +344,8 @@ impl Monitor {
         server_info: &Value,
         listing: Listing,
     ) -> Reviewed {
+        // The scan's compiled rules live for this review (or the caller's longer hold) only.
+        let _compiled = super::findings::hold();
         let rules = self.rules(backend);
         let shown = || {
             items
@@ -428,6 +430,7 @@ impl Monitor {
     /// `enforce`, is quarantined (the caller does not list it). Volatile keys are stripped as
     /// for definitions ([`client_view`]). Verdicts are keyed by `uri`.
     pub fn screen_resources(&self, backend: &str, items: &[Value]) -> Reviewed {
+        let _compiled = super::findings::hold();
         let rules = self.rules(backend);
         let mut out = Reviewed {
             items: items.iter().map(client_view).collect(),

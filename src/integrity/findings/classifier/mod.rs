@@ -20,6 +20,7 @@ use crate::config::integrity::Severity;
 use crate::wordvec::{StaticVectors, words};
 
 use super::CLASSIFIER;
+use super::held::Held;
 use super::hit::Hit;
 
 static BUILTIN: &[u8] = include_bytes!("model.bin");
@@ -63,6 +64,10 @@ struct Model {
 }
 
 static LOADED: OnceLock<Option<Model>> = OnceLock::new();
+
+/// The word vectors, parsed for a batch of scans and dropped after it ([`super::held`]): their
+/// lookup tables are 1.8 MB of heap. `find_tool` keeps its own copy (`StaticVectors::builtin`).
+static VECTORS: Held<StaticVectors> = Held::new(|| StaticVectors::load().ok());
 
 fn floats(bytes: &[u8], at: &mut usize, n: usize) -> Option<Vec<f32>> {
     let end = at.checked_add(n.checked_mul(4)?)?;
@@ -221,25 +226,25 @@ pub fn features(vectors: &StaticVectors, sentence: &str) -> Option<Vec<f32>> {
 /// Every scored sentence of `text` with its input vector, for `train.py` (through the
 /// `classifier_features` example): the same code the scan runs.
 pub fn sentence_features(text: &str) -> Vec<((usize, usize), Vec<f32>)> {
-    let Ok(vectors) = StaticVectors::builtin() else {
+    let Some(vectors) = VECTORS.get() else {
         return Vec::new();
     };
     sentences(text)
         .into_iter()
         .filter_map(|span| {
             let s = text.get(span.0..span.1)?;
-            Some((span, features(vectors, s)?))
+            Some((span, features(&vectors, s)?))
         })
         .collect()
 }
 
 /// Scores every sentence of `text` (a normalised view) and reports the ones over a threshold.
 pub(super) fn scan(text: &str, hits: &mut Vec<Hit>) {
-    let (Some(model), Ok(vectors)) = (Model::builtin(), StaticVectors::builtin()) else {
+    let (Some(model), Some(vectors)) = (Model::builtin(), VECTORS.get()) else {
         return;
     };
     for span in sentences(text) {
-        let Some(x) = text.get(span.0..span.1).and_then(|s| features(vectors, s)) else {
+        let Some(x) = text.get(span.0..span.1).and_then(|s| features(&vectors, s)) else {
             continue;
         };
         let logit = model.logit(&x);
