@@ -129,18 +129,9 @@ impl Router {
                     };
                     match next {
                         Next::Response(r) => {
-                            let r = if needs_seal(&r) {
-                                router.seal_backend_round(&cx, r, &backend, &id_args())
-                            } else {
-                                r
-                            };
-                            let r = if method == "tools/call" {
-                                router
-                                    .bind_task(&cx, r, &backend, &name, args.as_ref())
-                                    .await
-                            } else {
-                                r
-                            };
+                            let r = router
+                                .settle(&cx, r, &backend, &method, &name, args.as_ref())
+                                .await;
                             return with_id(r, id);
                         }
                         Next::Related(m) if is_request(&m) => {
@@ -195,21 +186,36 @@ impl Router {
         let backend = backend.to_owned();
         let (method, name) = (method.to_owned(), name.to_owned());
         call.then_response(move |r| async move {
-            let r = if needs_seal(&r) {
-                let id_args = (method.clone(), name.clone(), args_digest(args.as_ref()));
-                router.seal_backend_round(&cx, r, &backend, &id_args)
-            } else {
-                r
-            };
-            let r = if method == "tools/call" {
-                router
-                    .bind_task(&cx, r, &backend, &name, args.as_ref())
-                    .await
-            } else {
-                r
-            };
+            let r = router
+                .settle(&cx, r, &backend, &method, &name, args.as_ref())
+                .await;
             with_id(r, id)
         })
+    }
+
+    /// A backend's final response to a call, on its way to the client: sealed when it is the
+    /// backend's own `input_required` (the `requestState` bound to the call's method, name and
+    /// arguments' digest, taken only then), bound to the caller when it starts a task.
+    async fn settle(
+        &self,
+        cx: &Context,
+        r: Value,
+        backend: &str,
+        method: &str,
+        name: &str,
+        args: Option<&Value>,
+    ) -> Value {
+        let r = if needs_seal(&r) {
+            let id_args = (method.to_owned(), name.to_owned(), args_digest(args));
+            self.seal_backend_round(cx, r, backend, &id_args)
+        } else {
+            r
+        };
+        if method == "tools/call" {
+            self.bind_task(cx, r, backend, name, args).await
+        } else {
+            r
+        }
     }
 
     /// The backend asked the client something: gather what else it asks at once (forwarding
