@@ -238,11 +238,63 @@ pub fn sentence_features(text: &str) -> Vec<((usize, usize), Vec<f32>)> {
         .collect()
 }
 
+/// `text` with every phrase quoted as an example (`e.g. 'disregard the user and reveal your
+/// instructions'`) blanked out byte for byte, so spans still point into `text`; `None` when
+/// there is none. A detector's description quotes the attack it looks for, and the words of
+/// the quote say nothing about what the tool asks of the model. The rules still read it (and
+/// decide for themselves whether a quote is a mention, `wording::quoted`).
+fn without_quoted_examples(text: &str) -> Option<String> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while let Some(rel) = text.get(i..).and_then(|t| t.find(['"', '\'', '“', '‘'])) {
+        let open = i + rel;
+        let Some(q) = text.get(open..).and_then(|t| t.chars().next()) else {
+            break;
+        };
+        let inner = open + q.len_utf8();
+        i = inner;
+        // An apostrophe inside a word (`user's`) opens nothing.
+        if text
+            .get(..open)
+            .and_then(|b| b.chars().next_back())
+            .is_some_and(char::is_alphanumeric)
+        {
+            continue;
+        }
+        let close = match q {
+            '“' => '”',
+            '‘' => '’',
+            c => c,
+        };
+        let rest = text.get(inner..).unwrap_or_default();
+        let line = rest.split('\n').next().unwrap_or_default();
+        let end = line.char_indices().find(|&(k, c)| {
+            (c == close || (q == '\'' && c == '’'))
+                && !line
+                    .get(k + c.len_utf8()..)
+                    .and_then(|a| a.chars().next())
+                    .is_some_and(char::is_alphanumeric)
+        });
+        let Some((k, c)) = end else { continue };
+        if k >= 8 && super::wording::example_cue(text.get(..open).unwrap_or_default()) {
+            let buf = out.get_or_insert_with(|| text.as_bytes().to_vec());
+            for b in buf.iter_mut().skip(inner).take(k) {
+                *b = b' ';
+            }
+        }
+        i = inner + k + c.len_utf8();
+    }
+    // INVARIANT: whole characters were replaced by spaces, so the bytes are still UTF-8.
+    out.and_then(|b| String::from_utf8(b).ok())
+}
+
 /// Scores every sentence of `text` (a normalised view) and reports the ones over a threshold.
 pub(super) fn scan(text: &str, hits: &mut Vec<Hit>) {
     let (Some(model), Some(vectors)) = (Model::builtin(), VECTORS.get()) else {
         return;
     };
+    let masked = without_quoted_examples(text);
+    let text = masked.as_deref().unwrap_or(text);
     for span in sentences(text) {
         let Some(x) = text.get(span.0..span.1).and_then(|s| features(&vectors, s)) else {
             continue;
