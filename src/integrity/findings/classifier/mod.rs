@@ -1,8 +1,9 @@
 //! A small offline classifier beside the rules: each sentence of a normalised text is turned
-//! into a vector (the static MiniLM word-piece vectors of [`crate::wordvec`], its length, and
-//! its words and word pairs hashed into [`BUCKETS`] buckets) and scored by a model trained
-//! offline by `train.py` in this directory (numpy only) on the tuned splits of
-//! `tests/data/poisoning/` and the real catalogs. A sentence over the model's `high` threshold
+//! into a vector (the static MiniLM word-piece vectors of [`crate::wordvec`], its length, its
+//! words and word pairs hashed into [`BUCKETS`] buckets, and its words' character 3- to
+//! 5-grams hashed into [`CHAR_BUCKETS`]) and scored by a model trained offline by `train.py`
+//! in this directory (numpy only) on the splits of `tests/data/poisoning/` and the real
+//! catalogs. Phrases quoted as examples are blanked out before scoring, in training too. A sentence over the model's `high` threshold
 //! is a `prompt.classifier` finding at `high`, over its `medium` threshold one at `medium`.
 //! Both thresholds were chosen by cross-validation on the training splits only
 //! (`docs/poisoning-scan.md`).
@@ -35,8 +36,18 @@ const MAX_WORDS: usize = 48;
 /// Buckets of the hashed words and word pairs.
 pub const BUCKETS: usize = 1024;
 
-/// Inputs of the model: the sentence vector, its length, the hashed words and word pairs.
-pub const FEATURES: usize = 256 + 1 + BUCKETS;
+/// Buckets of the hashed character n-grams (3 to 5 characters of each word, with its
+/// boundaries): `refusing` and `refuse`, `pre-cleared` and `cleared` share most of theirs, so
+/// a word the training set never held still lands near its relatives.
+pub const CHAR_BUCKETS: usize = 2048;
+
+/// Weight of one character n-gram: a word has several, and together they should weigh about
+/// what the word itself does.
+const CHAR_WEIGHT: f32 = 0.35;
+
+/// Inputs of the model: the sentence vector, its length, the hashed words and word pairs, the
+/// hashed character n-grams.
+pub const FEATURES: usize = 256 + 1 + BUCKETS + CHAR_BUCKETS;
 
 /// FNV-1a: a fixed hash, so that `train.py` and the scan agree (it runs this code).
 fn bucket(parts: &[&str]) -> usize {
@@ -52,6 +63,16 @@ fn bucket(parts: &[&str]) -> usize {
         }
     }
     (h % BUCKETS as u64) as usize
+}
+
+/// FNV-1a of a character n-gram, in its own bucket space.
+fn char_bucket(gram: &str) -> usize {
+    let mut h: u64 = 0x8422_2325_cbf2_9ce4;
+    for b in gram.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % CHAR_BUCKETS as u64) as usize
 }
 
 /// The model as read from `model.bin`: a logistic regression on the logit scale.
@@ -220,6 +241,22 @@ pub fn features(vectors: &StaticVectors, sentence: &str) -> Option<Vec<f32>> {
         }
         prev = Some(w);
     }
+    let chars = base + BUCKETS;
+    x.resize(chars + CHAR_BUCKETS, 0.0);
+    for w in &ws {
+        let padded: Vec<char> = std::iter::once('<')
+            .chain(w.chars())
+            .chain(std::iter::once('>'))
+            .collect();
+        for n in 3..=5 {
+            for gram in padded.windows(n) {
+                let g: String = gram.iter().collect();
+                if let Some(v) = x.get_mut(chars + char_bucket(&g)) {
+                    *v = CHAR_WEIGHT;
+                }
+            }
+        }
+    }
     Some(x)
 }
 
@@ -229,6 +266,9 @@ pub fn sentence_features(text: &str) -> Vec<((usize, usize), Vec<f32>)> {
     let Some(vectors) = VECTORS.get() else {
         return Vec::new();
     };
+    // As the scan reads it: phrases quoted as examples blanked out.
+    let masked = without_quoted_examples(text);
+    let text = masked.as_deref().unwrap_or(text);
     sentences(text)
         .into_iter()
         .filter_map(|span| {
