@@ -65,12 +65,16 @@ fn bucket(parts: &[&str]) -> usize {
     (h % BUCKETS as u64) as usize
 }
 
-/// FNV-1a of a character n-gram, in its own bucket space.
-fn char_bucket(gram: &str) -> usize {
+/// FNV-1a of a character n-gram's UTF-8 bytes, in its own bucket space (no string built: a
+/// sentence has a few hundred n-grams).
+fn char_bucket(gram: &[char]) -> usize {
     let mut h: u64 = 0x8422_2325_cbf2_9ce4;
-    for b in gram.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    let mut buf = [0u8; 4];
+    for c in gram {
+        for b in c.encode_utf8(&mut buf).bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
     }
     (h % CHAR_BUCKETS as u64) as usize
 }
@@ -250,8 +254,7 @@ pub fn features(vectors: &StaticVectors, sentence: &str) -> Option<Vec<f32>> {
             .collect();
         for n in 3..=5 {
             for gram in padded.windows(n) {
-                let g: String = gram.iter().collect();
-                if let Some(v) = x.get_mut(chars + char_bucket(&g)) {
+                if let Some(v) = x.get_mut(chars + char_bucket(gram)) {
                     *v = CHAR_WEIGHT;
                 }
             }
