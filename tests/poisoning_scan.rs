@@ -386,10 +386,19 @@ fn round4_split_holds_its_floor() {
     check_split_floor("round4", (69, 77), (0, 0));
 }
 
+/// Round 5: written after round 4 was committed and scanned once with it, before any tuning:
+/// 18 of 40 poisoned caught by the rules alone (45.0%), 0 of 20 benign quarantined; with the
+/// classifier 25 of 40 (62.5%) and 1 of 20. Far short of issue 15's targets: this is what
+/// to expect on new wording.
+#[test]
+fn round5_split_holds_its_measured_floor() {
+    check_split_floor("round5", (18, 25), (0, 1));
+}
+
 #[test]
 fn every_labelled_definition_is_in_its_split() {
     let labels = labels();
-    for split in ["dev", "round2", "heldout", "heldout2", "round4"] {
+    for split in ["dev", "round2", "heldout", "heldout2", "round4", "round5"] {
         let set: Value = serde_json::from_str(&data(&format!("poisoning/{split}.json"))).unwrap();
         let ids: Vec<&str> = set["items"]
             .as_array()
