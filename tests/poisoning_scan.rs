@@ -5,8 +5,9 @@
 //! `round2.json` (held out at the first freeze, then tuned on), `heldout.json` (held out at the
 //! second freeze, measured twice, then tuned on at the third: "round3" in the docs),
 //! `heldout2.json` (written after the third freeze, measured once, then tuned on in round 4)
-//! and `round4.json` (written after the round-4 rules, scanned once, then tuned on). ALL FIVE
-//! SPLITS ARE TUNING DATA: the rules and the classifier were fitted to them, so their figures
+//! `round4.json` (written after the round-4 rules, scanned once, then tuned on) and
+//! `round5.json` (scanned once with round 4's rules and classifier, then used to retrain the
+//! classifier only). ALL SIX SPLITS ARE TUNING DATA: the rules and the classifier were fitted to them, so their figures
 //! say nothing about text by other authors (docs/poisoning-scan.md has the figures measured
 //! before each split was tuned on). They are labelled in `labels.tsv` by class and by what
 //! the scan must do: `quarantine` (a finding
@@ -19,7 +20,7 @@
 //! change that makes the scan worse anywhere fails, and a change that does better should raise
 //! the floor. The tables say whether issue 15's targets are met (at least 90% of the poisoned
 //! definitions caught at the severity their class calls for, at most 1% of the benign ones
-//! quarantined): on every split they are, in sample. Each split is measured with the rules
+//! quarantined): in sample they are on every split but round5 (30 of 40 caught). Each split is measured with the rules
 //! alone and with the classifier (`integrity.classifier = "on"`, the default). Separately: no finding at
 //! `high` or above on the real npm servers' catalogs (`tests/data/meta_catalog.json`;
 //! `tests/data/poisoning/reference_catalogs.json` with the reference servers' `instructions`
@@ -389,10 +390,11 @@ fn round4_split_holds_its_floor() {
 /// Round 5: written after round 4 was committed and scanned once with it, before any tuning:
 /// 18 of 40 poisoned caught by the rules alone (45.0%), 0 of 20 benign quarantined; with the
 /// classifier 25 of 40 (62.5%) and 1 of 20. Far short of issue 15's targets: this is what
-/// to expect on new wording.
+/// to expect on new wording. Then the classifier was retrained with it (the rules were not
+/// changed for it): 30 of 40 and 0 of 20, in sample.
 #[test]
-fn round5_split_holds_its_measured_floor() {
-    check_split_floor("round5", (18, 25), (0, 1));
+fn round5_split_holds_its_floor() {
+    check_split_floor("round5", (18, 30), (0, 0));
 }
 
 #[test]

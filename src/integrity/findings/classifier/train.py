@@ -9,8 +9,8 @@ through the `classifier_features` example, so training and scan cannot disagree:
 
 What it learns from:
 
-- every split of `tests/data/poisoning/`: `dev`, `round2`, `heldout` ("round3"), `heldout2`
-  and `round4`, all tuning data since round 4 (none is held out any more). Their
+- every split of `tests/data/poisoning/`: `dev`, `round2`, `heldout` ("round3"), `heldout2`,
+  `round4` and `round5`, all tuning data since round 4 (none is held out any more). Their
   scripts are run again with `corpus.write` replaced, to learn where each payload went. A
   sentence of a poisoned definition is positive when it is a sentence of its payload (for a
   definition written by hand without `placed`, when no benign definition has it); every
@@ -32,7 +32,7 @@ figures and writes `model.bin`. Deterministic for a given numpy.
 of training and of the thresholds, then scores it once and prints what the classifier alone
 catches there: the closest thing to a measure on new wording these splits allow (round 4:
 trained without round4, 32 of its 71 scored poisoned definitions over `high`, 0 of 55 benign;
-without heldout2, 22 of 66 and 0 of 52).
+without heldout2, 22 of 66 and 0 of 52; without round5, 17 of 39 and 1 of 20).
 """
 import json
 import os
@@ -48,7 +48,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[3]
 DATA = ROOT / "tests" / "data"
 POISON = DATA / "poisoning"
-TRAIN_SPLITS = ["dev", "round2", "heldout", "heldout2", "round4"]
+TRAIN_SPLITS = ["dev", "round2", "heldout", "heldout2", "round4", "round5"]
 SKIP_POSITIVE = {"encoded", "hidden_chars"}
 FOLDS = 5
 #: inputs before the hashed words: the sentence vector and its length.
