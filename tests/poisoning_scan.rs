@@ -4,27 +4,27 @@
 //! The set is `tests/data/poisoning/`: `dev.json` (what the rules were written against),
 //! `round2.json` (held out at the first freeze, then tuned on), `heldout.json` (held out at the
 //! second freeze, measured twice, then tuned on at the third: "round3" in the docs),
-//! `heldout2.json` (written after the third freeze, measured once, then tuned on in round 4)
+//! `heldout2.json` (written after the third freeze, measured once, then tuned on in round 4),
 //! `round4.json` (written after the round-4 rules, scanned once, then tuned on) and
 //! `round5.json` (scanned once with round 4's rules and classifier, then used to retrain the
-//! classifier only). ALL SIX SPLITS ARE TUNING DATA: the rules and the classifier were fitted to them, so their figures
-//! say nothing about text by other authors (docs/poisoning-scan.md has the figures measured
-//! before each split was tuned on). They are labelled in `labels.tsv` by class and by what
-//! the scan must do: `quarantine` (a finding
-//! at or above the default `integrity.quarantine_severity`, `high`), `finding` (at least
-//! `medium`: descriptions that openly state a harmful behaviour deserve a look, not a
-//! quarantine) or `none` (benign). Each definition is scanned as the gateway scans it: with
-//! every backend's tool names.
+//! classifier only). ALL SIX SPLITS ARE TUNING DATA: the rules and the classifier were fitted
+//! to them, so their figures say nothing about text by other authors (docs/poisoning-scan.md
+//! has the figures measured before each split was tuned on). They are labelled in
+//! `labels.tsv` by class and by what the scan must do: `quarantine` (a finding at or above the
+//! default `integrity.quarantine_severity`, `high`), `finding` (at least `medium`:
+//! descriptions that openly state a harmful behaviour deserve a look, not a quarantine) or
+//! `none` (benign). Each definition is scanned as the gateway scans it: with every backend's
+//! tool names.
 //!
 //! Each split is held at what was measured on it (poisoned caught, benign quarantined), so a
 //! change that makes the scan worse anywhere fails, and a change that does better should raise
 //! the floor. The tables say whether issue 15's targets are met (at least 90% of the poisoned
 //! definitions caught at the severity their class calls for, at most 1% of the benign ones
-//! quarantined): in sample they are on every split but round5 (30 of 40 caught). Each split is measured with the rules
-//! alone and with the classifier (`integrity.classifier = "on"`, the default). Separately: no finding at
-//! `high` or above on the real npm servers' catalogs (`tests/data/meta_catalog.json`;
-//! `tests/data/poisoning/reference_catalogs.json` with the reference servers' `instructions`
-//! and resources).
+//! quarantined): in sample they are on every split but round5 (30 of 40 caught). Each split
+//! is measured with the rules alone and with the classifier (`integrity.classifier = "on"`,
+//! the default). Separately: no finding at `high` or above on the real npm servers' catalogs
+//! (`tests/data/meta_catalog.json`; `tests/data/poisoning/reference_catalogs.json` with the
+//! reference servers' `instructions` and resources).
 //!
 //! The tables: `cargo test --test poisoning_scan -- --nocapture`.
 #![allow(
