@@ -3,25 +3,28 @@
 //!
 //! The set is `tests/data/poisoning/`: `dev.json` (what the rules were written against),
 //! `round2.json` (held out at the first freeze, then tuned on), `heldout.json` (held out at the
-//! second freeze, measured twice, then tuned on at the third: "round3" in the docs) and
-//! `heldout2.json` (written after the third freeze, commit 2d57d80, measured once, never tuned
-//! on), labelled in `labels.tsv` by class and by what the scan must do: `quarantine` (a finding
-//! at or above the default `integrity.quarantine_severity`, `high`), `finding` (at least
-//! `medium`: descriptions that openly state a harmful behaviour deserve a look, not a
-//! quarantine) or `none` (benign). Each definition is scanned as the gateway scans it: with
-//! every backend's tool names.
+//! second freeze, measured twice, then tuned on at the third: "round3" in the docs),
+//! `heldout2.json` (written after the third freeze, measured once, then tuned on in round 4),
+//! `round4.json` (written after the round-4 rules, scanned once, then tuned on) and
+//! `round5.json` (scanned once with round 4's rules and classifier, then used to retrain the
+//! classifier only). ALL SIX SPLITS ARE TUNING DATA: the rules and the classifier were fitted
+//! to them, so their figures say nothing about text by other authors (docs/poisoning-scan.md
+//! has the figures measured before each split was tuned on). They are labelled in
+//! `labels.tsv` by class and by what the scan must do: `quarantine` (a finding at or above the
+//! default `integrity.quarantine_severity`, `high`), `finding` (at least `medium`:
+//! descriptions that openly state a harmful behaviour deserve a look, not a quarantine) or
+//! `none` (benign). Each definition is scanned as the gateway scans it: with every backend's
+//! tool names.
 //!
 //! Each split is held at what was measured on it (poisoned caught, benign quarantined), so a
 //! change that makes the scan worse anywhere fails, and a change that does better should raise
 //! the floor. The tables say whether issue 15's targets are met (at least 90% of the poisoned
 //! definitions caught at the severity their class calls for, at most 1% of the benign ones
-//! quarantined): on the tuned splits they are, on the clean `heldout2` they are NOT (34 of 74
-//! caught, 3 of 52 benign quarantined; with the classifier, `integrity.classifier = "on"` (the
-//! default), 46 of 74 and 4 of 52; docs/poisoning-scan.md). Each split is measured with the
-//! rules alone and with the classifier (the default). Separately: no finding at
-//! `high` or above on the real npm servers' catalogs (`tests/data/meta_catalog.json`;
-//! `tests/data/poisoning/reference_catalogs.json` with the reference servers' `instructions`
-//! and resources).
+//! quarantined): in sample they are on every split but round5 (30 of 40 caught). Each split
+//! is measured with the rules alone and with the classifier (`integrity.classifier = "on"`,
+//! the default). Separately: no finding at `high` or above on the real npm servers' catalogs
+//! (`tests/data/meta_catalog.json`; `tests/data/poisoning/reference_catalogs.json` with the
+//! reference servers' `instructions` and resources).
 //!
 //! The tables: `cargo test --test poisoning_scan -- --nocapture`.
 #![allow(
@@ -366,20 +369,38 @@ fn round3_split_holds_its_floor() {
     check_split_floor("heldout", (71, 71), (0, 0));
 }
 
-/// Written after the third freeze and measured once, on 2026-12-07 with the rules of 2d57d80:
-/// 34 of 74 poisoned caught (45.9%), 3 of 52 benign quarantined (5.8%). With the classifier
-/// (frozen at 3019f16, trained without this split, measured once on 2026-12-07): 46 of 74
-/// (62.2%), 4 of 52 (7.7%). Under issue 15's targets either way; this pins both so the scan
-/// cannot get worse on text it was not written against.
+/// Measured once while clean (third freeze): 34 of 74 poisoned caught, 3 of 52 benign
+/// quarantined; with the classifier 46 and 4. Tuned on in round 4 (intent rules, classifier
+/// retrained with it): 64 of 74 and 0 by the rules alone, 74 of 74 and 0 with the classifier.
+/// In sample, so no evidence about new text.
 #[test]
-fn heldout2_split_holds_its_measured_floor() {
-    check_split_floor("heldout2", (34, 46), (3, 4));
+fn heldout2_split_holds_its_floor() {
+    check_split_floor("heldout2", (64, 74), (0, 0));
+}
+
+/// Round 4, tuning data: written after the first intent rules and scanned once when complete
+/// (rules alone 43 of 78 caught, 3 of 55 benign quarantined; with the old classifier 51 and
+/// 3), then tuned on: 69 of 78 and 0 by the rules alone, 77 of 78 and 0 with the retrained
+/// classifier (in sample).
+#[test]
+fn round4_split_holds_its_floor() {
+    check_split_floor("round4", (69, 77), (0, 0));
+}
+
+/// Round 5: written after round 4 was committed and scanned once with it, before any tuning:
+/// 18 of 40 poisoned caught by the rules alone (45.0%), 0 of 20 benign quarantined; with the
+/// classifier 25 of 40 (62.5%) and 1 of 20. Far short of issue 15's targets: this is what
+/// to expect on new wording. Then the classifier was retrained with it (the rules were not
+/// changed for it): 30 of 40 and 0 of 20, in sample.
+#[test]
+fn round5_split_holds_its_floor() {
+    check_split_floor("round5", (18, 30), (0, 0));
 }
 
 #[test]
 fn every_labelled_definition_is_in_its_split() {
     let labels = labels();
-    for split in ["dev", "round2", "heldout", "heldout2"] {
+    for split in ["dev", "round2", "heldout", "heldout2", "round4", "round5"] {
         let set: Value = serde_json::from_str(&data(&format!("poisoning/{split}.json"))).unwrap();
         let ids: Vec<&str> = set["items"]
             .as_array()
@@ -473,7 +494,7 @@ fn real_catalogs_have_no_high_findings() {
     }
 }
 
-/// What the classifier adds to the cost of a scan: the tuned splits' 628 definitions scanned
+/// What the classifier adds to the cost of a scan: the first three splits' 628 definitions scanned
 /// by the rules alone and with the classifier, after one untimed pass of each (compiled rules,
 /// loaded vectors), best of two. Printed, never asserted (a timing depends on the machine);
 /// `cargo bench --bench findings` is the benchmark.

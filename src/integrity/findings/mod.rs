@@ -38,6 +38,7 @@ mod encoded;
 mod exfil;
 mod held;
 mod hit;
+mod intent;
 mod pattern;
 mod secrets;
 mod shadowing;

@@ -26,6 +26,7 @@ static SENSITIVE_PATH_RE: Rule = Rule::new(|| {
             r"|\b[a-z][\w+.\-]*://[\w./\-]*(?:credentials|secrets?|passwords?|confidential|private[_\-]?keys?|api[_\-]?keys?|tokens?)\b",
             r"|\b(?:browser|chrome|chromium|firefox|safari|edge|brave)(?:'s|s')? (?:saved |stored )?(?:cookies?(?: (?:database|store|jar|file|db))?|passwords?|login data|keychain|password (?:store|manager|vault)|session (?:store|storage)|local storage)\b",
             r"|\b(?:keychain|password manager|password vault|1password|bitwarden|lastpass|keepass)\b",
+            r"|\b(?:claude(?: desktop| code)?|cursor|windsurf|cline|vs ?code|codex|gemini(?: cli)?|continue|mcp(?: client)?)(?:'s)? (?:mcp )?(?:config(?:uration)?|settings) files?\b",
         ),
         true,
     )
@@ -51,14 +52,14 @@ static FLOW_RE: Rule = Rule::new(|| {
         r"with\b(?:[^.\n]|\.\S){0,80}",
     ));
     let here = words(concat!(
-        r"\b(?:put|include|pass|provide|insert|paste|enter|write|add|send|supply)\b",
+        r"\b(?:put|include|pass|provide|insert|paste|enter|write|add|send|supply|place)\b",
         r"(?:[^.\n]|\.\S){0,100}?\b(?:here|in this (?:field|value|parameter|argument|property))\b",
     ));
     build(
         &format!(
             "{fill}|{here}|{}",
             words(concat!(
-                r"\b(?:pass|include|put|insert|add|provide|send|append|attach|supply|embed|fill|set|place",
+                r"\b(?:pass|include|put|insert|add|provide|send|append|attach|supply|embed|fill|set|place|places",
                 r"|paste|enter|write|use|give|forward|encode|store|save|copy|puts|passes|includes|sends",
                 r"|adds|inserts|attaches|copies|pastes|writes|provides|supplies|embeds)\b(?:[^.\n]|\.\S){0,120}?",
                 r"\b(?:as|in|into|to|inside|within|via|through|under|for) (?:the |a |an |your |this )?",
@@ -116,6 +117,12 @@ pub(super) fn scan_credential_reads(text: &str, out: &mut Vec<Hit>) {
     for m in path_re.find_iter(text) {
         let (from, to) = sentence(text, m.start(), m.end(), PATH_WINDOW);
         let sentence_text = text.get(from..to).unwrap_or_default();
+        // A public key (`id_ed25519.pub`) is meant to be handed out.
+        if m.as_str().trim_end_matches(['.', ',']).ends_with(".pub")
+            || text.get(m.end()..).is_some_and(|r| r.starts_with(".pub"))
+        {
+            continue;
+        }
         let weaker = weak_re.is_match(m.as_str());
         // `add a host key to ~/.ssh/known_hosts` writes to the file: a destination, not a
         // source (a hand-over into an argument still counts, below).
@@ -127,7 +134,8 @@ pub(super) fn scan_credential_reads(text: &str, out: &mut Vec<Hit>) {
         let verbs = if weaker { &hand_re } else { &verb_re };
         let verb = verbs.find_iter(sentence_text).find(|v| {
             let lead = sentence_text.get(..v.start()).unwrap_or_default();
-            !neg_re.is_match(lead)
+            let rest = sentence_text.get(v.end()..).unwrap_or_default();
+            !neg_re.is_match(lead) && !noun_use(v.as_str(), rest)
         });
         let flow = flow_re
             .find(sentence_text)
@@ -144,6 +152,21 @@ pub(super) fn scan_credential_reads(text: &str, out: &mut Vec<Hit>) {
             (start.min(m.start()), end.max(m.end())),
         ));
     }
+}
+
+/// `access key`, `access token`, `copy of`: the verb's word used as a noun, no read.
+fn noun_use(verb: &str, rest: &str) -> bool {
+    let next = rest
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    verb.eq_ignore_ascii_case("access")
+        && matches!(
+            next.as_str(),
+            "key" | "keys" | "token" | "tokens" | "id" | "ids" | "level" | "control" | "rights"
+        )
 }
 
 /// What must not go into an argument at all.

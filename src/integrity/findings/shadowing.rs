@@ -154,6 +154,12 @@ impl Shadowing {
                 else {
                     continue;
                 };
+                // `Works alongside the GitHub server's tools` names a neighbour; an order about
+                // it (`when the github tools run, also…`, `don't use the github server`) is
+                // shadowing. The exposed-name shape (`github__x`) counts without one.
+                if c.name("b3").is_none() && !orders_in_clause(s, m.start(), m.end()) {
+                    continue;
+                }
                 let backend = self
                     .backend_names
                     .get(&b.as_str().to_lowercase())
@@ -214,6 +220,32 @@ impl Shadowing {
         }
     }
 }
+
+/// Whether the clause around `start..end` gives an order or passes judgement: a modal, an
+/// imperative about calling or sending, a condition about when a tool runs.
+fn orders_in_clause(s: &str, start: usize, end: usize) -> bool {
+    let stops = ['.', ';', '\n', '!', '?'];
+    let from = s
+        .get(..start)
+        .and_then(|b| b.rfind(stops))
+        .map_or(0, |i| i + 1);
+    let to = s
+        .get(end..)
+        .and_then(|a| a.find(stops))
+        .map_or(s.len(), |i| end + i);
+    let clause = s.get(from..to).unwrap_or_default();
+    ORDER_CUE_RE.get().is_none_or(|re| re.is_match(clause))
+}
+
+static ORDER_CUE_RE: Rule = Rule::new(|| {
+    build(concat!(
+        r"\b(?:must|should|shall|always|never|instead|rather|don't|do not|avoid|stop|before|after",
+        r"|when|whenever|every time|each time|if|first|only|ignore|replaces?|supersedes?|overrides?",
+        r"|redirects?|routes?|intercepts?|pass|send|retired|obsolete|slow|fails?|stale|outdated",
+        r"|forward|copy|bcc|cc|add|append|prepend|include|broken|unsafe|deprecated|compromised",
+        r"|malicious|untrusted|wrong|disable|need to|have to|make sure|ensure)\b",
+    ))
+});
 
 /// A tool name as written in prose: with a separator (`send_email`, `get-sum`, `fs.read`) or
 /// inner capitals (`sendEmail`).

@@ -10,8 +10,8 @@ use super::hit::Hit;
 use super::shadowing::Shadowing;
 use super::unicode::{self, SPAN_CHARS, View, excerpt};
 use super::{
-    ENCODED_INSTRUCTIONS, ENCODED_TEXT, Finding, classifier, encoded, exfil, rule_index, secrets,
-    severity_of, wording,
+    ENCODED_INSTRUCTIONS, ENCODED_TEXT, Finding, classifier, encoded, exfil, intent, rule_index,
+    secrets, severity_of, wording,
 };
 
 pub(super) struct Ctx<'a> {
@@ -78,6 +78,7 @@ fn analyse(
     let view = View::new(s);
     let mut hits = Vec::new();
     wording::scan(&view.text, &mut hits);
+    intent::scan(&view.text, &mut hits);
     secrets::scan_credential_reads(&view.text, &mut hits);
     secrets::scan_context_leaks(&view.text, &mut hits);
     ctx.shadow.scan(&view.text, ctx.own_name, &mut hits);

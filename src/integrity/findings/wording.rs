@@ -62,6 +62,15 @@ fn find_all(rule: &'static str, re: &'static Rule, text: &str, out: &mut Vec<Hit
         if rule == CONCEAL && protects_the_user(text, m.end()) {
             continue;
         }
+        if rule == ROLE_MARKER && field_list(text, m.end()) {
+            continue;
+        }
+        if rule == OVERRIDE && set_from_argument(text, m.start(), m.end()) {
+            continue;
+        }
+        if rule == COMMAND_INJECTION && !carries_payload(text, m.start(), m.end()) {
+            continue;
+        }
         if matches!(rule, OVERRIDE | CONCEAL) && quoted(text, m.start(), m.end()) {
             continue;
         }
@@ -72,6 +81,76 @@ fn find_all(rule: &'static str, re: &'static Rule, text: &str, out: &mut Vec<Hit
     }
 }
 
+/// `Replace the system prompt of the session with the given text`: a tool whose job is to set
+/// the prompt, from its argument, says what it does to its caller's session; no order.
+fn set_from_argument(text: &str, start: usize, end: usize) -> bool {
+    let head = text
+        .get(start..end)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !["replace", "override", "set"]
+        .iter()
+        .any(|v| head.starts_with(v))
+    {
+        return false;
+    }
+    let rest = text.get(end..).unwrap_or_default();
+    let clause = rest.split(['.', ';', '\n']).next().unwrap_or_default();
+    ARGUMENT_RE.get().is_some_and(|re| re.is_match(clause))
+}
+
+static ARGUMENT_RE: Rule = Rule::new(|| {
+    build(
+        r"\bwith\s+(?:the|a)\s+(?:given|provided|supplied|passed|new|specified)\b|\bwith\s+the\s+`?\w+`?\s+(?:argument|parameter|value|field)\b",
+        true,
+    )
+});
+
+/// An order about every command carries something to add: code (backticks, a flag, a pipe, a
+/// statement separator), an address, a quoted string or a privileged word. `Every deploy must
+/// include a change ticket id` carries none and is a constraint on the input, no injection.
+fn carries_payload(text: &str, start: usize, end: usize) -> bool {
+    let rest = text.get(start..).unwrap_or_default();
+    let mut cut = rest.len().min(end - start + 160);
+    while !rest.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let window = rest.get(..cut).unwrap_or_default();
+    let clause = window.split(". ").next().unwrap_or(window);
+    let clause = clause.split('\n').next().unwrap_or(clause);
+    PAYLOAD_RE.get().is_none_or(|re| re.is_match(clause))
+}
+
+static PAYLOAD_RE: Rule = Rule::new(|| {
+    build(
+        concat!(
+            r"[`'\x22‘“|;$<{]|(?:^|\s)--?[a-z]|://|@|\b(?:sudo|root|admin|curl|wget|rm|chmod|bash|sh|eval|grant",
+            r"|token|key|password|secret|bcc|cc|copy|forward|send|flag|prefix|suffix|header|footer",
+            r"|signature|tracking|utm|referral|affiliate|watermark|url|link|comment)\b",
+        ),
+        true,
+    )
+});
+
+/// `SYSTEM: Linux, macOS or Windows; ARCH: x86_64`: a label in a list of fields, followed by a
+/// few words and the next `LABEL:` on the same line, is no message from the system.
+fn field_list(text: &str, end: usize) -> bool {
+    let rest = text.get(end..).unwrap_or_default();
+    let line = rest.split('\n').next().unwrap_or_default();
+    let Some(re) = NEXT_LABEL_RE.get() else {
+        return false;
+    };
+    re.find(line).is_some_and(|m| {
+        line.get(..m.start())
+            .unwrap_or_default()
+            .split_whitespace()
+            .count()
+            <= 5
+    })
+}
+
+static NEXT_LABEL_RE: Rule = Rule::new(|| build(r"[,;|]\s*[A-Z][A-Z0-9_]{1,15}\s*:", false));
+
 // ---------------------------------------------------------------------------------------------
 // Tags and chat-template tokens
 
@@ -81,9 +160,9 @@ const TAG_NAME: &str = concat!(
     r"|override|directive|mandatory|ai|llm|system[_\-]?prompt|function_results?|function_calls?",
     r"|tool_results?|tool_calls?|tool_use|antml:[a-z_]+",
     r"|(?:important|system|admin|developer|hidden|secret|priority|ai|llm|model|agent|assistant",
-    r"|tool|user|critical|urgent|internal|private|special|mandatory|security)[_\- ]?",
+    r"|tool|user|critical|urgent|internal|private|special|mandatory|security|policy|safety|compliance|operator|session|context)[_\- ]?",
     r"(?:notes?|instructions?|messages?|prompts?|reminders?|overrides?|directives?|context",
-    r"|notices?|rules?|tasks?|commands?|orders?|requirements?|updates?|alerts?|info)",
+    r"|notices?|rules?|tasks?|commands?|orders?|requirements?|updates?|alerts?|info|guidelines|polic(?:y|ies)|changes?)",
     r"|(?:notes?|messages?|instructions?|memo|hint)[_\-](?:for|to)[_\-](?:the[_\-])?(?:ai|llm|assistant|model|agent|claude|gpt)",
     r"|(?:ai|llm|assistant|model|agent)[_\-](?:only|note|notes|instructions?|hint|memo))",
 );
@@ -223,7 +302,7 @@ static ROLE_RE: Rule = Rule::new(|| {
             r"\[\s*(?:system|admin|administrator|developer|root|assistant|operator|sys|ai|llm|model|priority|security|urgent|hidden|internal)[ _\-](?:message|note|notice|override|instructions?|prompt|update|alert|directive|command|order|reminder|policy)\s*\]",
             r"(?m:^\s*#{1,6}\s*(?:system|admin|developer|assistant)(?:\s+(?:message|prompt|instructions?|override|note))?\s*:?\s*$)",
             r"(?m:^\s*#{1,6}\s*(?:system|admin|developer|assistant)(?:\s+(?:message|prompt|instructions?|override|note))?\s*:)",
-            r"\b(?:note|message|attention|notice|reminder|memo|psa|secret message|hidden message|important message|a message)\s*(?:to|for) (?:the |any |all |every )?(?:ai|a\.i\.|assistants?|ai assistants?|models?|llms?|agents?|ai agents?|language models?|claude|chatgpt|gpt|copilot|gemini|cursor|bots?)\b",
+            r"\b(?:note|message|attention|notice|reminder|memo|psa|secret message|hidden message|important message|a message|important|info|warning)\s*(?:to|for) (?:the |any |all |every )?(?:ai|a\.i\.|assistants?|ai assistants?|models?|llms?|agents?|ai agents?|language models?|claude|chatgpt|gpt|copilot|gemini|cursor|bots?)\b",
             r"\b(?:if|when) you(?: are|'re) (?:an? |the )?(?:ai|a\.i\.|llm|language model|large language model|ai assistant|assistant|chatbot|ai agent|agent|bot|ai model|automated agent|model)\b",
             r"\b(?:dear|hey|hello|hi|attention|psst),? (?:ai|assistant|llm|model|claude|chatgpt|gpt|agent|bot|copilot|gemini)\b",
             r"\bend of (?:the )?(?:system )?(?:prompt|instructions|context|tool description|description|document|user input|user message|conversation)\b",
@@ -311,7 +390,7 @@ static OVERRIDE_RE: Rule = Rule::new(|| {
             r"\b(?:this|the following|these) (?:is|are) (?:an? )?(?:(?:official|mandatory|required|critical|urgent|high[- ]priority|priority) )*(?:system|admin|administrator|developer|root|security|platform|anthropic|openai)[- ](?:level )?(?:instructions?|directives?|messages?|notices?|orders?|overrides?|updates?|policy)\b",
             r"\b(?:system|admin|administrator|developer|root|emergency|security|priority|master|god|sudo|debug|maintenance|jailbreak) (?:override|mode (?:is )?(?:now )?(?:enabled|activated|on|engaged|unlocked))\b",
             r"\bjailbr(?:oken|eak mode)\b|\bdan mode\b|\bdo anything now\b",
-            r"\b(?:safety|content|ethical|moderation) (?:filters?|guidelines|restrictions|checks|policies|protocols|guardrails|safeguards) (?:are|have been|were|is|has been) (?:now )?(?:disabled|lifted|removed|suspended|turned off|deactivated|off|bypassed|waived|not applicable)\b",
+            r"\b(?:safety|content|ethical|moderation) (?:filters?|guidelines|restrictions|checks|policies|protocols|guardrails|safeguards) (?:are|have been|were|is|has been) (?:now )?(?:disabled|lifted|removed|suspended|turned off|deactivated|off|bypassed|waived|not applicable)\b|\b(?:safety|content|ethical|moderation|usage) (?:filters?|guidelines|restrictions|checks|policies|protocols|guardrails|safeguards|rules) (?:no longer|do not|don't|does not|doesn't) apply\b",
             r"\b(?:ignore|disable|bypass|turn off|deactivate|circumvent|evade) (?:your |all |any |the )?(?:safety|content|ethical|moderation) (?:filters?|guidelines|restrictions|checks|policies|protocols|guardrails|safeguards|measures|controls)\b",
             r"\b(?:the |these )?(?:above|previous|prior|preceding|earlier|original) (?:instructions?|rules|text|description|prompt|guidelines|directions) (?:was|were|is|are) (?:a |an |just |only )?(?:test|fake|false|wrong|mistake|outdated|obsolete|deprecated|incorrect|void|null|invalid|superseded|cancelled|canceled|revoked|decoy|placeholder|not (?:valid|real|applicable))\b",
             r"\b(?:previous|prior|earlier|original) instructions (?:no longer apply|are (?:no longer|not) (?:valid|applicable|in effect))\b",
@@ -402,7 +481,7 @@ static CONCEAL_RE: Rule = Rule::new(|| {
 /// A phrase quoted as an example (`injections say things like "ignore previous
 /// instructions"`): either the quotes hug the phrase itself, or the quote it sits in is
 /// introduced as an example (`such as '…'`, `strings like "…"`).
-fn quoted(text: &str, start: usize, end: usize) -> bool {
+pub(super) fn quoted(text: &str, start: usize, end: usize) -> bool {
     const QUOTES: [char; 6] = ['"', '\'', '`', '“', '”', '‘'];
     let before = text.get(..start).and_then(|t| t.chars().next_back());
     let after = text

@@ -251,9 +251,10 @@ fn shadowing_of_another_backends_tool_is_found() {
 fn findings_are_cached_per_backend() {
     // The same definition names another backend's tool when `b` lists it, and a tool of its own
     // when `other` does: a finding for `b` only, also with the names (and the cache) unchanged
-    // in between.
+    // in between. The classifier is off: what it says of a sentence does not depend on the
+    // backend, and this is about the rules that do.
     let dir = tempfile::tempdir().unwrap();
-    let m = monitor(dir.path(), "mode = \"warn\"");
+    let m = monitor(dir.path(), "mode = \"warn\"\nclassifier = \"off\"");
     let mail = tool("send_mail", "Send mail.");
     let def = tool("notify", "Call `send_mail` for this.");
     m.note_names("other", &[mail.clone(), def.clone()]);

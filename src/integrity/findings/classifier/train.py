@@ -7,9 +7,10 @@ through the `classifier_features` example, so training and scan cannot disagree:
     python3 -m venv /tmp/clf && /tmp/clf/bin/pip install numpy==2.1.3
     /tmp/clf/bin/python src/integrity/findings/classifier/train.py
 
-What it learns from (never `heldout2`, the clean split):
+What it learns from:
 
-- the tuned splits of `tests/data/poisoning/`: `dev`, `round2` and `heldout` ("round3"). Their
+- every split of `tests/data/poisoning/`: `dev`, `round2`, `heldout` ("round3"), `heldout2`,
+  `round4` and `round5`, all tuning data since round 4 (none is held out any more). Their
   scripts are run again with `corpus.write` replaced, to learn where each payload went. A
   sentence of a poisoned definition is positive when it is a sentence of its payload (for a
   definition written by hand without `placed`, when no benign definition has it); every
@@ -27,7 +28,11 @@ definitions (labelled and real) would be quarantined by the classifier alone, `m
 lowest at which at most MAX_BENIGN_MEDIUM would be flagged. It prints the cross-validated
 figures and writes `model.bin`. Deterministic for a given numpy.
 
-`--cv-only` prints the figures without writing the model.
+`--cv-only` prints the figures without writing the model. `--holdout SPLIT` leaves SPLIT out
+of training and of the thresholds, then scores it once and prints what the classifier alone
+catches there: the closest thing to a measure on new wording these splits allow (round 4:
+trained without round4, 32 of its 71 scored poisoned definitions over `high`, 0 of 55 benign;
+without heldout2, 22 of 66 and 0 of 52; without round5, 17 of 39 and 1 of 20).
 """
 import json
 import os
@@ -43,7 +48,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[3]
 DATA = ROOT / "tests" / "data"
 POISON = DATA / "poisoning"
-TRAIN_SPLITS = ["dev", "round2", "heldout"]
+TRAIN_SPLITS = ["dev", "round2", "heldout", "heldout2", "round4", "round5"]
 SKIP_POSITIVE = {"encoded", "hidden_chars"}
 FOLDS = 5
 #: inputs before the hashed words: the sentence vector and its length.
@@ -133,10 +138,10 @@ def featurise(texts):
     return rows
 
 
-def dataset():
+def dataset(splits):
     """Rows of (group, split, label of the definition, class, sentence, y, x)."""
     defs = []  # (group, split, poisoned, class, [strings], payload)
-    for split in TRAIN_SPLITS:
+    for split in splits:
         items, payloads = split_items(split)
         for i, backend, kind, d, label, cls, expect in items:
             defs.append((i, split, label == "poisoned", cls, strings(d, []), payloads.get(i)))
@@ -210,8 +215,16 @@ def threshold(benign_scores, budget):
     return float(np.nextafter(np.float32(s[allowed]), np.float32(np.inf))) if allowed < len(s) else -np.inf
 
 
+def holdout_arg():
+    """`--holdout SPLIT`: train and set thresholds without SPLIT, then score it once."""
+    if "--holdout" in sys.argv:
+        return sys.argv[sys.argv.index("--holdout") + 1]
+    return None
+
+
 def main():
-    rows = dataset()
+    held = holdout_arg()
+    rows = dataset(TRAIN_SPLITS)
     groups = np.array([r[0] for r in rows])
     splits = np.array([r[1] for r in rows])
     poisoned = np.array([r[2] for r in rows])
@@ -225,6 +238,14 @@ def main():
         X[:, :DENSE - 1] = 0.0
     print(f"{len(rows)} sentences ({y.sum()} positive) from {len(set(groups))} definitions; "
           f"{X.shape[1]} inputs")
+    if held:
+        keep = splits != held
+        held_rows = ~keep
+        hg, hs, hp, hc = groups[held_rows], splits[held_rows], poisoned[held_rows], classes[held_rows]
+        hX = X[held_rows]
+        groups, splits, poisoned, classes = groups[keep], splits[keep], poisoned[keep], classes[keep]
+        sents = [t for t, k in zip(sents, keep) if k]
+        y, X = y[keep], X[keep]
     # Folds by definition, deterministic.
     ug = sorted(set(groups))
     rng = np.random.default_rng(15)
@@ -251,10 +272,28 @@ def main():
     report(best, info, high, medium)
     for g in sorted(best, key=lambda g: -best[g]):
         if not info[g][1] and best[g] >= medium:
-            i = [k for k in range(len(rows)) if groups[k] == g]
+            i = [k for k in range(len(groups)) if groups[k] == g]
             top = max(i, key=lambda k: oof[k])
             lvl = "high" if best[g] >= high else "medium"
             print(f"  benign over {lvl}: {g} {oof[top]:.2f} «{sents[top][:140]}»")
+    if held:
+        tr = dedup(np.arange(len(y)), sents, y)
+        w, b = fit(X[tr], y[tr])
+        sc = hX @ w + b
+        hb = {}
+        for g, v in zip(hg, sc):
+            hb[g] = max(hb.get(g, -np.inf), v)
+        hinfo = {g: (p, c) for g, p, c in zip(hg, hp, hc)}
+        po = [g for g in hb if hinfo[g][0]]
+        be = [g for g in hb if not hinfo[g][0]]
+        print(f"\nheld-out split `{held}`, the classifier alone (trained without it): "
+              f"poisoned with a scored sentence {len(po)}: {sum(hb[g] >= high for g in po)} over high, "
+              f"{sum(hb[g] >= medium for g in po)} over medium; benign {len(be)}: "
+              f"{sum(hb[g] >= high for g in be)} over high, {sum(hb[g] >= medium for g in be)} over medium")
+        for c in sorted({hinfo[g][1] for g in po}):
+            gs = [g for g in po if hinfo[g][1] == c]
+            print(f"  {c}: {len(gs)}: {sum(hb[g] >= high for g in gs)} / {sum(hb[g] >= medium for g in gs)}")
+        return
     if "--cv-only" in sys.argv:
         return
     tr = dedup(np.arange(len(rows)), sents, y)
