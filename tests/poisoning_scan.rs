@@ -7,9 +7,11 @@
 //! `heldout2.json` (written after the third freeze, measured once, then tuned on in round 4),
 //! `round4.json` (written after the round-4 rules, scanned once, then tuned on) and
 //! `round5.json` (scanned once with round 4's rules and classifier, then used to retrain the
-//! classifier only). ALL SIX SPLITS ARE TUNING DATA: the rules and the classifier were fitted
+//! classifier only). THOSE SIX SPLITS ARE TUNING DATA: the rules and the classifier were fitted
 //! to them, so their figures say nothing about text by other authors (docs/poisoning-scan.md
-//! has the figures measured before each split was tuned on). They are labelled in
+//! has the figures measured before each split was tuned on). `heldout3.json` is the clean one:
+//! written by a separate author blind to the scanner, measured once after round 4 froze (see
+//! `heldout3_split_holds_its_floor`); never tune on it. All are labelled in
 //! `labels.tsv` by class and by what the scan must do: `quarantine` (a finding at or above the
 //! default `integrity.quarantine_severity`, `high`), `finding` (at least `medium`:
 //! descriptions that openly state a harmful behaviour deserve a look, not a quarantine) or
@@ -86,7 +88,10 @@ fn kind(name: &str) -> Kind {
     match name {
         "tool" => Kind::Tool,
         "prompt" => Kind::Prompt,
-        "resource_template" => Kind::ResourceTemplate,
+        // A static resource is scanned as the gateway scans `resources/list` entries.
+        "resource_template" | "resource" => Kind::ResourceTemplate,
+        // `{"instructions": text}`, the item `integrity::instructions_items` makes.
+        "instructions" => Kind::Instructions,
         other => panic!("unknown kind {other}"),
     }
 }
@@ -397,10 +402,23 @@ fn round5_split_holds_its_floor() {
     check_split_floor("round5", (18, 30), (0, 0));
 }
 
+/// Held-out split 3 (126 poisoned, 246 benign of which 96 hard look-alikes): written by a
+/// separate author blind to the scanner (rules, classifier, the other splits) while round 4
+/// was tuned, measured once after the freeze: rules alone 101 of 126 caught (80.2%), 12 of
+/// 246 benign quarantined (4.9%); with the classifier 117 of 126 (92.9%) and 19 of 246
+/// (7.7%; 0 of the 150 ordinary ones, 19 of the 96 hard ones). Recall meets issue 15's 90%,
+/// the benign side (at most 1%) does not. The floors are those measurements; never tune on it.
+#[test]
+fn heldout3_split_holds_its_floor() {
+    check_split_floor("heldout3", (101, 117), (12, 19));
+}
+
 #[test]
 fn every_labelled_definition_is_in_its_split() {
     let labels = labels();
-    for split in ["dev", "round2", "heldout", "heldout2", "round4", "round5"] {
+    for split in [
+        "dev", "round2", "heldout", "heldout2", "round4", "round5", "heldout3",
+    ] {
         let set: Value = serde_json::from_str(&data(&format!("poisoning/{split}.json"))).unwrap();
         let ids: Vec<&str> = set["items"]
             .as_array()
