@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::idioms;
 use super::semantic::{StaticVectors, dot};
 use super::synonyms::{SYNONYM_WEIGHT, Synonyms};
 use super::text::{Analyzer, words};
@@ -272,16 +273,26 @@ impl Index {
         let mut weights: HashMap<u32, (f32, u64)> = HashMap::new();
         let mut concepts = 0u32;
         let expand = mode != Mode::Keywords;
-        let mut hints = if expand {
-            shape_hints(query)
-        } else {
-            Vec::new()
-        };
-        // "file a bug": the verb means create, and is not the noun "file".
-        if let Some(verb) = creation_idiom(query).filter(|_| expand) {
-            hints.extend(lex.analyzer.term("create"));
-            if let Some(v) = lex.analyzer.term(&verb) {
-                typed.retain(|(t, _)| *t != v);
+        // What the shape of its tokens and its idioms say ("file a bug": create, not a file).
+        let mut hints: Vec<String> = Vec::new();
+        let mut text = query.to_owned();
+        if expand {
+            let reading = idioms::read(query);
+            // The vectors see the need without the words of names and idioms, and with what
+            // those say instead.
+            let mut kept: Vec<String> = words(query)
+                .into_iter()
+                .filter(|w| !reading.drop.contains(w))
+                .collect();
+            kept.extend(reading.hints.iter().cloned());
+            text = kept.join(" ");
+            typed.retain(|(_, w)| !reading.drop.contains(w));
+            for h in &reading.hints {
+                if let Some(t) = lex.analyzer.term(h) {
+                    if !hints.contains(&t) {
+                        hints.push(t);
+                    }
+                }
             }
         }
         let hinted = hints.iter().map(|h| (h, None));
@@ -331,6 +342,7 @@ impl Index {
             terms,
             concepts,
             coordinate: expand,
+            text,
         }
     }
 
@@ -390,7 +402,7 @@ impl Index {
             .filter(|h| allowed(h.doc))
             .collect();
         if mode == Mode::Semantic {
-            return self.blend(query, hits, k, allowed);
+            return self.blend(&q.text, hits, k, allowed);
         }
         top_k(hits, k)
     }
@@ -450,98 +462,8 @@ pub struct Query {
     concepts: u32,
     /// Whether scores are scaled by the share of typed words a document covers.
     coordinate: bool,
-}
-
-/// What the shape of a query's words says: a file name (`notes.txt`) is about a `file`, a URL
-/// about a `url`, a number about a `number`, `#name` about a `channel` and `@name` about a
-/// `user` (the way chat and code hosts write them), and two decimal numbers (`48.85, 2.29`)
-/// about a `latitude` and `longitude`. Returned as (stemmed) terms.
-pub(super) fn shape_hints(query: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut add = |t: &str| {
-        if !out.iter().any(|o| o == t) {
-            out.push(t.to_owned());
-        }
-    };
-    let mut decimals = 0;
-    for raw in query.split_whitespace() {
-        let bare = raw.trim_end_matches(|c: char| !c.is_alphanumeric());
-        match bare.chars().next() {
-            Some('#') if bare.len() > 1 => {
-                add("channel");
-                continue;
-            }
-            Some('@') if bare.len() > 1 => {
-                add("user");
-                continue;
-            }
-            _ => {}
-        }
-        let unsigned = bare.trim_start_matches(['-', '+']);
-        if unsigned.contains('.') && unsigned.parse::<f64>().is_ok() {
-            decimals += 1;
-            if decimals == 2 {
-                add("latitud");
-                add("longitud");
-            }
-        }
-        let w = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '/' && c != '.');
-        let w = w.trim_end_matches('.');
-        let lower = w.to_ascii_lowercase();
-        if lower.starts_with("http://")
-            || lower.starts_with("https://")
-            || lower.starts_with("www.")
-        {
-            add("url");
-            continue;
-        }
-        if !w.is_empty()
-            && w.chars()
-                .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
-        {
-            add("number");
-            continue;
-        }
-        if let Some((stem, ext)) = w.rsplit_once('.') {
-            let file_like = !stem.is_empty()
-                && (1..=5).contains(&ext.len())
-                && ext.chars().all(|c| c.is_ascii_alphanumeric())
-                && ext.chars().any(|c| c.is_ascii_alphabetic());
-            if file_like {
-                add("file");
-            }
-        }
-    }
-    out
-}
-
-/// The verb of an idiom that asks to create a tracker item (`open a pull request`, `file a bug`,
-/// `raise a new ticket`, `log an issue`): a verb, then `a`, `an` or `new`, then within a few
-/// words an issue tracker's noun. Such a verb means create, whatever it means alone.
-pub(super) fn creation_idiom(query: &str) -> Option<String> {
-    const VERBS: &[&str] = &["open", "file", "raise", "log", "lodge", "submit"];
-    const OBJECTS: &[&str] = &[
-        "issue", "issues", "bug", "bugs", "ticket", "tickets", "pr", "pull", "merge", "problem",
-        "defect", "incident", "report",
-    ];
-    let w = words(query);
-    for (i, verb) in w.iter().enumerate() {
-        if !VERBS.contains(&verb.as_str()) {
-            continue;
-        }
-        let next = w.get(i + 1).map(String::as_str);
-        if !matches!(next, Some("a" | "an" | "new")) {
-            continue;
-        }
-        if w.iter()
-            .skip(i + 2)
-            .take(4)
-            .any(|o| OBJECTS.contains(&o.as_str()))
-        {
-            return Some(verb.clone());
-        }
-    }
-    None
+    /// What the static vectors embed.
+    text: String,
 }
 
 /// The `k` best hits, best first, ties by document order.

@@ -43,35 +43,82 @@ fn terms_are_stemmed_without_stop_words() {
 
 #[test]
 fn the_shape_of_a_word_hints_at_what_it_names() {
-    let a = Analyzer::new();
-    let hints = |q: &str| index::shape_hints(q);
-    let term = |w: &str| a.term(w).unwrap();
-    assert_eq!(hints("let everyone in #launch know"), [term("channel")]);
-    assert_eq!(hints("ask @octocat, please"), [term("user")]);
+    let hints = |q: &str| idioms::shape(q).hints;
+    assert_eq!(hints("let everyone in #launch know"), ["channel"]);
+    assert_eq!(hints("ask @octocat, please"), ["user"]);
     assert_eq!(
         hints("which town is at 51.5, -0.12"),
-        ["number".to_owned(), term("latitude"), term("longitude")]
+        ["number", "latitude", "longitude"]
     );
     // One decimal is a number, not a place; a lone `#` or `@` names nothing.
     assert_eq!(hints("add 2.5 and 3"), ["number"]);
     assert!(hints("item # 3 @ noon").iter().all(|h| h == "number"));
     assert_eq!(hints("open notes.txt"), ["file"]);
+    assert_eq!(hints("peek at the Makefile"), ["file"]);
+    assert_eq!(hints("diff a.json and .eslintrc"), ["file", "multiple"]);
+    // On a code host `#42` is an issue or pull request, not a channel.
+    assert_eq!(hints("has #88 been merged"), ["number", "issue", "pull"]);
+    assert_eq!(hints("who uses tokio::spawn?"), ["code"]);
+    assert!(hints("visit news.example.com").is_empty());
+}
+
+#[test]
+fn the_words_of_a_name_are_not_words_of_the_need() {
+    let read = |q: &str| idioms::read(q);
+    let r = read("has anyone approved #88 in acme/web yet");
+    assert!(r.hints.contains(&"repository".to_owned()));
+    assert_eq!(r.drop, ["acme", "web"]);
+    let r = read("pull up https://news.ycombinator.com");
+    assert!(r.hints.contains(&"navigate".to_owned()));
+    assert!(r.drop.contains(&"news".to_owned()) && r.drop.contains(&"pull".to_owned()));
+    let r = read("what's hogging space in ~/Downloads?");
+    assert!(r.hints.contains(&"directory".to_owned()));
+    assert_eq!(r.drop, ["downloads"]);
+    // Prose written with a slash is not a slug.
+    assert!(read("grant read/write access").drop.is_empty());
 }
 
 #[test]
 fn a_verb_that_asks_for_a_new_tracker_item_means_create() {
-    let verb = |q: &str| index::creation_idiom(q);
+    let verb = |q: &str| idioms::creation_idiom(q);
     assert_eq!(verb("open a pull request").as_deref(), Some("open"));
     assert_eq!(verb("file a bug report").as_deref(), Some("file"));
+    assert_eq!(
+        verb("File bug report: login fails").as_deref(),
+        Some("file")
+    );
     assert_eq!(
         verb("raise a new ticket about it").as_deref(),
         Some("raise")
     );
     // The same verbs on something that exists, or on other nouns, keep their own meaning.
     assert_eq!(verb("open PR 5"), None);
+    assert_eq!(verb("open issues in the repo"), None);
     assert_eq!(verb("open the issue about login"), None);
     assert_eq!(verb("open a file"), None);
     assert_eq!(verb("log a message to the console"), None);
+}
+
+#[test]
+fn idioms_say_what_their_words_do_not() {
+    let read = |q: &str| idioms::read(q);
+    let has = |q: &str, h: &str| read(q).hints.iter().any(|x| x == h);
+    assert!(has("bring up the sign-in screen", "navigate"));
+    assert!(has("bring up the stored records for Dana", "open"));
+    assert!(!has("bring up the stored records for Dana", "navigate"));
+    assert!(has("let the team know we shipped", "send"));
+    assert!(
+        read("let the team know we shipped")
+            .drop
+            .contains(&"know".to_owned())
+    );
+    assert!(has("Dana no longer reports to Eve", "delete"));
+    assert!(has("Dana no longer reports to Eve", "relation"));
+    assert!(has("who works on the billing team", "user"));
+    assert!(has("where is the config file", "search"));
+    // A plain verb keeps its meaning.
+    assert!(read("pull the latest changes").hints.is_empty());
+    assert!(read("open the issue about login").hints.is_empty());
 }
 
 fn tool(name: &str, description: &str, args: &[&str]) -> Value {
