@@ -382,6 +382,37 @@ fn idioms(query: &str, r: &mut Reading) {
             {
                 r.hint("memory");
             }
+            // Phrasal verbs whose particle changes the verb.
+            ("catch", "up") => {
+                r.hint("history");
+                r.hint("recent");
+                r.hint("messages");
+                r.drop.push("catch".to_owned());
+            }
+            ("turn" | "switch" | "flip", "on" | "off") => {
+                r.hint("toggle");
+                r.drop.push(word.to_owned());
+            }
+            ("break" | "think" | "work" | "reason", "through" | "down") => {
+                r.hint("thinking");
+                r.hint("step");
+                r.drop.push(word.to_owned());
+            }
+            ("look", "up") | ("find", "out") => {
+                r.hint("search");
+                r.drop.push(word.to_owned());
+            }
+            ("set", "up") => {
+                r.hint("create");
+                r.drop.push("set".to_owned());
+            }
+            ("clean" | "clear", "up" | "out") => {
+                r.hint("delete");
+            }
+            ("write" | "note" | "jot", "down") => {
+                r.hint("write");
+                r.hint("observation");
+            }
             ("how", "big" | "large" | "heavy") | ("much", "space" | "room" | "disk") => {
                 r.hint("size");
             }
