@@ -134,6 +134,9 @@ pub struct Index {
     terms: HashMap<String, u32>,
     /// Per term: (document, finished score contribution), documents ascending.
     postings: Vec<Vec<(u32, f32)>>,
+    /// The catalog's words of [`MIN_TYPO_LEN`] letters or more, with their term, by word: what
+    /// a typo is matched against.
+    words: Vec<(String, u32)>,
     /// Unit vectors of the documents' text, `dims` floats each (zeros when none is known);
     /// empty without static vectors.
     vectors: Vec<f32>,
@@ -149,6 +152,8 @@ impl Index {
         let mut names = Vec::new();
         let mut by_name = HashMap::new();
         let mut vectors = Vec::new();
+        // Words of the catalog long enough to be matched as a typo, and their terms.
+        let mut surface: HashMap<String, String> = HashMap::new();
         for d in docs {
             let Ok(doc) = u32::try_from(names.len()) else {
                 break;
@@ -162,7 +167,10 @@ impl Index {
                 let terms = field_terms(analyzer, f, &d);
                 if let (Some(slot), Some(l)) = (fields.get_mut(f.index()), len.get_mut(f.index())) {
                     *l = u32::try_from(terms.len()).unwrap_or(u32::MAX);
-                    for t in terms {
+                    for (w, t) in terms {
+                        if w.len() >= MIN_TYPO_LEN && !surface.contains_key(&w) {
+                            surface.insert(w, t.clone());
+                        }
                         *slot.entry(t).or_insert(0) += 1;
                     }
                 }
@@ -223,12 +231,18 @@ impl Index {
             })
             .collect();
         let dims = lexicon.vectors.map_or(0, StaticVectors::dims);
+        let mut spelled: Vec<(String, u32)> = surface
+            .into_iter()
+            .filter_map(|(w, t)| terms.get(&t).map(|id| (w, *id)))
+            .collect();
+        spelled.sort();
         Index {
             lexicon,
             names,
             by_name,
             terms,
             postings,
+            words: spelled,
             vectors,
             dims,
         }
@@ -319,6 +333,23 @@ impl Index {
                         members.push((*id, neighbour_weight(sim)));
                     }
                 }
+            }
+            // A word neither the catalog nor the vectors know may be a typo of one the catalog
+            // uses ("direcotry"): the catalog's terms one edit away, as a synonym.
+            let typo = word.filter(|w| {
+                expand
+                    && members.is_empty()
+                    && w.len() >= MIN_TYPO_LEN
+                    && neighbours.is_none_or(|v| v.neighbours(w).next().is_none())
+            });
+            if let Some(w) = typo {
+                members.extend(
+                    self.words
+                        .iter()
+                        .filter(|(c, _)| one_edit(w, c))
+                        .map(|(_, id)| (*id, SYNONYM_WEIGHT))
+                        .take(MAX_TYPO_MATCHES),
+                );
             }
             // A word nothing in the catalog says (a name, a number) is no concept to cover.
             if members.is_empty() || concepts >= 64 {
@@ -466,6 +497,39 @@ pub struct Query {
     text: String,
 }
 
+/// Shortest word that is matched as a typo: shorter words are one edit away from too
+/// many others.
+const MIN_TYPO_LEN: usize = 5;
+
+/// Most catalog terms a typo stands for.
+const MAX_TYPO_MATCHES: usize = 3;
+
+/// Whether `a` becomes `b` by one edit (a letter changed, added, removed, or two neighbours
+/// swapped) after the same first letter: a typo, rarely made in a word's first letter.
+pub(super) fn one_edit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a == b || a.first() != b.first() || a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (
+        a.get(prefix..).unwrap_or(&[]),
+        b.get(prefix..).unwrap_or(&[]),
+    );
+    match ra.len().cmp(&rb.len()) {
+        std::cmp::Ordering::Equal => {
+            // Changed, or swapped with the next.
+            ra.get(1..) == rb.get(1..)
+                || (ra.len() >= 2
+                    && ra.first() == rb.get(1)
+                    && ra.get(1) == rb.first()
+                    && ra.get(2..) == rb.get(2..))
+        }
+        std::cmp::Ordering::Less => ra == rb.get(1..).unwrap_or(&[]),
+        std::cmp::Ordering::Greater => ra.get(1..).unwrap_or(&[]) == rb,
+    }
+}
+
 /// The `k` best hits, best first, ties by document order.
 pub fn top_k(mut hits: Vec<Hit>, k: usize) -> Vec<Hit> {
     let order = |a: &Hit, b: &Hit| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc));
@@ -480,8 +544,8 @@ pub fn top_k(mut hits: Vec<Hit>, k: usize) -> Vec<Hit> {
     hits
 }
 
-/// The analysed terms of one field of a tool.
-fn field_terms(analyzer: &Analyzer, field: Field, d: &DocInput<'_>) -> Vec<String> {
+/// The words of one field of a tool, each with its term.
+fn field_terms(analyzer: &Analyzer, field: Field, d: &DocInput<'_>) -> Vec<(String, String)> {
     let def = d.definition;
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
     let props = def
@@ -489,30 +553,35 @@ fn field_terms(analyzer: &Analyzer, field: Field, d: &DocInput<'_>) -> Vec<Strin
         .and_then(|s| s.get("properties"))
         .and_then(Value::as_object);
     match field {
-        Field::Name => analyzer.terms(d.name),
+        Field::Name => pairs(analyzer, d.name),
         Field::Title => {
             let mut t = text(def.get("title"));
             if t.is_empty() {
                 t = text(def.get("annotations").and_then(|a| a.get("title")));
             }
-            analyzer.terms(&t)
+            pairs(analyzer, &t)
         }
-        Field::Description => analyzer.terms(&text(def.get("description"))),
+        Field::Description => pairs(analyzer, &text(def.get("description"))),
         Field::ArgNames => props
-            .map(|p| p.keys().flat_map(|k| analyzer.terms(k)).collect())
+            .map(|p| p.keys().flat_map(|k| pairs(analyzer, k)).collect())
             .unwrap_or_default(),
         Field::ArgDescriptions => props
             .map(|p| {
                 p.values()
-                    .flat_map(|v| analyzer.terms(&text(v.get("description"))))
+                    .flat_map(|v| pairs(analyzer, &text(v.get("description"))))
                     .collect()
             })
             .unwrap_or_default(),
-        Field::Backend => d
-            .backend
-            .map(|b| words(b).iter().filter_map(|w| analyzer.term(w)).collect())
-            .unwrap_or_default(),
+        Field::Backend => d.backend.map(|b| pairs(analyzer, b)).unwrap_or_default(),
     }
+}
+
+/// The (word, term) pairs of `text`, stop words left out.
+fn pairs(analyzer: &Analyzer, text: &str) -> Vec<(String, String)> {
+    words(text)
+        .into_iter()
+        .filter_map(|w| analyzer.term(&w).map(|t| (w, t)))
+        .collect()
 }
 
 /// The text of a tool that an embedding model and the static vectors see: name, title,

@@ -121,6 +121,26 @@ fn idioms_say_what_their_words_do_not() {
     assert!(read("open the issue about login").hints.is_empty());
 }
 
+#[test]
+fn a_typo_is_one_edit_away() {
+    assert!(index::one_edit("direcotry", "directory"));
+    assert!(index::one_edit("screnshot", "screenshot"));
+    assert!(index::one_edit("screenshott", "screenshot"));
+    assert!(index::one_edit("elevatoin", "elevation"));
+    assert!(!index::one_edit("directory", "directory"));
+    assert!(!index::one_edit("xirectory", "directory"));
+    assert!(!index::one_edit("drectoiry", "directory"));
+    // Through the index: a misspelt word still finds its tool.
+    let ix = index(&catalog());
+    for mode in [Mode::Expanded, Mode::Semantic] {
+        assert_eq!(
+            top(&ix, "elevatoin of Denver", mode).as_deref(),
+            Some("maps__elevation")
+        );
+    }
+    assert_eq!(top(&ix, "elevatoin of Denver", Mode::Keywords), None);
+}
+
 fn tool(name: &str, description: &str, args: &[&str]) -> Value {
     let props: serde_json::Map<String, Value> = args
         .iter()
