@@ -290,6 +290,8 @@ impl Index {
         // What the shape of its tokens and its idioms say ("file a bug": create, not a file).
         let mut hints: Vec<String> = Vec::new();
         let mut text = query.to_owned();
+        // (typo, the catalog's word it is taken for)
+        let mut corrected: Vec<(String, String)> = Vec::new();
         if expand {
             let reading = idioms::read(query);
             // The vectors see the need without the words of names and idioms, and with what
@@ -343,13 +345,13 @@ impl Index {
                     && neighbours.is_none_or(|v| v.neighbours(w).next().is_none())
             });
             if let Some(w) = typo {
-                members.extend(
-                    self.words
-                        .iter()
-                        .filter(|(c, _)| one_edit(w, c))
-                        .map(|(_, id)| (*id, SYNONYM_WEIGHT))
-                        .take(MAX_TYPO_MATCHES),
-                );
+                let near = self.words.iter().filter(|(c, _)| one_edit(w, c));
+                for (c, id) in near.take(MAX_TYPO_MATCHES) {
+                    if members.is_empty() {
+                        corrected.push((w.clone(), c.clone()));
+                    }
+                    members.push((*id, SYNONYM_WEIGHT));
+                }
             }
             // A word nothing in the catalog says (a name, a number) is no concept to cover.
             if members.is_empty() || concepts >= 64 {
@@ -365,6 +367,19 @@ impl Index {
                 e.0 = e.0.max(w);
                 e.1 |= bit;
             }
+        }
+        // The vectors see the word the typo stands for.
+        if !corrected.is_empty() {
+            text = text
+                .split(' ')
+                .map(|w| {
+                    corrected
+                        .iter()
+                        .find(|(typo, _)| typo == w)
+                        .map_or(w, |(_, c)| c.as_str())
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
         }
         let mut terms: Vec<(u32, f32, u64)> =
             weights.into_iter().map(|(id, (w, c))| (id, w, c)).collect();
