@@ -152,12 +152,17 @@ pub fn shape(query: &str) -> Reading {
             .or_else(|| w.strip_suffix("’s"))
             .unwrap_or(w);
         let lower = w.to_ascii_lowercase();
+        let host = lower.split('/').next().unwrap_or("");
+        let bare_host = host.rsplit_once('.').is_some_and(|(name, tld)| {
+            !name.is_empty() && DOMAINS.contains(&tld) && lower.contains('/')
+        });
         if lower.starts_with("http://")
             || lower.starts_with("https://")
             || lower.starts_with("www.")
+            || bare_host
         {
             r.hint("url");
-            r.drop_words(w);
+            url_words(&lower, &mut r);
             continue;
         }
         if !w.is_empty()
@@ -208,6 +213,24 @@ pub fn shape(query: &str) -> Reading {
         r.hint("multiple");
     }
     r
+}
+
+/// The words of a URL that name nothing a tool does: the scheme, `www`, the subdomains and
+/// the top-level domain. The site's own name (`github`) and the path (`/pull/7`) stay.
+fn url_words(url: &str, r: &mut Reading) {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(url);
+    r.drop_words(url.strip_suffix(rest).unwrap_or(""));
+    let host = rest.split(['/', '?', '#', ':']).next().unwrap_or("");
+    let labels: Vec<&str> = host.split('.').collect();
+    let keep = labels.len().saturating_sub(2);
+    for (i, label) in labels.iter().enumerate() {
+        if i != keep {
+            r.drop_words(label);
+        }
+    }
 }
 
 /// `owner/repo` as code hosts write it: two names joined by one slash.

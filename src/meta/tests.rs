@@ -70,7 +70,11 @@ fn the_words_of_a_name_are_not_words_of_the_need() {
     assert_eq!(r.drop, ["acme", "web"]);
     let r = read("pull up https://news.ycombinator.com");
     assert!(r.hints.contains(&"navigate".to_owned()));
-    assert!(r.drop.contains(&"news".to_owned()) && r.drop.contains(&"pull".to_owned()));
+    assert_eq!(r.drop, ["https", "news", "com", "pull"]);
+    // A URL keeps the site's name and its path.
+    let r = read("what is at github.com/acme/web/pull/7");
+    assert_eq!(r.hints, ["url"]);
+    assert_eq!(r.drop, ["com"]);
     let r = read("what's hogging space in ~/Downloads?");
     assert!(r.hints.contains(&"directory".to_owned()));
     assert_eq!(r.drop, ["downloads"]);
