@@ -154,7 +154,11 @@ pub fn shape(query: &str) -> Reading {
         let lower = w.to_ascii_lowercase();
         let host = lower.split('/').next().unwrap_or("");
         let bare_host = host.rsplit_once('.').is_some_and(|(name, tld)| {
-            !name.is_empty() && DOMAINS.contains(&tld) && lower.contains('/')
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+                && DOMAINS.contains(&tld)
         });
         if lower.starts_with("http://")
             || lower.starts_with("https://")
@@ -212,7 +216,40 @@ pub fn shape(query: &str) -> Reading {
     if files >= 2 {
         r.hint("multiple");
     }
+    quoted(query, &mut r);
     r
+}
+
+/// Words in quotes are a value the tool is given (a label to click, a text to type, a title),
+/// not words of the need: `tick the 'remember me' box` is about a checkbox, not memory.
+fn quoted(query: &str, r: &mut Reading) {
+    let mut open: Option<(char, usize)> = None;
+    let mut prev = ' ';
+    for (i, c) in query.char_indices() {
+        match open {
+            None if matches!(c, '"' | '\'' | '“' | '‘') && !prev.is_alphanumeric() => {
+                open = Some((c, i + c.len_utf8()));
+            }
+            Some((q, start)) if closes(q, c) => {
+                let next = query.get(i + c.len_utf8()..).and_then(|t| t.chars().next());
+                if !next.is_some_and(char::is_alphanumeric) {
+                    r.drop_words(query.get(start..i).unwrap_or(""));
+                    open = None;
+                }
+            }
+            _ => {}
+        }
+        prev = c;
+    }
+}
+
+/// Whether `c` closes a quote opened with `q`.
+fn closes(q: char, c: char) -> bool {
+    match q {
+        '“' => c == '”',
+        '‘' => c == '’',
+        _ => c == q,
+    }
 }
 
 /// The words of a URL that name nothing a tool does: the scheme, `www`, the subdomains and
@@ -382,6 +419,15 @@ fn idioms(query: &str, r: &mut Reading) {
                 r.drop.push(word.to_owned());
             }
             ("who", _) | ("whose", _) => r.hint("user"),
+            // "what do you remember about Bob": a question about what is known is a search.
+            ("what" | "do" | "does" | "did", _)
+                if i == 0
+                    && w.iter()
+                        .any(|x| matches!(x.as_str(), "remember" | "know" | "recall")) =>
+            {
+                r.hint("search");
+                r.hint("memory");
+            }
             ("where", "is" | "are" | "was" | "did" | "do" | "can") | ("where's", _) => {
                 r.hint("search");
                 r.hint("find");

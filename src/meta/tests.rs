@@ -59,7 +59,8 @@ fn the_shape_of_a_word_hints_at_what_it_names() {
     // On a code host `#42` is an issue or pull request, not a channel.
     assert_eq!(hints("has #88 been merged"), ["number", "issue", "pull"]);
     assert_eq!(hints("who uses tokio::spawn?"), ["code"]);
-    assert!(hints("visit news.example.com").is_empty());
+    assert_eq!(hints("visit news.example.com"), ["url"]);
+    assert!(hints("see next.js and vue.js").contains(&"file".to_owned()));
 }
 
 #[test]
@@ -78,6 +79,16 @@ fn the_words_of_a_name_are_not_words_of_the_need() {
     let r = read("what's hogging space in ~/Downloads?");
     assert!(r.hints.contains(&"directory".to_owned()));
     assert_eq!(r.drop, ["downloads"]);
+    // A quoted value is not part of the need.
+    assert_eq!(
+        read("tick the 'remember me' checkbox").drop,
+        ["remember", "me"]
+    );
+    assert_eq!(
+        read("type “don't panic” in the box").drop,
+        ["don't", "panic"]
+    );
+    assert!(read("don't open Bob's file").drop.is_empty());
     // Prose written with a slash is not a slug.
     assert!(read("grant read/write access").drop.is_empty());
 }
