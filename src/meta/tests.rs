@@ -156,6 +156,37 @@ fn a_typo_is_one_edit_away() {
     assert_eq!(top(&ix, "elevatoin of Denver", Mode::Keywords), None);
 }
 
+#[test]
+fn quantised_vectors_keep_the_cosine() {
+    let v = semantic::StaticVectors::builtin().unwrap();
+    let texts = [
+        "read the complete contents of a file",
+        "how high above sea level is Denver",
+        "post a new message to a channel",
+        "list commits of a branch in a repository",
+    ];
+    let qmax = index::query_max(v.dims());
+    for a in texts {
+        for b in texts {
+            let (ea, eb) = (v.embed(a).unwrap(), v.embed(b).unwrap());
+            let exact = semantic::dot(&ea, &eb);
+            let (qa, sa) = index::quantise(&ea, qmax);
+            let (qb, sb) = index::quantise(&eb, i32::from(i8::MAX));
+            let qa: Vec<i16> = qa.into_iter().map(|x| i16::try_from(x).unwrap()).collect();
+            let qb: Vec<i8> = qb.into_iter().map(|x| i8::try_from(x).unwrap()).collect();
+            let approx = index::dot_q(&qa, &qb) as f32 * sa * sb;
+            assert!(
+                (exact - approx).abs() < 0.005,
+                "{a} · {b}: {exact} against {approx}"
+            );
+        }
+    }
+    // The largest query cannot overflow the sum at the table's largest dimension count.
+    let q = vec![i16::try_from(index::query_max(1024)).unwrap(); 1024];
+    let d = vec![i8::MIN + 1; 1024];
+    assert!(index::dot_q(&q, &d) < 0);
+}
+
 fn tool(name: &str, description: &str, args: &[&str]) -> Value {
     let props: serde_json::Map<String, Value> = args
         .iter()
