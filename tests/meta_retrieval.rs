@@ -1,25 +1,25 @@
 //! The `find_tool` retrieval benchmark over a real 115-tool catalog (9 npm MCP servers,
 //! captured once through the gateway into `tests/data/meta_catalog.json` with
-//! `portcullis catalog export`), on three query sets of realistic agent needs, two of them
-//! **tuning data** (the ranker's weights, blend, hints and synonym table were chosen while
+//! `portcullis catalog export`), on three query sets of realistic agent needs, all three now
+//! **tuning data** (the ranker's weights, blend, hints, idioms and word tables were chosen while
 //! looking at their results, so their figures overstate what a new need gets):
 //!
 //! - `meta_queries.json`, round 1 (187 needs);
 //! - `meta_queries_round2.json`, round 2 (132 needs): first written as a held-out set after the
 //!   ranker was frozen and measured once as such (recall@5 0.886 overall, 0.586 without a
 //!   shared word), then opened for tuning;
-//! - `meta_queries_heldout.json`, **held-out set 2** (130 needs): written blind to the ranker
-//!   (its author read only the catalog) while the ranker was tuned, measured once after the
-//!   freeze. Its figures are the honest estimate.
+//! - `meta_queries_heldout.json`, held-out set 2 (130 needs): written blind to the ranker (its
+//!   author read only the catalog) and measured once after the second freeze (recall@5 0.908
+//!   overall, 0.738 without a shared word), then opened for tuning.
 //!
 //! Each is scored as recall@1, recall@5 and MRR for keyword-only BM25, the keyword pipeline
 //! (BM25F with stemming, field weights and synonyms) and the full ranking (`Mode::Semantic`:
 //! the keyword pipeline blended with static word vectors), overall and on the needs that share
 //! no stemmed word with any tool that answers them (computed, not labelled by hand). Issue 16's
-//! targets are recall@5 ≥ 0.95 overall and ≥ 0.75 without a shared word; the ranker does not
-//! reach both on any set, so each set asserts what it measured as a floor (see
+//! targets are recall@5 ≥ 0.95 overall and ≥ 0.75 without a shared word, to be judged on a
+//! set the ranker was not tuned on; here each set asserts what it measured as a floor (see
 //! `assert_floors`), no empty answer, and that the static vectors never lose recall against
-//! keywords alone.
+//! keywords alone. `typos` measures the same needs with a misspelt word.
 //!
 //! `cargo test --test meta_retrieval -- --nocapture` prints the tables of `docs/find-tool.md`.
 #![allow(
@@ -220,8 +220,9 @@ const TARGET_ALL: f64 = 0.95;
 const TARGET_NO_SHARED: f64 = 0.75;
 
 /// What the frozen ranker measured (docs/find-tool.md), rounded down, asserted as floors so a
-/// change that loses ground fails; the issue's targets are printed beside them. The overall
-/// target is not met on either set, so these floors are measurements, not goals.
+/// change that loses ground fails; the issue's targets are printed beside them. All three
+/// sets are tuning data, so these floors are measurements of fit, not evidence that the
+/// targets are met on new needs.
 fn assert_floors(file: &str, r: &Report, all_floor: f64, no_shared_floor: f64) {
     let all = r.scores[2][2];
     let no_shared = r.scores[1][2];
@@ -258,20 +259,84 @@ fn assert_floors(file: &str, r: &Report, all_floor: f64, no_shared_floor: f64) {
 #[test]
 fn tuning_set() {
     let r = evaluate("meta_queries.json");
-    assert_floors("meta_queries.json", &r, 0.94, 0.89);
+    assert_floors("meta_queries.json", &r, 0.97, 0.95);
 }
 
 #[test]
 fn tuning_set_round_2() {
     let r = evaluate("meta_queries_round2.json");
-    assert_floors("meta_queries_round2.json", &r, 0.92, 0.72);
+    assert_floors("meta_queries_round2.json", &r, 0.99, 0.96);
 }
 
 /// Held-out set 2: written by someone who never saw the ranker, its code or the other query
-/// files, while the ranker was being tuned, and measured once after the freeze (recall@5 0.908
-/// overall, 0.738 without a shared word). Never tune on it.
+/// files, and measured once after the second freeze (recall@5 0.908 overall, 0.738 without a
+/// shared word); since then tuning data like round 2.
 #[test]
-fn held_out_set() {
+fn tuning_set_2() {
     let r = evaluate("meta_queries_heldout.json");
-    assert_floors("meta_queries_heldout.json", &r, 0.90, 0.73);
+    assert_floors("meta_queries_heldout.json", &r, 0.99, 0.97);
+}
+
+/// One typo per need, made the same way every run: in the need's longest word of six letters or
+/// more, the third and fourth letters swapped (`directory` → `dircetory`). Returns recall@5 of
+/// the full ranking over the needs that have such a word, and how many they are.
+fn typo_recall(file: &str) -> (f64, usize) {
+    let tools = catalog();
+    let lexicon = Arc::new(portcullis::meta::lexicon(&Default::default()));
+    let index = index(&lexicon, &tools);
+    let queries = data(file);
+    let mut n = 0;
+    let mut found = 0;
+    for q in queries["queries"].as_array().unwrap() {
+        let text = q["query"].as_str().unwrap();
+        let Some(long) = text
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .filter(|w| w.len() >= 6)
+            .max_by_key(|w| w.len())
+        else {
+            continue;
+        };
+        let b = long.as_bytes();
+        if b[2] == b[3] {
+            continue;
+        }
+        let mut typo = b.to_vec();
+        typo.swap(2, 3);
+        let typo = String::from_utf8(typo).unwrap();
+        let text = text.replacen(long, &typo, 1);
+        let expected: Vec<&str> = q["expected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap())
+            .collect();
+        n += 1;
+        let hits = index.search(&text, 5, Mode::Semantic, |_| true);
+        if hits
+            .iter()
+            .any(|h| expected.contains(&index.name(h.doc).unwrap()))
+        {
+            found += 1;
+        }
+    }
+    (found as f64 / n.max(1) as f64, n)
+}
+
+/// A misspelt word loses little: over all three sets, recall@5 with one typo per need (see
+/// [`typo_recall`]) against the floor it measured (0.937, 0.955, 0.955; without the typo
+/// matching of `Index::query` 0.886, 0.918, 0.929).
+#[test]
+fn typos() {
+    for (file, floor) in [
+        ("meta_queries.json", 0.93),
+        ("meta_queries_round2.json", 0.95),
+        ("meta_queries_heldout.json", 0.95),
+    ] {
+        let (r5, n) = typo_recall(file);
+        println!("{file}: recall@5 with one typo per need {r5:.3} ({n} needs)");
+        assert!(
+            r5 >= floor,
+            "{file}: recall@5 with a typo fell to {r5:.3} (measured {floor})"
+        );
+    }
 }

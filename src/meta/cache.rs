@@ -160,8 +160,9 @@ pub fn find_tool_result(found: &[Found<'_>]) -> Value {
 pub struct CacheLimits {
     /// Indexes kept at most.
     pub max_indexes: usize,
-    /// Tools kept at most, summed over the indexes. Each costs about 1 KB of vector (256
-    /// f32) plus its postings and definition, so the default bounds the cache near 100 MB.
+    /// Tools kept at most, summed over the indexes. Each costs 260 bytes of vector (256
+    /// signed bytes and a scale) plus its postings and definition; the default bounded the
+    /// cache near 100 MB when the vectors were 1 KB of floats, and now bounds it below that.
     pub max_tools: usize,
 }
 

@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::semantic::{StaticVectors, dot};
+use super::idioms;
+use super::semantic::StaticVectors;
 use super::synonyms::{SYNONYM_WEIGHT, Synonyms};
 use super::text::{Analyzer, words};
 
@@ -133,9 +134,15 @@ pub struct Index {
     terms: HashMap<String, u32>,
     /// Per term: (document, finished score contribution), documents ascending.
     postings: Vec<Vec<(u32, f32)>>,
-    /// Unit vectors of the documents' text, `dims` floats each (zeros when none is known);
-    /// empty without static vectors.
-    vectors: Vec<f32>,
+    /// The catalog's words of [`MIN_TYPO_LEN`] letters or more, with their term, by word: what
+    /// a typo is matched against.
+    words: Vec<(String, u32)>,
+    /// Unit vectors of the documents' text, `dims` signed bytes each (zeros when none is
+    /// known), times the document's scale in `scales`; empty without static vectors. A byte
+    /// per dimension keeps a 10,000-tool index at 2.5 MB of vectors and the scan of all of
+    /// them, most of a search's time, a quarter of the memory traffic of floats.
+    vectors: Vec<i8>,
+    scales: Vec<f32>,
     dims: usize,
 }
 
@@ -147,7 +154,10 @@ impl Index {
         let mut lens: Vec<[u32; 6]> = Vec::new();
         let mut names = Vec::new();
         let mut by_name = HashMap::new();
-        let mut vectors = Vec::new();
+        let mut vectors: Vec<i8> = Vec::new();
+        let mut scales: Vec<f32> = Vec::new();
+        // Words of the catalog long enough to be matched as a typo, and their terms.
+        let mut surface: HashMap<String, String> = HashMap::new();
         for d in docs {
             let Ok(doc) = u32::try_from(names.len()) else {
                 break;
@@ -161,7 +171,10 @@ impl Index {
                 let terms = field_terms(analyzer, f, &d);
                 if let (Some(slot), Some(l)) = (fields.get_mut(f.index()), len.get_mut(f.index())) {
                     *l = u32::try_from(terms.len()).unwrap_or(u32::MAX);
-                    for t in terms {
+                    for (w, t) in terms {
+                        if w.len() >= MIN_TYPO_LEN && !surface.contains_key(&w) {
+                            surface.insert(w, t.clone());
+                        }
                         *slot.entry(t).or_insert(0) += 1;
                     }
                 }
@@ -172,7 +185,9 @@ impl Index {
                 let v = sv
                     .embed(&embedding_text(d.name, d.definition))
                     .unwrap_or_else(|| vec![0.0; sv.dims()]);
-                vectors.extend(v);
+                let (q, scale) = quantise(&v, i32::from(i8::MAX));
+                vectors.extend(q.into_iter().map(|x| i8::try_from(x).unwrap_or(0)));
+                scales.push(scale);
             }
             by_name.insert(d.name.to_owned(), doc);
             names.push(d.name.to_owned());
@@ -222,13 +237,20 @@ impl Index {
             })
             .collect();
         let dims = lexicon.vectors.map_or(0, StaticVectors::dims);
+        let mut spelled: Vec<(String, u32)> = surface
+            .into_iter()
+            .filter_map(|(w, t)| terms.get(&t).map(|id| (w, *id)))
+            .collect();
+        spelled.sort();
         Index {
             lexicon,
             names,
             by_name,
             terms,
             postings,
+            words: spelled,
             vectors,
+            scales,
             dims,
         }
     }
@@ -272,16 +294,28 @@ impl Index {
         let mut weights: HashMap<u32, (f32, u64)> = HashMap::new();
         let mut concepts = 0u32;
         let expand = mode != Mode::Keywords;
-        let mut hints = if expand {
-            shape_hints(query)
-        } else {
-            Vec::new()
-        };
-        // "file a bug": the verb means create, and is not the noun "file".
-        if let Some(verb) = creation_idiom(query).filter(|_| expand) {
-            hints.extend(lex.analyzer.term("create"));
-            if let Some(v) = lex.analyzer.term(&verb) {
-                typed.retain(|(t, _)| *t != v);
+        // What the shape of its tokens and its idioms say ("file a bug": create, not a file).
+        let mut hints: Vec<String> = Vec::new();
+        let mut text = query.to_owned();
+        // (typo, the catalog's word it is taken for)
+        let mut corrected: Vec<(String, String)> = Vec::new();
+        if expand {
+            let reading = idioms::read(query);
+            // The vectors see the need without the words of names and idioms, and with what
+            // those say instead.
+            let mut kept: Vec<String> = words(query)
+                .into_iter()
+                .filter(|w| !reading.drop.contains(w))
+                .collect();
+            kept.extend(reading.hints.iter().cloned());
+            text = kept.join(" ");
+            typed.retain(|(_, w)| !reading.drop.contains(w));
+            for h in &reading.hints {
+                if let Some(t) = lex.analyzer.term(h) {
+                    if !hints.contains(&t) {
+                        hints.push(t);
+                    }
+                }
             }
         }
         let hinted = hints.iter().map(|h| (h, None));
@@ -309,6 +343,23 @@ impl Index {
                     }
                 }
             }
+            // A word neither the catalog nor the vectors know may be a typo of one the catalog
+            // uses ("direcotry"): the catalog's terms one edit away, as a synonym.
+            let typo = word.filter(|w| {
+                expand
+                    && members.is_empty()
+                    && w.len() >= MIN_TYPO_LEN
+                    && neighbours.is_none_or(|v| v.neighbours(w).next().is_none())
+            });
+            if let Some(w) = typo {
+                let near = self.words.iter().filter(|(c, _)| one_edit(w, c));
+                for (c, id) in near.take(MAX_TYPO_MATCHES) {
+                    if members.is_empty() {
+                        corrected.push((w.clone(), c.clone()));
+                    }
+                    members.push((*id, SYNONYM_WEIGHT));
+                }
+            }
             // A word nothing in the catalog says (a name, a number) is no concept to cover.
             if members.is_empty() || concepts >= 64 {
                 continue;
@@ -324,6 +375,19 @@ impl Index {
                 e.1 |= bit;
             }
         }
+        // The vectors see the word the typo stands for.
+        if !corrected.is_empty() {
+            text = text
+                .split(' ')
+                .map(|w| {
+                    corrected
+                        .iter()
+                        .find(|(typo, _)| typo == w)
+                        .map_or(w, |(_, c)| c.as_str())
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
         let mut terms: Vec<(u32, f32, u64)> =
             weights.into_iter().map(|(id, (w, c))| (id, w, c)).collect();
         terms.sort_by_key(|(id, _, _)| *id);
@@ -331,6 +395,7 @@ impl Index {
             terms,
             concepts,
             coordinate: expand,
+            text,
         }
     }
 
@@ -390,15 +455,16 @@ impl Index {
             .filter(|h| allowed(h.doc))
             .collect();
         if mode == Mode::Semantic {
-            return self.blend(query, hits, k, allowed);
+            return self.blend(&q.text, hits, k, allowed);
         }
         top_k(hits, k)
     }
 
-    /// The unit vector of a document (empty without static vectors).
-    fn vector(&self, doc: u32) -> &[f32] {
+    /// The quantised unit vector of a document and its scale (empty without static vectors).
+    fn vector(&self, doc: u32) -> (&[i8], f32) {
         let start = doc as usize * self.dims;
-        self.vectors.get(start..start + self.dims).unwrap_or(&[])
+        let v = self.vectors.get(start..start + self.dims).unwrap_or(&[]);
+        (v, self.scales.get(doc as usize).copied().unwrap_or(0.0))
     }
 
     /// Keyword scores (of admitted documents) blended with the cosine similarity of every
@@ -422,15 +488,25 @@ impl Index {
                 *s = h.score / max;
             }
         }
-        let qv = self.lexicon.vectors.and_then(|v| v.embed(query));
+        // The query in 16 bits against the documents' 8: the cosine within about 0.001 of
+        // the float one (`tests.rs` checks), as integer arithmetic the compiler vectorises.
+        let qv = self.lexicon.vectors.and_then(|v| v.embed(query)).map(|q| {
+            let (q, scale) = quantise(&q, query_max(self.dims));
+            let q: Vec<i16> = q
+                .into_iter()
+                .map(|x| i16::try_from(x).unwrap_or(0))
+                .collect();
+            (q, scale)
+        });
         let w = if qv.is_some() { SEMANTIC_WEIGHT } else { 0.0 };
         let hits = (0..self.names.len())
             .filter_map(|d| u32::try_from(d).ok())
             .filter(|d| allowed(*d))
             .map(|doc| {
-                let cos = qv
-                    .as_deref()
-                    .map_or(0.0, |q| dot(q, self.vector(doc)).max(0.0));
+                let cos = qv.as_ref().map_or(0.0, |(q, qs)| {
+                    let (v, vs) = self.vector(doc);
+                    (dot_q(q, v) as f32 * qs * vs).max(0.0)
+                });
                 let k = kw.get(doc as usize).copied().unwrap_or(0.0);
                 Hit {
                     doc,
@@ -450,98 +526,84 @@ pub struct Query {
     concepts: u32,
     /// Whether scores are scaled by the share of typed words a document covers.
     coordinate: bool,
+    /// What the static vectors embed.
+    text: String,
 }
 
-/// What the shape of a query's words says: a file name (`notes.txt`) is about a `file`, a URL
-/// about a `url`, a number about a `number`, `#name` about a `channel` and `@name` about a
-/// `user` (the way chat and code hosts write them), and two decimal numbers (`48.85, 2.29`)
-/// about a `latitude` and `longitude`. Returned as (stemmed) terms.
-pub(super) fn shape_hints(query: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut add = |t: &str| {
-        if !out.iter().any(|o| o == t) {
-            out.push(t.to_owned());
-        }
-    };
-    let mut decimals = 0;
-    for raw in query.split_whitespace() {
-        let bare = raw.trim_end_matches(|c: char| !c.is_alphanumeric());
-        match bare.chars().next() {
-            Some('#') if bare.len() > 1 => {
-                add("channel");
-                continue;
-            }
-            Some('@') if bare.len() > 1 => {
-                add("user");
-                continue;
-            }
-            _ => {}
-        }
-        let unsigned = bare.trim_start_matches(['-', '+']);
-        if unsigned.contains('.') && unsigned.parse::<f64>().is_ok() {
-            decimals += 1;
-            if decimals == 2 {
-                add("latitud");
-                add("longitud");
-            }
-        }
-        let w = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '/' && c != '.');
-        let w = w.trim_end_matches('.');
-        let lower = w.to_ascii_lowercase();
-        if lower.starts_with("http://")
-            || lower.starts_with("https://")
-            || lower.starts_with("www.")
-        {
-            add("url");
-            continue;
-        }
-        if !w.is_empty()
-            && w.chars()
-                .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
-        {
-            add("number");
-            continue;
-        }
-        if let Some((stem, ext)) = w.rsplit_once('.') {
-            let file_like = !stem.is_empty()
-                && (1..=5).contains(&ext.len())
-                && ext.chars().all(|c| c.is_ascii_alphanumeric())
-                && ext.chars().any(|c| c.is_ascii_alphabetic());
-            if file_like {
-                add("file");
-            }
-        }
+/// `v` scaled so its largest magnitude is `max`, rounded, and the scale that undoes it.
+pub(super) fn quantise(v: &[f32], max: i32) -> (Vec<i32>, f32) {
+    let max = max as f32;
+    let top = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+    if top <= f32::EPSILON {
+        return (vec![0; v.len()], 0.0);
     }
-    out
+    let k = max / top;
+    // INVARIANT: |x · k| ≤ max, so each value fits the type `max` came from.
+    (
+        v.iter().map(|x| (x * k).round() as i32).collect(),
+        top / max,
+    )
 }
 
-/// The verb of an idiom that asks to create a tracker item (`open a pull request`, `file a bug`,
-/// `raise a new ticket`, `log an issue`): a verb, then `a`, `an` or `new`, then within a few
-/// words an issue tracker's noun. Such a verb means create, whatever it means alone.
-pub(super) fn creation_idiom(query: &str) -> Option<String> {
-    const VERBS: &[&str] = &["open", "file", "raise", "log", "lodge", "submit"];
-    const OBJECTS: &[&str] = &[
-        "issue", "issues", "bug", "bugs", "ticket", "tickets", "pr", "pull", "merge", "problem",
-        "defect", "incident", "report",
-    ];
-    let w = words(query);
-    for (i, verb) in w.iter().enumerate() {
-        if !VERBS.contains(&verb.as_str()) {
-            continue;
-        }
-        let next = w.get(i + 1).map(String::as_str);
-        if !matches!(next, Some("a" | "an" | "new")) {
-            continue;
-        }
-        if w.iter()
-            .skip(i + 2)
-            .take(4)
-            .any(|o| OBJECTS.contains(&o.as_str()))
-        {
-            return Some(verb.clone());
+/// The largest magnitude of a quantised query over `dims` dimensions: 16 bits, or less when
+/// `dims` products of it and a document's byte could leave `i32`.
+pub(super) fn query_max(dims: usize) -> i32 {
+    let per = i32::from(i8::MAX).saturating_mul(i32::try_from(dims.max(1)).unwrap_or(i32::MAX));
+    (i32::MAX / per).min(i32::from(i16::MAX))
+}
+
+/// Dot product of a 16-bit and an 8-bit vector: 16 independent lanes of exact integer sums,
+/// which the compiler turns into multiply-add instructions. Within `i32` when the query was
+/// quantised to [`query_max`].
+pub(super) fn dot_q(q: &[i16], v: &[i8]) -> i32 {
+    let mut lanes = [0i32; 16];
+    let mut cq = q.chunks_exact(16);
+    let mut cv = v.chunks_exact(16);
+    for (x, y) in (&mut cq).zip(&mut cv) {
+        for ((l, a), b) in lanes.iter_mut().zip(x).zip(y) {
+            *l += i32::from(*a) * i32::from(*b);
         }
     }
-    None
+    let tail: i32 = cq
+        .remainder()
+        .iter()
+        .zip(cv.remainder())
+        .map(|(a, b)| i32::from(*a) * i32::from(*b))
+        .sum();
+    lanes.iter().sum::<i32>() + tail
+}
+
+/// Shortest word that is matched as a typo: shorter words are one edit away from too
+/// many others.
+const MIN_TYPO_LEN: usize = 5;
+
+/// Most catalog terms a typo stands for.
+const MAX_TYPO_MATCHES: usize = 3;
+
+/// Whether `a` becomes `b` by one edit (a letter changed, added, removed, or two neighbours
+/// swapped) after the same first letter: a typo, rarely made in a word's first letter.
+pub(super) fn one_edit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a == b || a.first() != b.first() || a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (
+        a.get(prefix..).unwrap_or(&[]),
+        b.get(prefix..).unwrap_or(&[]),
+    );
+    match ra.len().cmp(&rb.len()) {
+        std::cmp::Ordering::Equal => {
+            // Changed, or swapped with the next.
+            ra.get(1..) == rb.get(1..)
+                || (ra.len() >= 2
+                    && ra.first() == rb.get(1)
+                    && ra.get(1) == rb.first()
+                    && ra.get(2..) == rb.get(2..))
+        }
+        std::cmp::Ordering::Less => ra == rb.get(1..).unwrap_or(&[]),
+        std::cmp::Ordering::Greater => ra.get(1..).unwrap_or(&[]) == rb,
+    }
 }
 
 /// The `k` best hits, best first, ties by document order.
@@ -558,8 +620,8 @@ pub fn top_k(mut hits: Vec<Hit>, k: usize) -> Vec<Hit> {
     hits
 }
 
-/// The analysed terms of one field of a tool.
-fn field_terms(analyzer: &Analyzer, field: Field, d: &DocInput<'_>) -> Vec<String> {
+/// The words of one field of a tool, each with its term.
+fn field_terms(analyzer: &Analyzer, field: Field, d: &DocInput<'_>) -> Vec<(String, String)> {
     let def = d.definition;
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
     let props = def
@@ -567,30 +629,35 @@ fn field_terms(analyzer: &Analyzer, field: Field, d: &DocInput<'_>) -> Vec<Strin
         .and_then(|s| s.get("properties"))
         .and_then(Value::as_object);
     match field {
-        Field::Name => analyzer.terms(d.name),
+        Field::Name => pairs(analyzer, d.name),
         Field::Title => {
             let mut t = text(def.get("title"));
             if t.is_empty() {
                 t = text(def.get("annotations").and_then(|a| a.get("title")));
             }
-            analyzer.terms(&t)
+            pairs(analyzer, &t)
         }
-        Field::Description => analyzer.terms(&text(def.get("description"))),
+        Field::Description => pairs(analyzer, &text(def.get("description"))),
         Field::ArgNames => props
-            .map(|p| p.keys().flat_map(|k| analyzer.terms(k)).collect())
+            .map(|p| p.keys().flat_map(|k| pairs(analyzer, k)).collect())
             .unwrap_or_default(),
         Field::ArgDescriptions => props
             .map(|p| {
                 p.values()
-                    .flat_map(|v| analyzer.terms(&text(v.get("description"))))
+                    .flat_map(|v| pairs(analyzer, &text(v.get("description"))))
                     .collect()
             })
             .unwrap_or_default(),
-        Field::Backend => d
-            .backend
-            .map(|b| words(b).iter().filter_map(|w| analyzer.term(w)).collect())
-            .unwrap_or_default(),
+        Field::Backend => d.backend.map(|b| pairs(analyzer, b)).unwrap_or_default(),
     }
+}
+
+/// The (word, term) pairs of `text`, stop words left out.
+fn pairs(analyzer: &Analyzer, text: &str) -> Vec<(String, String)> {
+    words(text)
+        .into_iter()
+        .filter_map(|w| analyzer.term(&w).map(|t| (w, t)))
+        .collect()
 }
 
 /// The text of a tool that an embedding model and the static vectors see: name, title,

@@ -11,6 +11,7 @@
 
 pub mod cache;
 pub mod embed;
+pub mod idioms;
 pub mod index;
 pub mod semantic;
 pub mod synonyms;

@@ -43,35 +43,148 @@ fn terms_are_stemmed_without_stop_words() {
 
 #[test]
 fn the_shape_of_a_word_hints_at_what_it_names() {
-    let a = Analyzer::new();
-    let hints = |q: &str| index::shape_hints(q);
-    let term = |w: &str| a.term(w).unwrap();
-    assert_eq!(hints("let everyone in #launch know"), [term("channel")]);
-    assert_eq!(hints("ask @octocat, please"), [term("user")]);
+    let hints = |q: &str| idioms::shape(q).hints;
+    assert_eq!(hints("let everyone in #launch know"), ["channel"]);
+    assert_eq!(hints("ask @octocat, please"), ["user"]);
     assert_eq!(
         hints("which town is at 51.5, -0.12"),
-        ["number".to_owned(), term("latitude"), term("longitude")]
+        ["number", "latitude", "longitude"]
     );
     // One decimal is a number, not a place; a lone `#` or `@` names nothing.
     assert_eq!(hints("add 2.5 and 3"), ["number"]);
     assert!(hints("item # 3 @ noon").iter().all(|h| h == "number"));
     assert_eq!(hints("open notes.txt"), ["file"]);
+    assert_eq!(hints("peek at the Makefile"), ["file"]);
+    assert_eq!(hints("diff a.json and .eslintrc"), ["file", "multiple"]);
+    // On a code host `#42` is an issue or pull request, not a channel.
+    assert_eq!(hints("has #88 been merged"), ["number", "issue", "pull"]);
+    assert_eq!(hints("who uses tokio::spawn?"), ["code"]);
+    assert_eq!(hints("visit news.example.com"), ["url"]);
+    assert!(hints("see next.js and vue.js").contains(&"file".to_owned()));
+}
+
+#[test]
+fn the_words_of_a_name_are_not_words_of_the_need() {
+    let read = |q: &str| idioms::read(q);
+    let r = read("has anyone approved #88 in acme/web yet");
+    assert!(r.hints.contains(&"repository".to_owned()));
+    assert_eq!(r.drop, ["acme", "web"]);
+    let r = read("pull up https://news.ycombinator.com");
+    assert!(r.hints.contains(&"navigate".to_owned()));
+    assert_eq!(r.drop, ["https", "news", "com", "pull"]);
+    // A URL keeps the site's name and its path.
+    let r = read("what is at github.com/acme/web/pull/7");
+    assert_eq!(r.hints, ["url"]);
+    assert_eq!(r.drop, ["com"]);
+    let r = read("what's hogging space in ~/Downloads?");
+    assert!(r.hints.contains(&"directory".to_owned()));
+    assert_eq!(r.drop, ["downloads"]);
+    // A quoted value is not part of the need.
+    assert_eq!(
+        read("tick the 'remember me' checkbox").drop,
+        ["remember", "me"]
+    );
+    assert_eq!(
+        read("type “don't panic” in the box").drop,
+        ["don't", "panic"]
+    );
+    assert!(read("don't open Bob's file").drop.is_empty());
+    // Prose written with a slash is not a slug.
+    assert!(read("grant read/write access").drop.is_empty());
 }
 
 #[test]
 fn a_verb_that_asks_for_a_new_tracker_item_means_create() {
-    let verb = |q: &str| index::creation_idiom(q);
+    let verb = |q: &str| idioms::creation_idiom(q);
     assert_eq!(verb("open a pull request").as_deref(), Some("open"));
     assert_eq!(verb("file a bug report").as_deref(), Some("file"));
+    assert_eq!(
+        verb("File bug report: login fails").as_deref(),
+        Some("file")
+    );
     assert_eq!(
         verb("raise a new ticket about it").as_deref(),
         Some("raise")
     );
     // The same verbs on something that exists, or on other nouns, keep their own meaning.
     assert_eq!(verb("open PR 5"), None);
+    assert_eq!(verb("open issues in the repo"), None);
     assert_eq!(verb("open the issue about login"), None);
     assert_eq!(verb("open a file"), None);
     assert_eq!(verb("log a message to the console"), None);
+}
+
+#[test]
+fn idioms_say_what_their_words_do_not() {
+    let read = |q: &str| idioms::read(q);
+    let has = |q: &str, h: &str| read(q).hints.iter().any(|x| x == h);
+    assert!(has("bring up the sign-in screen", "navigate"));
+    assert!(has("bring up the stored records for Dana", "open"));
+    assert!(!has("bring up the stored records for Dana", "navigate"));
+    assert!(has("let the team know we shipped", "send"));
+    assert!(
+        read("let the team know we shipped")
+            .drop
+            .contains(&"know".to_owned())
+    );
+    assert!(has("Dana no longer reports to Eve", "delete"));
+    assert!(has("Dana no longer reports to Eve", "relation"));
+    assert!(has("who works on the billing team", "user"));
+    assert!(has("where is the config file", "search"));
+    // A plain verb keeps its meaning.
+    assert!(read("pull the latest changes").hints.is_empty());
+    assert!(read("open the issue about login").hints.is_empty());
+}
+
+#[test]
+fn a_typo_is_one_edit_away() {
+    assert!(index::one_edit("direcotry", "directory"));
+    assert!(index::one_edit("screnshot", "screenshot"));
+    assert!(index::one_edit("screenshott", "screenshot"));
+    assert!(index::one_edit("elevatoin", "elevation"));
+    assert!(!index::one_edit("directory", "directory"));
+    assert!(!index::one_edit("xirectory", "directory"));
+    assert!(!index::one_edit("drectoiry", "directory"));
+    // Through the index: a misspelt word still finds its tool.
+    let ix = index(&catalog());
+    for mode in [Mode::Expanded, Mode::Semantic] {
+        assert_eq!(
+            top(&ix, "elevatoin of Denver", mode).as_deref(),
+            Some("maps__elevation")
+        );
+    }
+    assert_eq!(top(&ix, "elevatoin of Denver", Mode::Keywords), None);
+}
+
+#[test]
+fn quantised_vectors_keep_the_cosine() {
+    let v = semantic::StaticVectors::builtin().unwrap();
+    let texts = [
+        "read the complete contents of a file",
+        "how high above sea level is Denver",
+        "post a new message to a channel",
+        "list commits of a branch in a repository",
+    ];
+    let qmax = index::query_max(v.dims());
+    for a in texts {
+        for b in texts {
+            let (ea, eb) = (v.embed(a).unwrap(), v.embed(b).unwrap());
+            let exact = semantic::dot(&ea, &eb);
+            let (qa, sa) = index::quantise(&ea, qmax);
+            let (qb, sb) = index::quantise(&eb, i32::from(i8::MAX));
+            let qa: Vec<i16> = qa.into_iter().map(|x| i16::try_from(x).unwrap()).collect();
+            let qb: Vec<i8> = qb.into_iter().map(|x| i8::try_from(x).unwrap()).collect();
+            let approx = index::dot_q(&qa, &qb) as f32 * sa * sb;
+            assert!(
+                (exact - approx).abs() < 0.005,
+                "{a} · {b}: {exact} against {approx}"
+            );
+        }
+    }
+    // The largest query cannot overflow the sum at the table's largest dimension count.
+    let q = vec![i16::try_from(index::query_max(1024)).unwrap(); 1024];
+    let d = vec![i8::MIN + 1; 1024];
+    assert!(index::dot_q(&q, &d) < 0);
 }
 
 fn tool(name: &str, description: &str, args: &[&str]) -> Value {
