@@ -12,6 +12,10 @@
 //!   author read only the catalog) and measured once after the second freeze (recall@5 0.908
 //!   overall, 0.738 without a shared word), then opened for tuning.
 //!
+//! and one **held-out** set, `meta_queries_heldout3.json` (165 needs): written blind to the
+//! ranker while it was tuned on the three above, measured once after the freeze (its figures
+//! are the honest estimate; see `held_out_set_3`).
+//!
 //! Each is scored as recall@1, recall@5 and MRR for keyword-only BM25, the keyword pipeline
 //! (BM25F with stemming, field weights and synonyms) and the full ranking (`Mode::Semantic`:
 //! the keyword pipeline blended with static word vectors), overall and on the needs that share
@@ -220,9 +224,9 @@ const TARGET_ALL: f64 = 0.95;
 const TARGET_NO_SHARED: f64 = 0.75;
 
 /// What the frozen ranker measured (docs/find-tool.md), rounded down, asserted as floors so a
-/// change that loses ground fails; the issue's targets are printed beside them. All three
-/// sets are tuning data, so these floors are measurements of fit, not evidence that the
-/// targets are met on new needs.
+/// change that loses ground fails; the issue's targets are printed beside them. On the three
+/// tuning sets these floors are measurements of fit, not evidence that the targets are met on
+/// new needs; held-out set 3's are that evidence.
 fn assert_floors(file: &str, r: &Report, all_floor: f64, no_shared_floor: f64) {
     let all = r.scores[2][2];
     let no_shared = r.scores[1][2];
@@ -275,6 +279,16 @@ fn tuning_set_round_2() {
 fn tuning_set_2() {
     let r = evaluate("meta_queries_heldout.json");
     assert_floors("meta_queries_heldout.json", &r, 0.99, 0.97);
+}
+
+/// Held-out set 3 (165 needs): written blind to the ranker (its author read only the catalog)
+/// while this round's ranker was tuned, measured once after the freeze: recall@5 0.891
+/// overall (issue 16's 0.95 not met), 0.782 on the 55 needs without a shared word (its 0.75
+/// met). The floors are those measurements; never tune on it.
+#[test]
+fn held_out_set_3() {
+    let r = evaluate("meta_queries_heldout3.json");
+    assert_floors("meta_queries_heldout3.json", &r, 0.89, 0.78);
 }
 
 /// One typo per need, made the same way every run: in the need's longest word of six letters or
