@@ -318,6 +318,23 @@ url = "{drift_url}"
             .request("tools/call", json!({ "name": "find_tool", "arguments": { "top_k": 3 } }))
             .await;
         assert_eq!(r["error"]["code"], -32602, "{r}");
+        // An empty need, and one past the 2,048-byte limit (a hostile caller's typo scan and
+        // reading are bounded by it), get the limit named; a real need is still served.
+        for query in ["   ".to_owned(), "directory ".repeat(205)] {
+            let r = a
+                .request(
+                    "tools/call",
+                    json!({ "name": "find_tool", "arguments": { "query": query } }),
+                )
+                .await;
+            assert_eq!(r["error"]["code"], -32602, "{r}");
+            let msg = r["error"]["message"].as_str().unwrap();
+            assert!(msg.contains("1 to 2048 bytes"), "{msg}");
+        }
+        assert!(
+            !find(&a, "list the files in a directory", 3).await.is_empty(),
+            "a real need after the refused ones"
+        );
         let r = a
             .request(
                 "tools/call",
