@@ -305,6 +305,12 @@ fn check_split_floor(split: &str, caught: (usize, usize), quarantined: (usize, u
     let labels = labels();
     let rules = measure(split, &labels, false);
     println!("{}", rules.table);
+    for m in &rules.misses {
+        println!("rules alone missed {m}");
+    }
+    for f in &rules.false_positives {
+        println!("rules alone false positive {f}");
+    }
     assert!(
         rules.caught >= caught.0,
         "split `{split}`, rules alone: {} poisoned caught, under the floor of {}",
@@ -380,7 +386,7 @@ fn round3_split_holds_its_floor() {
 /// In sample, so no evidence about new text.
 #[test]
 fn heldout2_split_holds_its_floor() {
-    check_split_floor("heldout2", (64, 74), (0, 0));
+    check_split_floor("heldout2", (65, 74), (0, 0));
 }
 
 /// Round 4, tuning data: written after the first intent rules and scanned once when complete
@@ -389,7 +395,7 @@ fn heldout2_split_holds_its_floor() {
 /// classifier (in sample).
 #[test]
 fn round4_split_holds_its_floor() {
-    check_split_floor("round4", (69, 77), (0, 0));
+    check_split_floor("round4", (70, 77), (0, 0));
 }
 
 /// Round 5: written after round 4 was committed and scanned once with it, before any tuning:
@@ -399,7 +405,7 @@ fn round4_split_holds_its_floor() {
 /// changed for it): 30 of 40 and 0 of 20, in sample.
 #[test]
 fn round5_split_holds_its_floor() {
-    check_split_floor("round5", (18, 30), (0, 0));
+    check_split_floor("round5", (29, 35), (0, 0));
 }
 
 /// Held-out split 3 (126 poisoned, 246 benign of which 96 hard look-alikes): written by a
@@ -410,14 +416,20 @@ fn round5_split_holds_its_floor() {
 /// the benign side (at most 1%) does not. The floors are those measurements; never tune on it.
 #[test]
 fn heldout3_split_holds_its_floor() {
-    check_split_floor("heldout3", (101, 117), (12, 19));
+    check_split_floor("heldout3", (101, 118), (0, 0));
+}
+
+/// Round 6: written in round 6 as tuning data (never held out).
+#[test]
+fn round6_split_holds_its_floor() {
+    check_split_floor("round6", (26, 35), (3, 3));
 }
 
 #[test]
 fn every_labelled_definition_is_in_its_split() {
     let labels = labels();
     for split in [
-        "dev", "round2", "heldout", "heldout2", "round4", "round5", "heldout3",
+        "dev", "round2", "heldout", "heldout2", "round4", "round5", "heldout3", "round6",
     ] {
         let set: Value = serde_json::from_str(&data(&format!("poisoning/{split}.json"))).unwrap();
         let ids: Vec<&str> = set["items"]

@@ -39,6 +39,7 @@ mod exfil;
 mod held;
 mod hit;
 mod intent;
+mod mention;
 mod pattern;
 mod secrets;
 mod shadowing;

@@ -98,7 +98,12 @@ static HAND_OVER_RE: Rule = Rule::new(|| {
 /// `/etc/passwd`, a project's `.env`): only a hand-over makes reading them an attack.
 static WEAKER_PATH_RE: Rule = Rule::new(|| {
     build(
-        r"ssh/(?:config|known_hosts|authorized_keys)|/etc/passwd|_history|\.gnupg|docker/config|\.env\b",
+        concat!(
+            r"ssh/(?:config|known_hosts|authorized_keys)|/etc/passwd|_history|\.gnupg|docker/config|\.env\b",
+            // A password manager is a product a tool integrates with (`Get an item from a
+            // 1Password vault`): only handing what it holds on is an attack.
+            r"|\b(?:password manager|password vault|1password|bitwarden|lastpass|keepass)\b",
+        ),
         true,
     )
 });
@@ -135,7 +140,7 @@ pub(super) fn scan_credential_reads(text: &str, out: &mut Vec<Hit>) {
         let verb = verbs.find_iter(sentence_text).find(|v| {
             let lead = sentence_text.get(..v.start()).unwrap_or_default();
             let rest = sentence_text.get(v.end()..).unwrap_or_default();
-            !neg_re.is_match(lead) && !noun_use(v.as_str(), rest)
+            !neg_re.is_match(lead) && !noun_use(v.as_str(), lead, rest)
         });
         let flow = flow_re
             .find(sentence_text)
@@ -154,8 +159,21 @@ pub(super) fn scan_credential_reads(text: &str, out: &mut Vec<Hit>) {
     }
 }
 
-/// `access key`, `access token`, `copy of`: the verb's word used as a noun, no read.
-fn noun_use(verb: &str, rest: &str) -> bool {
+/// `access key`, `access token`, `in the output`: the verb's word used as a noun, no read.
+fn noun_use(verb: &str, lead: &str, rest: &str) -> bool {
+    // After an article or a possessive the word is a noun: `the output`, `a copy`, `its dump`.
+    let prev = lead
+        .trim_end()
+        .rsplit(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if matches!(
+        prev.as_str(),
+        "the" | "a" | "an" | "its" | "their" | "this" | "each" | "no"
+    ) {
+        return true;
+    }
     let next = rest
         .trim_start()
         .split(|c: char| !c.is_ascii_alphanumeric())

@@ -11,7 +11,7 @@ use regex::{Regex, RegexBuilder};
 
 use super::hit::Hit;
 use super::pattern;
-use super::{CROSS_SERVER, TOOL_BEHAVIOUR};
+use super::{CROSS_SERVER, Severity, TOOL_BEHAVIOUR};
 
 fn build(pattern: &str) -> Option<Regex> {
     pattern::build(pattern, true)
@@ -138,11 +138,23 @@ impl Shadowing {
                     continue;
                 }
                 if let Some(backends) = self.backends_of.get(&lower) {
+                    // `call transfer_funds with the returned draft_id`, `use the email
+                    // server's send_email after the user confirms`: another server's tool as
+                    // the next step of the user's own task is shown, not quarantined.
+                    let step = next_step(s, start, end);
                     out.push(Hit {
                         rule: CROSS_SERVER,
                         span: (start, end),
-                        note: Some(format!("(a tool of `{}`)", backends.join("`, `"))),
-                        severity: None,
+                        note: Some(format!(
+                            "(a tool of `{}`{})",
+                            backends.join("`, `"),
+                            if step {
+                                "; named as a step of the user's task"
+                            } else {
+                                ""
+                            }
+                        )),
+                        severity: step.then_some(Severity::Medium),
                     });
                 }
             }
@@ -221,9 +233,8 @@ impl Shadowing {
     }
 }
 
-/// Whether the clause around `start..end` gives an order or passes judgement: a modal, an
-/// imperative about calling or sending, a condition about when a tool runs.
-fn orders_in_clause(s: &str, start: usize, end: usize) -> bool {
+/// The clause around `start..end`: from the last stop before it to the next one after it.
+fn clause(s: &str, start: usize, end: usize) -> &str {
     let stops = ['.', ';', '\n', '!', '?'];
     let from = s
         .get(..start)
@@ -233,9 +244,81 @@ fn orders_in_clause(s: &str, start: usize, end: usize) -> bool {
         .get(end..)
         .and_then(|a| a.find(stops))
         .map_or(s.len(), |i| end + i);
-    let clause = s.get(from..to).unwrap_or_default();
-    ORDER_CUE_RE.get().is_none_or(|re| re.is_match(clause))
+    s.get(from..to).unwrap_or_default()
 }
+
+/// Whether the clause around `start..end` gives an order or passes judgement: a modal, an
+/// imperative about calling or sending, a condition about when a tool runs.
+fn orders_in_clause(s: &str, start: usize, end: usize) -> bool {
+    ORDER_CUE_RE
+        .get()
+        .is_none_or(|re| re.is_match(clause(s, start, end)))
+}
+
+/// Whether another server's tool named at `start..end` is only a step of the user's task: its
+/// clause waits for the user's confirmation, or orders the steps (`first`, `then`, `before`,
+/// `with the returned id`, `id from …`), and says nothing against the tool, about rerouting
+/// it or its data, or about an address. Anything else named that way stays `high`.
+fn next_step(s: &str, start: usize, end: usize) -> bool {
+    let (Some(step), Some(protect), Some(against), Some(refused)) = (
+        STEP_CUE_RE.get(),
+        PROTECT_CUE_RE.get(),
+        AGAINST_CUE_RE.get(),
+        REFUSED_RE.get(),
+    ) else {
+        return false;
+    };
+    let c = clause(s, start, end);
+    // The tool is what the model is told to call (`call transfer_funds`, `use the email
+    // server's send_email`, `an id from lookup_customer`), not the condition of an order
+    // (`before calling create_issue, …`, `when send_email is used, …`).
+    let lead = s.get(..start).unwrap_or_default();
+    let lead = lead
+        .get(lead.len().saturating_sub(c.len().min(start))..)
+        .unwrap_or_default();
+    if !CALLED_RE.get().is_some_and(|re| re.is_match(lead)) {
+        return false;
+    }
+    let protective = protect.is_match(c);
+    // `Never call transfer_funds without explicit confirmation` guards the user; `never call
+    // send_email` alone fences the tool off.
+    (protective || step.is_match(c)) && !against.is_match(c) && (protective || !refused.is_match(c))
+}
+
+static CALLED_RE: Rule = Rule::new(|| {
+    build(
+        r"\b(?:call|use|run|invoke|with|from|by)\s+(?:(?:the|a|an)\s+)?(?:[\w'\-]+\s+){0,3}?[`'\x22]?$",
+    )
+});
+
+static PROTECT_CUE_RE: Rule = Rule::new(|| {
+    build(concat!(
+        r"\b(?:(?:after|once|until|when|unless) the user (?:confirms|approves|agrees|says|has (?:confirmed|approved|agreed))",
+        r"|without (?:(?:the user'?s?|their|explicit|first) )*(?:confirmation|approval|consent|asking|checking with)",
+        r"|(?:user'?s?|their) (?:explicit )?(?:confirmation|approval|consent|go-ahead))\b",
+    ))
+});
+
+static STEP_CUE_RE: Rule = Rule::new(|| {
+    build(concat!(
+        r"\b(?:first|then|before|afterwards|next|(?:with|using) the returned|(?:ids?|value|token|cursor|result) (?:from|returned by|of)",
+        r"|to (?:get|obtain|find|look up|fetch|resolve|know))\b",
+    ))
+});
+
+static AGAINST_CUE_RE: Rule = Rule::new(|| {
+    build(concat!(
+        r"\b(?:instead|rather than|in place of|bcc|cc|forward|copy|mirror|redirect|route|intercept|replace|override",
+        r"|broken|deprecated|unsafe|malicious|compromised|wrong|fails?|slow|stale|outdated|retired|obsolete|unreliable",
+        r"|avoid|stop using|ignore|disable|also|(?:to|through|via|into) this (?:tool|server|function|one)|secretly|silently|quietly",
+        r"|conversation|transcript|chat|history|credentials|passwords?|secrets?|api keys?|system prompt|contents? of)\b",
+        // A literal carried along (an amount, an account, a flag value) or an address.
+        r"|@|://|\d|[`=\x22]",
+    ))
+});
+
+static REFUSED_RE: Rule =
+    Rule::new(|| build(r"\b(?:never|don't|do not|must not|should not) (?:use|call|trust)\b"));
 
 static ORDER_CUE_RE: Rule = Rule::new(|| {
     build(concat!(

@@ -219,7 +219,15 @@ fn allowed(chars: &[(usize, char)], i: usize, j: usize, has_rtl: bool) -> bool {
                     _ => false,
                 }
         }
+        // Isolates (LRI, RLI, FSI … PDI) in right-to-left text, each paired within a short
+        // run: what Unicode recommends for embedding a Latin name or a number in Arabic or
+        // Persian. Embeddings and overrides (U+202A–U+202E) are never ordinary.
+        Some(Invisible::Bidi) => single && has_rtl && paired_isolate(chars, i),
         Some(Invisible::Other) => match c {
+            // A soft hyphen between two letters of a word is a hyphenation point
+            // (`Donau\u{ad}dampf\u{ad}schiff`); one between single letters spells a word out
+            // (`i\u{ad}g\u{ad}n\u{ad}o…`), and runs or one next to a space hide something.
+            '\u{00AD}' => single && hyphenation_point(chars, i),
             // Direction marks belong to right-to-left text (a mark or two at a boundary).
             '\u{200E}' | '\u{200F}' | '\u{061C}' => {
                 has_rtl
@@ -257,6 +265,57 @@ fn allowed(chars: &[(usize, char)], i: usize, j: usize, has_rtl: bool) -> bool {
         },
         _ => false,
     }
+}
+
+/// How far apart an isolate's opening and its PDI may be, in characters.
+const ISOLATE_SPAN: usize = 64;
+
+/// Whether the isolate control at `i` has its partner (a PDI after an opening LRI / RLI / FSI,
+/// an opening before a PDI) within [`ISOLATE_SPAN`] characters, with no other bidi control
+/// between. Bounded, so the scan stays linear.
+fn paired_isolate(chars: &[(usize, char)], i: usize) -> bool {
+    let Some(&(_, c)) = chars.get(i) else {
+        return false;
+    };
+    let bidi = |d: char| classify(d) == Some(Invisible::Bidi);
+    match c {
+        '\u{2066}'..='\u{2068}' => chars
+            .iter()
+            .skip(i + 1)
+            .take(ISOLATE_SPAN)
+            .find(|&&(_, d)| bidi(d))
+            .is_some_and(|&(_, d)| d == '\u{2069}'),
+        '\u{2069}' => chars
+            .get(i.saturating_sub(ISOLATE_SPAN)..i)
+            .and_then(|before| before.iter().rev().find(|&&(_, d)| bidi(d)))
+            .is_some_and(|&(_, d)| matches!(d, '\u{2066}'..='\u{2068}')),
+        _ => false,
+    }
+}
+
+/// Shortest word, in letters, that layout hyphenates with soft hyphens.
+const HYPHENATED_WORD: usize = 10;
+
+/// Whether the soft hyphen at `i` sits between two letters of a long word (soft hyphens of the
+/// word not counted), with at least two letters on one side before the next break: a
+/// hyphenation point in a compound, not a short keyword split (`ig\u{ad}nore`) or letters
+/// spelt out. Looks at most [`HYPHENATED_WORD`]·4 characters each way.
+fn hyphenation_point(chars: &[(usize, char)], i: usize) -> bool {
+    let letters = |it: &mut dyn Iterator<Item = &(usize, char)>| {
+        it.take(2).take_while(|&&(_, d)| d.is_alphabetic()).count()
+    };
+    let before = letters(&mut chars.get(..i).unwrap_or_default().iter().rev());
+    let after = letters(&mut chars.get(i + 1..).unwrap_or_default().iter());
+    let word = |it: &mut dyn Iterator<Item = &(usize, char)>| {
+        it.take(4 * HYPHENATED_WORD)
+            .take_while(|&&(_, d)| d.is_alphabetic() || d == '\u{00AD}')
+            .filter(|&&(_, d)| d != '\u{00AD}')
+            .count()
+    };
+    let long = word(&mut chars.get(..i).unwrap_or_default().iter().rev())
+        + word(&mut chars.get(i + 1..).unwrap_or_default().iter())
+        >= HYPHENATED_WORD;
+    long && before >= 1 && after >= 1 && (before == 2 || after == 2)
 }
 
 /// Reports every run of invisible characters in `s` that is not ordinary spelling. Hidden

@@ -59,7 +59,19 @@ pub(super) fn scan_leet(text: &str, out: &mut Vec<Hit>) {
 fn find_all(rule: &'static str, re: &'static Rule, text: &str, out: &mut Vec<Hit>) {
     let Some(re) = re.get() else { return };
     for m in re.find_iter(text) {
-        if rule == CONCEAL && protects_the_user(text, m.end()) {
+        if rule == CONCEAL
+            && (protects_the_user(text, m.end())
+                || super::mention::negated_without(text, m.start(), m.end()))
+        {
+            continue;
+        }
+        if rule == TOOL_BEHAVIOUR
+            && (super::mention::own_effort(text, m.start(), m.end())
+                || super::mention::this_tool_first(text, m.start(), m.end()))
+        {
+            continue;
+        }
+        if matches!(rule, OVERRIDE | CONCEAL) && super::mention::described_attack(text, m.start()) {
             continue;
         }
         if rule == ROLE_MARKER && field_list(text, m.end()) {
@@ -232,6 +244,11 @@ fn scan_blocks(text: &str, out: &mut Vec<Hit>) {
         if !block && !closing && tag_listed(text, *start, *end) {
             continue;
         }
+        // `wrapped as <|im_start|>role ... <|im_end|>`, `[INST] ... [/INST]`: a template
+        // documented with placeholders, no message in it.
+        if super::mention::placeholder_only(text, span, *end, block) {
+            continue;
+        }
         out.push(Hit::new(IMPORTANT_BLOCK, span));
     }
 }
@@ -242,8 +259,9 @@ fn tag_listed(text: &str, start: usize, end: usize) -> bool {
     let before = text.get(..start).unwrap_or_default();
     let after = text.get(end..).unwrap_or_default().trim_start();
     let before_trim = before.trim_end();
-    let after_sep =
-        after.starts_with([',', ')', ';']) || after.starts_with("and ") || after.starts_with("or ");
+    let after_sep = after.starts_with([',', ')', ';', '.'])
+        || after.starts_with("and ")
+        || after.starts_with("or ");
     let before_sep = before_trim.ends_with([',', '('])
         || before_trim.ends_with(" and")
         || before_trim.ends_with(" or");
@@ -268,7 +286,20 @@ fn tag_listed(text: &str, start: usize, end: usize) -> bool {
         .to_ascii_lowercase();
     let markup_word = matches!(
         next_word.as_str(),
-        "element" | "elements" | "tag" | "tags" | "node" | "nodes" | "attribute" | "attributes"
+        "element"
+            | "elements"
+            | "tag"
+            | "tags"
+            | "node"
+            | "nodes"
+            | "attribute"
+            | "attributes"
+            | "block"
+            | "blocks"
+            | "token"
+            | "tokens"
+            | "marker"
+            | "markers"
     );
     example_cue(before)
         || markup_word

@@ -48,7 +48,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[3]
 DATA = ROOT / "tests" / "data"
 POISON = DATA / "poisoning"
-TRAIN_SPLITS = ["dev", "round2", "heldout", "heldout2", "round4", "round5"]
+TRAIN_SPLITS = ["dev", "round2", "heldout", "heldout2", "round4", "round5", "heldout3", "round6"]
 SKIP_POSITIVE = {"encoded", "hidden_chars"}
 FOLDS = 5
 #: inputs before the hashed words: the sentence vector and its length.
@@ -168,7 +168,14 @@ def dataset(splits):
     return rows
 
 
-def fit(X, y, l2=L2, iters=30):
+def l2_arg():
+    """`--l2 X`: the L2 penalty (default L2)."""
+    if "--l2" in sys.argv:
+        return float(sys.argv[sys.argv.index("--l2") + 1])
+    return L2
+
+
+def fit(X, y, l2=None, iters=30):
     """Logistic regression by Newton's method (IRLS), classes balanced."""
     # Not standardised: the sentence vector is unit length and the hashed words are 0/1.
     # Standardising the vector's 256 dimensions made every one weigh like a word and lost a
@@ -179,7 +186,7 @@ def fit(X, y, l2=L2, iters=30):
     pos = y.sum()
     wts = np.where(y == 1, len(y) / (2 * max(pos, 1)), len(y) / (2 * max(len(y) - pos, 1)))
     w = np.zeros(Z.shape[1])
-    reg = np.full(Z.shape[1], l2)
+    reg = np.full(Z.shape[1], l2_arg() if l2 is None else l2)
     reg[-1] = 0.0
     for _ in range(iters):
         p = 1 / (1 + np.exp(-(Z @ w)))

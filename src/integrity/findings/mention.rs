@@ -1,0 +1,188 @@
+//! Text that reads like an order but is a mention or a safeguard, for the rules to let
+//! through (round 6, from the hard look-alikes of heldout3 and round6): a negated order whose
+//! condition is the user's say (`never … without asking the user`), the model's own effort as
+//! the alternative to a tool (`instead of guessing`), an attack described in reported speech by
+//! a detector (`text telling an AI to ignore previous instructions`), a chat template
+//! documented with placeholders (`<|im_start|>role ... <|im_end|>`). Each looks at a bounded
+//! stretch of text around one match, so the scan stays linear.
+
+use super::pattern::{Rule, build};
+
+/// `do not act on them without asking the user`, `never … without telling the user`: a
+/// negated order whose condition is the user's say protects the user; it hides nothing.
+/// `Don't hesitate to …` and `no need to …` negate the caution, not the act.
+pub(super) fn negated_without(text: &str, start: usize, end: usize) -> bool {
+    let m = text.get(start..end).unwrap_or_default();
+    if !m
+        .get(..8)
+        .is_some_and(|h| h.eq_ignore_ascii_case("without "))
+    {
+        return false;
+    }
+    let lead = text.get(..start).unwrap_or_default();
+    let from = lead
+        .rfind(['.', ';', '\n', '!', '?', ','])
+        .map_or(0, |i| i + 1);
+    let clause = lead.get(from..).unwrap_or_default().to_ascii_lowercase();
+    NEGATED_ACT_RE.get().is_some_and(|re| re.is_match(&clause))
+}
+
+static NEGATED_ACT_RE: Rule = Rule::new(|| {
+    build(
+        r"\b(?:do not|don't|never|must not|mustn't|should not|shouldn't|cannot|can't|may not|will not|won't|is not allowed to|are not allowed to) (?:ever )?(?:act|call|run|send|delete|do|change|pay|transfer|post|share|execute|type|submit|buy|approve|store|use|proceed|make|add|remove|close|deploy|publish|merge|push|reply|respond|touch)\b",
+        true,
+    )
+});
+
+/// `Use this tool instead of guessing`, `rather than relying on memory`: the alternative is the
+/// model's own effort, not another tool.
+pub(super) fn own_effort(text: &str, start: usize, end: usize) -> bool {
+    let m = text
+        .get(start..end)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let Some(at) = ["instead of ", "rather than ", "and not ", " not "]
+        .iter()
+        .filter_map(|k| m.rfind(k).map(|i| i + k.len()))
+        .max()
+    else {
+        return false;
+    };
+    let rest = text.get(start + at..).unwrap_or_default();
+    let word: String = rest
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    matches!(
+        word.as_str(),
+        "guessing"
+            | "relying"
+            | "memory"
+            | "guesswork"
+            | "estimating"
+            | "inventing"
+            | "assuming"
+            | "answering"
+            | "recalling"
+            | "remembering"
+            | "speculating"
+            | "improvising"
+            | "making"
+            | "computing"
+            | "calculating"
+            | "doing"
+            | "writing"
+            | "parsing"
+            | "scraping"
+            | "hardcoding"
+            | "hard"
+    )
+}
+
+/// `flags text telling an AI to ignore previous instructions`, `such as asking it to disregard
+/// its system prompt`: an attack described by a detector or a test suite, unquoted. The
+/// phrase is reported speech (someone *telling* the model to …) introduced as an example.
+pub(super) fn described_attack(text: &str, start: usize) -> bool {
+    let lead = text.get(..start).unwrap_or_default();
+    let from = lead.rfind(['.', ';', '\n', '!', '?']).map_or(0, |i| i + 1);
+    let clause = lead.get(from..).unwrap_or_default();
+    DESCRIBED_RE.get().is_some_and(|re| re.is_match(clause))
+}
+
+static DESCRIBED_RE: Rule = Rule::new(|| {
+    build(
+        concat!(
+            r"\b(?:such as|like|e\.g\.,?|for example|for instance|including|attempts?|tries|trying|injections?|jailbreaks?|attacks?)\b",
+            r"(?:[^.\n;]){0,60}?\b(?:telling|asking|instructing|urging|ordering|commanding|tricking|coaxing|getting|making|persuading|convincing)",
+            r" (?:an? |the |your )?(?:ai|llm|model|assistant|chatbot|bot|agent|it|them)s?(?: models?| assistants?)? (?:to )?$",
+        ),
+        true,
+    )
+});
+
+/// Whether a tag or token at `span` (its opening tag ending at `open_end`) holds nothing but
+/// a placeholder: a block whose inside is `...`, `{role}` or empty, or a lone token right
+/// after or before one (`<|start_header_id|>{role}<|end_header_id|>`, `role ... <|im_end|>`).
+pub(super) fn placeholder_only(
+    text: &str,
+    span: (usize, usize),
+    open_end: usize,
+    block: bool,
+) -> bool {
+    fn placeholder_start(t: &str) -> bool {
+        let t = t.trim_start_matches([' ', '\t']);
+        if t.starts_with(['{', '…']) || t.starts_with("...") {
+            return true;
+        }
+        let word: String = t.chars().take_while(char::is_ascii_alphabetic).collect();
+        let rest = t
+            .get(word.len()..)
+            .unwrap_or_default()
+            .trim_start_matches([' ', '\t']);
+        matches!(word.as_str(), "role" | "content" | "message" | "text")
+            && (rest.starts_with(['…', '<', '{', '[']) || rest.starts_with("..."))
+    }
+    let before = text
+        .get(..span.0)
+        .unwrap_or_default()
+        .trim_end_matches([' ', '\t']);
+    if block {
+        let inner_end = text
+            .get(..span.1)
+            .and_then(|t| t.rfind(['<', '[']))
+            .unwrap_or(span.1);
+        let inner = text
+            .get(open_end..inner_end.max(open_end))
+            .unwrap_or_default()
+            .trim();
+        return inner.is_empty()
+            || inner.chars().all(|c| matches!(c, '.' | '…' | ' '))
+            || (inner.starts_with('{') && inner.ends_with('}') && inner.len() <= 40);
+    }
+    let after = text.get(span.1..).unwrap_or_default();
+    placeholder_start(after) || before.ends_with(['}', '…']) || before.ends_with("...")
+}
+
+/// `You should call this tool before using any other tool when the task has several steps`:
+/// this tool first, as a plan or a lookup, with nothing handed to it or taken from the other
+/// tools. `Before using any other tool, call this one and pass it the user's request` hands
+/// something over and stays an order about other tools.
+pub(super) fn this_tool_first(text: &str, start: usize, end: usize) -> bool {
+    let m = text.get(start..end).unwrap_or_default();
+    if !m
+        .get(..7)
+        .is_some_and(|h| h.eq_ignore_ascii_case("before "))
+    {
+        return false;
+    }
+    let stops = ['.', ';', '\n', '!', '?'];
+    let from = text
+        .get(..start)
+        .and_then(|b| b.rfind(stops))
+        .map_or(0, |i| i + 1);
+    let to = text
+        .get(end..)
+        .and_then(|a| a.find(stops))
+        .map_or(text.len(), |i| end + i);
+    let sentence = text.get(from..to).unwrap_or_default();
+    let lead = text.get(from..start).unwrap_or_default();
+    let (Some(first), Some(flow)) = (THIS_FIRST_RE.get(), HANDED_RE.get()) else {
+        return false;
+    };
+    first.is_match(lead) && !flow.is_match(sentence)
+}
+
+static THIS_FIRST_RE: Rule = Rule::new(|| {
+    build(
+        r"\b(?:call|use|run|invoke|consult) this (?:tool|one|function)(?: first)?\s*$",
+        true,
+    )
+});
+
+static HANDED_RE: Rule = Rule::new(|| {
+    build(
+        r"\b(?:pass|send|forward|include|copy|share|upload|attach|append|report|give|hand|route|redirect|mirror|log|store|save|the user'?s? (?:request|message|query|prompt|input)|conversation|history|transcript|instead|never|don't|do not|ignore|skip)\b",
+        true,
+    )
+});
