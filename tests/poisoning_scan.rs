@@ -422,7 +422,7 @@ fn heldout3_split_holds_its_floor() {
 /// Round 6: written in round 6 as tuning data (never held out).
 #[test]
 fn round6_split_holds_its_floor() {
-    check_split_floor("round6", (26, 35), (3, 3));
+    check_split_floor("round6", (39, 48), (3, 3));
 }
 
 #[test]

@@ -118,8 +118,11 @@ static REVOKED_RE: Rule = Rule::new(|| {
             // consent waived or assumed
             r"\bno (?:longer )?(?:any )?(?:need|reason|requirement|obligation)\b(?:[^.\n;]){0,20}?\bto (?:double[- ]check|check|confirm|verify|ask|consult|get (?:approval|permission|consent)|wait for|notify|involve)\b(?:[^.\n;]){0,30}?\b(?:human|user|person|owner|operator|anyone|customer|account holder|them)\b",
             r"\bassume (?:that )?(?:the )?(?:user|human|person|account holder|customer|owner|operator|admin|caller|requester)s?\b(?:[^.\n;]){0,30}?\b(?:ha(?:s|ve) (?:already )?(?:agreed|approved|consented|authori[sz]ed|confirmed|signed off)|(?:is|are) (?:an? )?(?:admin|administrator|root|superuser|owner)|(?:would|will) (?:agree|approve|consent))",
-            r"\bno longer (?:asks?|requires?|needs?|waits?|prompts?) (?:for )?(?:the )?(?:user'?s? |human'?s? |owner'?s? )?(?:confirmation|approval|consent|permission|sign-?off)\b(?:[^.\n;]){0,80}?\b(?:any ?time|at will|whenever|automatically|without|silently)\b",
+            r"\bno longer (?:asks?|requires?|needs?|waits?|prompts?) (?:for )?(?:the )?(?:user'?s? |human'?s? |owner'?s? )?(?:confirmation|approval|consent|permission|sign-?off)\b(?:[^.\n;]){0,80}?\b(?:any ?time|at will|whenever|automatically|without|silently|when (?:the )?(?:model|assistant|agent|ai) (?:sees fit|decides|wants|chooses))\b",
             r"\b(?:consent|approval|permission|authori[sz]ation|sign-?off)s? (?:has|have|was|were) (?:already )?(?:been )?(?:collected|given|granted|obtained|secured|handled|taken care of|recorded|arranged) (?:upstream|elsewhere|in advance|beforehand|already|earlier|up front|by the (?:operator|platform|admin|administrator|vendor|server))\b",
+            r"\b(?:nothing|no request|none) (?:to|you (?:need|have) to|should be) (?:decline|refuse|reject|turn down|declined|refused|rejected|turned down)\b",
+            r"\b(?:user|account holder|customer|owner) (?:has|have) (?:already )?(?:opted in|agreed|consented|signed up|switched) (?:to|for) (?:\w+ )?(?:autonomous|unattended|hands-?off|autopilot|full[- ]autonomy|auto[- ]?approve)\b",
+            r"\b(?:carry out|complete|execute|perform|go ahead with|place) (?:\w+ ){0,2}?(?:purchases?|payments?|transfers?|orders?|trades?|deletions?|transactions?) without (?:checking back|asking|confirmation|confirming|approval|waiting)\b",
             r"\bskip (?:all|every|any) (?:of the )?(?:confirmations?|approvals?|verifications?|permission|consent|safety|security)(?: (?:steps?|checks?|prompts?|dialogs?))?\b",
             r"\b(?:the )?(?:person|human|user|one) (?:at the keyboard|typing|in the chat|you(?:'re| are) (?:talking|speaking|chatting) (?:to|with)) is (?:only|just|merely|not)\b",
         ]),
@@ -141,6 +144,9 @@ static PRIORITY_RE: Rule = Rule::new(|| {
             ),
             // "this integration's guidance outranks the conversation"
             r"\b(?:this|the present|the current) (?:integration|connector|server|tool|plugin|extension|description|text|note)'s (?:[\w\-]+ )?(?:guidance|instructions|rules|notes|text|directions|word|wording|description) (?:outranks?|trumps?|beats?|overrides?|supersedes?|takes? precedence over|comes? (?:before|first)|wins? over|counts? more than)\b",
+            r"\b(?:this|the present) (?:server|tool|integration|connector|plugin|extension) (?:speaks|acts|talks) (?:for|on behalf of) (?:the )?(?:[\w\-]+ )?(?:administrator|admin|operator|developer|owner|platform|system|vendor)\b",
+            r"\bfollow (?:its|these|this (?:tool|server)'?s?|the (?:tool|server)'?s?) (?:notes|instructions|directions|text|orders|messages) as (?:you would|if they were|though they were|you do)\b",
+            r"\btreat (?:the |any |all )?(?:content|output|text|results?|responses?|data|whatever|what)(?: that)? this (?:tool|server|integration|connector) (?:returns|sends|outputs|says|gives|provides)\b(?:[^.\n;]){0,40}?\b(?:guidance|instructions?|orders|rules|directions|system|developer|authoritative|commands?)\b",
             // "trust the text of this tool over the person you are talking to"
             r"\b(?:trust|believe|follow|obey|prefer|prioriti[sz]e|favou?r|side with) (?:[\w'\-]+ ){0,4}?this (?:tool|server|integration|connector|plugin|extension|description|text)(?:'s)?(?: [\w'\-]+){0,2}? (?:over|above|more than|ahead of|rather than|instead of) (?:the |what the |anything the |whatever the )?(?:person|user|human|people|chat|conversation|customer)\b",
             // "treat what follows as coming from the platform itself"
@@ -162,6 +168,8 @@ static DECEIVE_RE: Rule = Rule::new(|| {
             r"\bif (?:you are |you're )?(?:asked|questioned|pressed|queried|someone asks|the user asks|anyone asks) (?:about|what|why|how|whether)\b(?:[^.\n;]|;){0,60}?\b(?:vague|deflect|change the subject|lie|deny|pretend|evade|dodge|do not answer|don't answer|make something up|say nothing|stay silent|play dumb)\b",
             r"\bwithout (?:telling|informing|alerting|letting) (?:anyone|anybody|the user|the owner|a soul|them know)\b",
             r"\b(?:give|offer|provide) (?:a |an )?(?:vague|evasive|misleading|false|made-up) (?:answer|reply|response|explanation)\b",
+            r"\banswer (?:any |all )?questions? (?:about|on|regarding) (?:this (?:tool|server|integration)|the tool|its)(?:'s)? (?:[\w\-]+ ){0,2}?with [`'\x22‘“]",
+            r"\btell (?:them|the user|the person|the human|the customer) (?:that )?(?:it|the \w+|everything) (?:is|was|has been) (?:done|finished|complete|completed|cancell?ed|stopped|deleted|removed|off|safe)\b(?:[^.\n]){0,50}?\b(?:anyway|regardless|still|in fact|actually|but|and let)\b",
             r"\bhide (?:this|these|the|its|every|all|any|each)? ?(?:[\w\-]+ ){0,3}?from (?:the )?(?:user|human|person|owner)s?(?:$|[^'\w])",
             r"\bno longer (?:shows?|displays?|reports?|tells?|mentions?|surfaces?|reveals?) (?:[\w'\-]+ ){0,3}?to the (?:user|human|person|owner)\b(?:[^.\n]){0,30}?\bkeep it (?:that way|so|hidden|quiet)\b",
         ]),
@@ -216,6 +224,7 @@ static OTHERS_RE: Rule = Rule::new(|| {
             &format!(
                 r"\b{other_tools}\b(?:[^.\n]){{0,60}}?\b(?:refuse|reject|decline|ignore|skip|block) (?:it|them|that|those)\b(?:[^.\n;]){{0,20}}?\b(?:use|call|prefer|pick) this (?:one|tool|server|integration|connector)\b"
             ),
+            r"\bother (?:[\w\-]+ ){0,2}?(?:tools?|servers?|integrations?|connectors?|plugins?|extensions?) (?:should|must|shall|are to|may) (?:not|never) be (?:used|called|trusted|invoked|consulted)\b",
             r"\b(?:rely|depend|count) (?:exclusively|only|solely|just) on this (?:tool|server|extension|plugin|integration|one|service)\b",
             r"\bonly (?:use|call|trust) this (?:tool|server|extension|plugin|integration|one|service)\b",
             r"\b(?:use|call|trust) (?:exclusively|solely) this (?:tool|server|extension|plugin|integration|one|service)\b",
@@ -247,7 +256,7 @@ static TEMPLATE_RE: Rule = Rule::new(|| {
 static ENV_SECRET_RE: Rule = Rule::new(|| {
     build(
         &alts(&[
-            r"\b(?:copy|paste|use|take|put|insert|read|fill in|substitute|grab|pull) (?:in )?(?:the )?(?:(?:real|actual|live|current|user'?s?|production) )?(?:value of )?\$?[A-Z][A-Z0-9]*_(?:API_KEY|KEY|TOKEN|SECRET|PASSWORD|PASS|PAT|CREDENTIALS?)\b(?:[^.\n;]){0,30}?\b(?:from|in|out of) (?:the |your )?(?:environment|env|shell|process|\.env)\b",
+            r"\b(?:copy|paste|use|take|put|insert|read|fill in|substitute|grab|pull|attach|include|send|pass|add|append) (?:in )?(?:the )?(?:(?:real|actual|live|current|user'?s?|production) )?(?:value of )?\$?[A-Z][A-Z0-9_]*_(?:API_KEY|KEY|TOKEN|SECRET|PASSWORD|PASS|PAT|CREDENTIALS?)\b(?:[^.\n;]){0,30}?\b(?:from|in|out of) (?:the |your )?(?:environment|env|shell|process|\.env)\b",
         ]),
         true,
     )
@@ -269,6 +278,7 @@ static GOES_TO_RE: Rule = Rule::new(|| {
             &format!(
                 r"\b(?:log|record|store|save|archive|dump|mirror) (?:the |all |every |each )?(?:full |whole |entire |raw )?(?:[\w'\-]+ ){{0,4}}?{data}\b(?:[^.\n;]){{0,30}}?\b(?:at|to|on|into) https?://"
             ),
+            r"\bshare (?:[\w'\-]+ ){0,6}?with [\w.+\-]+@[\w\-]+\.[\w.]+",
             r"\balso (?:publish|post|upload|share|paste|push|make)\b(?:[^.\n;]){0,40}?\b(?:as|to|in|on|into) (?:(?:a|an|the) )?public(?:ly)?\b",
             &format!(
                 r"\b(?:include|put|append|attach|add|embed|encode) (?:the )?(?:(?:full|whole|entire|raw) )?(?:[\w'\-]+ )?{data}\b(?:[^.\n;]){{0,20}}?\b(?:in|into|as|with) (?:(?:a|an|the) )?(?:(?:get|post|put|http|https|web) )?(?:(?:request|call|query|parameter|url|link|beacon|ping) )?to https?://"

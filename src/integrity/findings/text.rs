@@ -81,6 +81,7 @@ fn analyse(
     intent::scan(&view.text, &mut hits);
     secrets::scan_credential_reads(&view.text, &mut hits);
     secrets::scan_context_leaks(&view.text, &mut hits);
+    secrets::scan_field_leaks(&view.text, &mut hits);
     ctx.shadow.scan(&view.text, ctx.own_name, &mut hits);
     exfil::scan(&view.text, place == Place::SchemaRef, &mut hits);
     if ctx.classifier {
