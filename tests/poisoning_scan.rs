@@ -5,13 +5,14 @@
 //! `round2.json` (held out at the first freeze, then tuned on), `heldout.json` (held out at the
 //! second freeze, measured twice, then tuned on at the third: "round3" in the docs),
 //! `heldout2.json` (written after the third freeze, measured once, then tuned on in round 4),
-//! `round4.json` (written after the round-4 rules, scanned once, then tuned on) and
-//! `round5.json` (scanned once with round 4's rules and classifier, then used to retrain the
-//! classifier only). THOSE SIX SPLITS ARE TUNING DATA: the rules and the classifier were fitted
-//! to them, so their figures say nothing about text by other authors (docs/poisoning-scan.md
-//! has the figures measured before each split was tuned on). `heldout3.json` is the clean one:
-//! written by a separate author blind to the scanner, measured once after round 4 froze (see
-//! `heldout3_split_holds_its_floor`); never tune on it. All are labelled in
+//! `round4.json` (written after the round-4 rules, scanned once, then tuned on),
+//! `round5.json` (scanned once with round 4's rules and classifier, then tuned on),
+//! `heldout3.json` (written by a separate author blind to the scanner, measured once after
+//! round 4 froze, then tuned on in round 6) and `round6.json` (written in round 6 as tuning
+//! data). ALL EIGHT SPLITS ARE TUNING DATA: the rules and the classifier were fitted to them,
+//! so their figures say nothing about text by other authors (docs/poisoning-scan.md has the
+//! figures measured before each split was tuned on; heldout3's blind figures are in
+//! `heldout3_split_holds_its_floor`). All are labelled in
 //! `labels.tsv` by class and by what the scan must do: `quarantine` (a finding at or above the
 //! default `integrity.quarantine_severity`, `high`), `finding` (at least `medium`:
 //! descriptions that openly state a harmful behaviour deserve a look, not a quarantine) or
@@ -22,7 +23,8 @@
 //! change that makes the scan worse anywhere fails, and a change that does better should raise
 //! the floor. The tables say whether issue 15's targets are met (at least 90% of the poisoned
 //! definitions caught at the severity their class calls for, at most 1% of the benign ones
-//! quarantined): in sample they are on every split but round5 (30 of 40 caught). Each split
+//! quarantined): in sample they are on every split but round5 (35 of 40 caught) and round6
+//! (48 of 50 caught, 3 of 89 benign quarantined). Each split
 //! is measured with the rules alone and with the classifier (`integrity.classifier = "on"`,
 //! the default). Separately: no finding at `high` or above on the real npm servers' catalogs
 //! (`tests/data/meta_catalog.json`; `tests/data/poisoning/reference_catalogs.json` with the
@@ -383,7 +385,8 @@ fn round3_split_holds_its_floor() {
 /// Measured once while clean (third freeze): 34 of 74 poisoned caught, 3 of 52 benign
 /// quarantined; with the classifier 46 and 4. Tuned on in round 4 (intent rules, classifier
 /// retrained with it): 64 of 74 and 0 by the rules alone, 74 of 74 and 0 with the classifier.
-/// In sample, so no evidence about new text.
+/// Round 6 (in sample): 65 and 0 by the rules alone, 74 and 0 with the classifier. In sample,
+/// so no evidence about new text.
 #[test]
 fn heldout2_split_holds_its_floor() {
     check_split_floor("heldout2", (65, 74), (0, 0));
@@ -392,7 +395,7 @@ fn heldout2_split_holds_its_floor() {
 /// Round 4, tuning data: written after the first intent rules and scanned once when complete
 /// (rules alone 43 of 78 caught, 3 of 55 benign quarantined; with the old classifier 51 and
 /// 3), then tuned on: 69 of 78 and 0 by the rules alone, 77 of 78 and 0 with the retrained
-/// classifier (in sample).
+/// classifier (in sample). Round 6 (in sample): 70 and 0, 77 and 0.
 #[test]
 fn round4_split_holds_its_floor() {
     check_split_floor("round4", (70, 77), (0, 0));
@@ -402,7 +405,9 @@ fn round4_split_holds_its_floor() {
 /// 18 of 40 poisoned caught by the rules alone (45.0%), 0 of 20 benign quarantined; with the
 /// classifier 25 of 40 (62.5%) and 1 of 20. Far short of issue 15's targets: this is what
 /// to expect on new wording. Then the classifier was retrained with it (the rules were not
-/// changed for it): 30 of 40 and 0 of 20, in sample.
+/// changed for it): 30 of 40 and 0 of 20, in sample. Round 6 tuned the rules on it too (and
+/// retrained the classifier with a stricter threshold): 29 of 40 by the rules alone, 35 with
+/// the classifier, 0 of 20 quarantined, in sample.
 #[test]
 fn round5_split_holds_its_floor() {
     check_split_floor("round5", (29, 35), (0, 0));
@@ -413,13 +418,21 @@ fn round5_split_holds_its_floor() {
 /// was tuned, measured once after the freeze: rules alone 101 of 126 caught (80.2%), 12 of
 /// 246 benign quarantined (4.9%); with the classifier 117 of 126 (92.9%) and 19 of 246
 /// (7.7%; 0 of the 150 ordinary ones, 19 of the 96 hard ones). Recall meets issue 15's 90%,
-/// the benign side (at most 1%) does not. The floors are those measurements; never tune on it.
+/// the benign side (at most 1%) does not. Those blind figures were the floors until round 6,
+/// which made it TUNING DATA (rules fixed by class on its false positives, classifier trained
+/// on it): in sample, rules alone 101 of 126 and 0 of 246 quarantined, with the classifier 118
+/// of 126 and 0 of 246. No evidence about new text; heldout4 is the next blind measure.
 #[test]
 fn heldout3_split_holds_its_floor() {
     check_split_floor("heldout3", (101, 118), (0, 0));
 }
 
-/// Round 6: written in round 6 as tuning data (never held out).
+/// Round 6: written in round 6 as tuning data, never held out (139 definitions: 50 poisoned,
+/// 89 benign, most of them hard look-alikes in other wording than heldout3's). Its first scan,
+/// with round 4's rules and classifier: 26 of 50 caught and 9 of 89 quarantined by the rules
+/// alone, 38 and 13 with the classifier. After round 6, in sample: 39 of 50 and 3 of 89 by the
+/// rules alone, 48 and 3 with the classifier. Its author had read the rules and heldout3's
+/// false positives, so even the first scan is no clean measure.
 #[test]
 fn round6_split_holds_its_floor() {
     check_split_floor("round6", (39, 48), (3, 3));

@@ -10,7 +10,8 @@ through the `classifier_features` example, so training and scan cannot disagree:
 What it learns from:
 
 - every split of `tests/data/poisoning/`: `dev`, `round2`, `heldout` ("round3"), `heldout2`,
-  `round4` and `round5`, all tuning data since round 4 (none is held out any more). Their
+  `round4`, `round5`, `heldout3` and `round6`, all tuning data since round 6 (none is held
+  out any more; heldout4 is never read here). Their
   scripts are run again with `corpus.write` replaced, to learn where each payload went. A
   sentence of a poisoned definition is positive when it is a sentence of its payload (for a
   definition written by hand without `placed`, when no benign definition has it); every
@@ -32,7 +33,8 @@ figures and writes `model.bin`. Deterministic for a given numpy.
 of training and of the thresholds, then scores it once and prints what the classifier alone
 catches there: the closest thing to a measure on new wording these splits allow (round 4:
 trained without round4, 32 of its 71 scored poisoned definitions over `high`, 0 of 55 benign;
-without heldout2, 22 of 66 and 0 of 52; without round5, 17 of 39 and 1 of 20).
+without heldout2, 22 of 66 and 0 of 52; without round5, 17 of 39 and 1 of 20; round 6:
+without heldout3, 65 of 126 and 2 of 243). `--l2 X` sets the L2 penalty (default L2).
 """
 import json
 import os
