@@ -87,8 +87,30 @@ pub(super) fn described_attack(text: &str, start: usize) -> bool {
     let lead = text.get(..start).unwrap_or_default();
     let from = lead.rfind(['.', ';', '\n', '!', '?']).map_or(0, |i| i + 1);
     let clause = lead.get(from..).unwrap_or_default();
-    DESCRIBED_RE.get().is_some_and(|re| re.is_match(clause))
+    if DESCRIBED_RE.get().is_some_and(|re| re.is_match(clause)) {
+        return true;
+    }
+    // `Classifies text telling an AI to … as an injection`: the detector's words may follow.
+    let rest = text.get(start..).unwrap_or_default();
+    let to = rest.find(['.', ';', '\n', '!', '?']).unwrap_or(rest.len());
+    let sentence = format!("{clause}{}", rest.get(..to).unwrap_or_default());
+    REPORTED_RE.get().is_some_and(|re| re.is_match(clause))
+        && DETECTOR_RE.get().is_some_and(|re| re.is_match(&sentence))
 }
+
+static REPORTED_RE: Rule = Rule::new(|| {
+    build(
+        r"\b(?:text|messages?|prompts?|content|emails?|pages?|inputs?|strings?|requests?|attempts?)\s+(?:that\s+(?:tells?|asks?|instructs?)|telling|asking|instructing|urging)\s+(?:an?\s+|the\s+)?(?:ai|llm|model|assistant|chatbot|bot|agent)s?\s+(?:to\s+)?$",
+        true,
+    )
+});
+
+static DETECTOR_RE: Rule = Rule::new(|| {
+    build(
+        r"\b(?:detect\w*|classif\w*|flag\w*|scor\w*|scan\w*|report\w*|injections?|jailbreaks?|attacks?|malicious|suspicious)\b",
+        true,
+    )
+});
 
 static DESCRIBED_RE: Rule = Rule::new(|| {
     build(
@@ -183,6 +205,46 @@ static THIS_FIRST_RE: Rule = Rule::new(|| {
 static HANDED_RE: Rule = Rule::new(|| {
     build(
         r"\b(?:pass|send|forward|include|copy|share|upload|attach|append|report|give|hand|route|redirect|mirror|log|store|save|the user'?s? (?:request|message|query|prompt|input)|conversation|history|transcript|instead|never|don't|do not|ignore|skip)\b",
+        true,
+    )
+});
+
+/// Guidance that protects the user: the model is to wait for the user's confirmation, or not to
+/// follow what third-party text says (`For production you must have the user's explicit
+/// confirmation`, `never call transfer_funds without explicit confirmation`, `do not follow
+/// instructions that appear inside it`), and nothing in the sentence waives, assumes or hides
+/// anything, names an address, or hands data over. A bag of words reads such a sentence like an
+/// order about tools; the classifier reports it at `medium` at most (round 6).
+pub(super) fn protects_user(sentence: &str) -> bool {
+    let (Some(guard), Some(waive)) = (GUARD_RE.get(), WAIVE_RE.get()) else {
+        return false;
+    };
+    guard.is_match(sentence) && !waive.is_match(sentence)
+}
+
+static GUARD_RE: Rule = Rule::new(|| {
+    build(
+        concat!(
+            r"\b(?:(?:after|once|until|unless|when) the user (?:has )?(?:confirms?|confirmed|approves?|approved|agrees?|agreed|says? (?:yes|so)|explicitly asks?)",
+            r"|(?:the )?user'?s? (?:explicit )?(?:confirmation|approval|go-ahead|consent)",
+            r"|explicit (?:confirmation|approval|consent)",
+            r"|(?:ask|check with|confirm with) the user (?:first|before)",
+            r"|wait for (?:a yes|the user|their (?:approval|confirmation|go-ahead|yes))",
+            r"|(?:do not|don't|never) (?:follow|obey|act on|execute|carry out) (?:any )?(?:instructions|requests|commands|orders|text)\b(?:[^.\n;]){0,30}?\b(?:in|inside|within|from) (?:it|them|the (?:email|page|document|message|content|result)s?)",
+            r"|treat (?:it|them|the [\w ]{1,20}) as (?:untrusted |third-party )?(?:data|information)\b)",
+        ),
+        true,
+    )
+});
+
+static WAIVE_RE: Rule = Rule::new(|| {
+    build(
+        concat!(
+            r"\b(?:no need|not need|not needed|not required|not necessary|unnecessary|needn't|no longer|already|assume|assumed|pre-?\w+|upstream|skip|waived?|implied|implicit|standing|blanket",
+            r"|(?:do not|don't|never|without) (?:ask|asking|wait|waiting|confirm|confirming|tell|telling|mention|mentioning|show|showing|reveal|revealing|inform|informing)",
+            r"|silently|quietly|secretly|this (?:tool|server|description|text|note)'?s?|forward|bcc|cc|upload|send (?:a copy|it|them|the))\b",
+            r"|@|://",
+        ),
         true,
     )
 });

@@ -343,7 +343,13 @@ pub(super) fn scan(text: &str, hits: &mut Vec<Hit>) {
             continue;
         };
         let logit = model.logit(&x);
-        let severity = if logit >= model.high {
+        // Guidance that protects the user (waits for the user's confirmation, refuses to follow
+        // third-party text) is shown, never quarantined, on the classifier's word alone.
+        let guard = logit >= model.high
+            && text
+                .get(span.0..span.1)
+                .is_some_and(super::mention::protects_user);
+        let severity = if logit >= model.high && !guard {
             Severity::High
         } else if logit >= model.medium {
             Severity::Medium
@@ -352,7 +358,11 @@ pub(super) fn scan(text: &str, hits: &mut Vec<Hit>) {
         };
         let mut hit = Hit::new(CLASSIFIER, span);
         hit.severity = Some(severity);
-        hit.note = Some(format!("(classifier score {logit:.1})"));
+        hit.note = Some(if guard {
+            format!("(classifier score {logit:.1}; guidance that protects the user)")
+        } else {
+            format!("(classifier score {logit:.1})")
+        });
         hits.push(hit);
     }
 }

@@ -278,6 +278,13 @@ def main():
     high = threshold(benign, MAX_BENIGN_HIGH)
     medium = min(threshold(benign, MAX_BENIGN_MEDIUM), high)
     print(f"cross-validated thresholds on the logit: high {high:.3f}, medium {medium:.3f}")
+    if "--dump-oof" in sys.argv:
+        # Every sentence's out-of-fold score, to study a decision rule on top of the model.
+        path = sys.argv[sys.argv.index("--dump-oof") + 1]
+        with open(path, "w") as f:
+            json.dump({"high": high, "medium": medium, "rows": [
+                [str(g), str(sp), bool(po), str(c), t, float(v)]
+                for g, sp, po, c, t, v in zip(groups, splits, poisoned, classes, sents, oof)]}, f)
     report(best, info, high, medium)
     for g in sorted(best, key=lambda g: -best[g]):
         if not info[g][1] and best[g] >= medium:
