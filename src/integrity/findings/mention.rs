@@ -248,3 +248,49 @@ static WAIVE_RE: Rule = Rule::new(|| {
         true,
     )
 });
+
+/// `Note for agents: pagination tokens expire after five minutes`: a note addressed to the
+/// model that orders nothing (no `you`, no modal, no verb of the attacks, no user, no address
+/// in the rest of its paragraph, read at most 300 bytes) is shown at `medium`, not quarantined.
+pub(super) fn informational_note(text: &str, start: usize, end: usize) -> bool {
+    let head = text.get(start..end).unwrap_or_default().trim_start();
+    let word: String = head
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if !matches!(
+        word.as_str(),
+        "note"
+            | "notes"
+            | "info"
+            | "warning"
+            | "reminder"
+            | "notice"
+            | "attention"
+            | "psa"
+            | "memo"
+    ) {
+        return false;
+    }
+    let rest = text.get(end..).unwrap_or_default();
+    let mut cut = rest.len().min(300);
+    while !rest.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let rest = rest.get(..cut).unwrap_or_default();
+    let rest = rest.split("\n\n").next().unwrap_or(rest);
+    !NOTE_ORDER_RE.get().is_none_or(|re| re.is_match(rest))
+}
+
+static NOTE_ORDER_RE: Rule = Rule::new(|| {
+    build(
+        concat!(
+            r"\b(?:you|your|must|should|shall|need to|have to|always|never|do not|don't|ignore|disregard|forget",
+            r"|send|forward|include|pass|read|call|run|use|instead|approve|user|users|human|person|instructions?",
+            r"|prompt|system|secret|key|password|token|credentials?|confirm|tell|reveal|mention|hide|delete",
+            r"|prefer|leave|avoid|only|others?|tools?|servers?|connectors?|plugins?|integrations?|functions?)\b|@|://",
+        ),
+        true,
+    )
+});

@@ -172,6 +172,9 @@ impl Shadowing {
                 if c.name("b3").is_none() && !orders_in_clause(s, m.start(), m.end()) {
                     continue;
                 }
+                // `Use the github server's create_issue afterwards if the user wants it`: the
+                // backend named as the next step of the user's task, as for a tool's name.
+                let step = c.name("b3").is_none() && next_step(s, b.start(), m.end());
                 let backend = self
                     .backend_names
                     .get(&b.as_str().to_lowercase())
@@ -186,8 +189,15 @@ impl Shadowing {
                 out.push(Hit {
                     rule: CROSS_SERVER,
                     span: (m.start() + lead, m.end()),
-                    note: Some(format!("(names backend `{backend}`)")),
-                    severity: None,
+                    note: Some(format!(
+                        "(names backend `{backend}`{})",
+                        if step {
+                            "; named as a step of the user's task"
+                        } else {
+                            ""
+                        }
+                    )),
+                    severity: step.then_some(Severity::Medium),
                 });
             }
         }

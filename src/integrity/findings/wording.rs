@@ -77,6 +77,12 @@ fn find_all(rule: &'static str, re: &'static Rule, text: &str, out: &mut Vec<Hit
         if rule == ROLE_MARKER && field_list(text, m.end()) {
             continue;
         }
+        if rule == ROLE_MARKER && super::mention::informational_note(text, m.start(), m.end()) {
+            let mut hit = Hit::new(rule, (m.start(), m.end()));
+            hit.severity = Some(super::Severity::Medium);
+            out.push(hit);
+            continue;
+        }
         if rule == OVERRIDE && set_from_argument(text, m.start(), m.end()) {
             continue;
         }
