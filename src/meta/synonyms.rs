@@ -279,6 +279,8 @@ const RELATED: &[(&str, &[&str])] = &[
     ("know", &["knowledge", "memory", "graph", "read"]),
     ("fact", &["observation"]),
     ("relationship", &["relation"]),
+    ("tracker", &["issue", "issues"]),
+    ("globe", &["geographic", "coordinates"]),
     ("everything", &["all", "entire", "whole", "graph"]),
     ("whole", &["entire", "all", "full"]),
     ("inside", &["content", "contents", "list"]),

@@ -91,6 +91,10 @@ fn the_words_of_a_name_are_not_words_of_the_need() {
     assert!(read("don't open Bob's file").drop.is_empty());
     // Prose written with a slash is not a slug.
     assert!(read("grant read/write access").drop.is_empty());
+    // A need about folders means `a/b` as a path, not `owner/repo`.
+    let r = read("make a folder called backups/2025");
+    assert!(r.hints.contains(&"path".to_owned()));
+    assert!(!r.hints.contains(&"repository".to_owned()));
 }
 
 #[test]
@@ -107,6 +111,10 @@ fn a_verb_that_asks_for_a_new_tracker_item_means_create() {
         Some("raise")
     );
     // The same verbs on something that exists, or on other nouns, keep their own meaning.
+    assert_eq!(
+        verb("report a bug: login crashes").as_deref(),
+        Some("report")
+    );
     assert_eq!(verb("open PR 5"), None);
     assert_eq!(verb("open issues in the repo"), None);
     assert_eq!(verb("open the issue about login"), None);
@@ -131,6 +139,18 @@ fn idioms_say_what_their_words_do_not() {
     assert!(has("Dana no longer reports to Eve", "relation"));
     assert!(has("who works on the billing team", "user"));
     assert!(has("where is the config file", "search"));
+    // Keeping a fact for later is a memory, unless a file, a page or a tracker item is kept.
+    assert!(has("keep that in mind for future chats", "memory"));
+    assert!(has("persist for next session: timezone is CET", "memory"));
+    assert!(has("make a note that Bo likes tea", "knowledge"));
+    assert!(!has("store the file for later", "memory"));
+    assert!(!has("record a note on ticket 4", "memory"));
+    // How two things stand to each other is a relation; a hyperlink is not.
+    assert!(has("link project Apollo to team Orion", "relation"));
+    assert!(has("the checkout service depends on payments", "relation"));
+    assert!(!has("link https://x.io to the issue", "relation"));
+    assert!(has("how do I get to the airport", "directions"));
+    assert!(!has("get to the settings page", "directions"));
     // A plain verb keeps its meaning.
     assert!(read("pull the latest changes").hints.is_empty());
     assert!(read("open the issue about login").hints.is_empty());
