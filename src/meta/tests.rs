@@ -207,6 +207,23 @@ fn quantised_vectors_keep_the_cosine() {
     assert!(index::dot_q(&q, &d) < 0);
 }
 
+#[test]
+fn centring_takes_the_shared_direction_out() {
+    let mut vs = vec![vec![0.8, 0.6, 0.0], vec![0.8, 0.0, 0.6], vec![0.0; 3]];
+    let mean = centroid::centre(&mut vs).unwrap();
+    // The shared first dimension is gone; each vector is a unit one again; a zero stays zero.
+    assert_eq!(mean, [0.8, 0.3, 0.3]);
+    assert!(vs[0][0].abs() < 1e-6 && (vs[0][1] - 0.70710677).abs() < 1e-6);
+    assert_eq!(vs[2], [0.0; 3]);
+    let q = centroid::centre_query(vec![1.0, 0.0, 0.0], Some(&mean));
+    assert!((q.iter().map(|x| x * x).sum::<f32>() - 1.0).abs() < 1e-6);
+    assert_eq!(
+        centroid::centre_query(vec![1.0, 0.0], Some(&mean)),
+        [1.0, 0.0]
+    );
+    assert!(centroid::centre(&mut []).is_none());
+}
+
 fn tool(name: &str, description: &str, args: &[&str]) -> Value {
     let props: serde_json::Map<String, Value> = args
         .iter()
