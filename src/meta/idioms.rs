@@ -123,8 +123,9 @@ const FILE_NAMES: &[&str] = &[
 /// about a `number`; `#name` about a `channel`, `#42` about an `issue` or `pull` request,
 /// `@name` about a `user` (the way chat and code hosts write them); `owner/repo` about a
 /// `repository` (in a need that speaks of folders, a path); `~/dir` or `/a/b` about a `path`
-/// and `directory`; `crate::item` or `call()` about `code`; two decimal numbers (`48.85,
-/// 2.29`) about a `latitude` and `longitude`.
+/// and `directory`; `crate::item`, `call()` or `camelCase` about `code`; `:eyes:` about a
+/// `reaction` and `emoji`; two decimal numbers (`48.85, 2.29`) about a `latitude` and
+/// `longitude`.
 pub fn shape(query: &str) -> Reading {
     let mut r = Reading::default();
     // A need that speaks of folders means its `a/b` as a relative path, not `owner/repo`.
@@ -134,6 +135,21 @@ pub fn shape(query: &str) -> Reading {
     let mut decimals = 0;
     let mut files = 0;
     for raw in query.split_whitespace() {
+        // `:eyes:`, `:+1:`: an emoji as chat apps write it, a reaction.
+        let emoji = raw.trim_end_matches([',', '.', '!', '?', ';']);
+        if emoji.len() > 2
+            && emoji.starts_with(':')
+            && emoji.ends_with(':')
+            && emoji.get(1..emoji.len() - 1).is_some_and(|e| {
+                e.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-'))
+            })
+        {
+            r.hint("reaction");
+            r.hint("emoji");
+            r.drop_words(emoji);
+            continue;
+        }
         let bare = raw.trim_end_matches(|c: char| !c.is_alphanumeric());
         match bare.chars().next() {
             Some('#') if bare.len() > 1 => {
@@ -193,7 +209,7 @@ pub fn shape(query: &str) -> Reading {
             r.hint("number");
             continue;
         }
-        if w.contains("::") || w.ends_with("()") {
+        if w.contains("::") || w.ends_with("()") || is_camel(w) {
             r.hint("code");
             r.drop_words(w);
             continue;
@@ -286,6 +302,17 @@ fn url_words(url: &str, r: &mut Reading) {
             r.drop_words(label);
         }
     }
+}
+
+/// `parseConfig`, `podAntiAffinity`: an identifier in lower camel case, a name in code (not
+/// `iPhone` or `eBay`, whose hump is the second letter, nor a short word).
+fn is_camel(w: &str) -> bool {
+    let b = w.as_bytes();
+    w.len() >= 7
+        && b.iter().all(u8::is_ascii_alphanumeric)
+        && b.first().is_some_and(u8::is_ascii_lowercase)
+        && b.iter().skip(2).any(u8::is_ascii_uppercase)
+        && b.get(1).is_some_and(u8::is_ascii_lowercase)
 }
 
 /// `owner/repo` as code hosts write it: two names joined by one slash.
@@ -415,6 +442,18 @@ const CONTENT_NOUNS: &[&str] = &[
     "commit",
 ];
 
+/// Things on a page that are moved by dragging them.
+const UI_THINGS: &[&str] = &[
+    "card", "cards", "column", "columns", "board", "kanban", "item", "items", "tile", "tiles",
+    "slider", "widget", "row", "rows", "handle",
+];
+
+/// Fields of a form that a need may list together.
+const FORM_FIELDS: &[&str] = &[
+    "name", "email", "password", "address", "zip", "postcode", "phone", "card", "username", "city",
+    "country", "birthday", "fields", "form",
+];
+
 /// Nouns that name a web page or app screen.
 const WEB_NOUNS: &[&str] = &[
     "page",
@@ -446,6 +485,11 @@ const WEB_NOUNS: &[&str] = &[
 ///   page's or a file's content, or a tracker item) → `memory`, `knowledge`, `observations`,
 ///   what the memory tools call themselves;
 /// - `get to` a place that is not a page → `directions`;
+/// - `look through`, `anything mentioning`, `anywhere` → `search`; `has anyone reported` →
+///   `search`, `issues`; `fix` or `correct` a named file → `edit`;
+/// - moving or reordering things on a page (a card, a column, a list item) → `drag`, `drop`;
+///   entering two or more of a form's usual fields (name, email, address, card…) → `form`,
+///   `fields`;
 /// - a question about a person (`who …`) → `user`; about where a thing is (`where is`) →
 ///   `search`, `find`; about amounts of space (`how big`, `how much space`) → `size`.
 fn idioms(query: &str, r: &mut Reading) {
@@ -506,6 +550,47 @@ fn idioms(query: &str, r: &mut Reading) {
             {
                 r.hint("relation");
                 r.drop.push(word.to_owned());
+            }
+            // Looking through something, or for anything that mentions a word: a search.
+            ("look" | "dig" | "comb" | "search", "through")
+            | ("anything" | "everything", "mentioning" | "about" | "that" | "matching")
+            | ("anywhere", _) => {
+                r.hint("search");
+                if word != "anywhere" && word != "anything" && word != "everything" {
+                    r.drop.push(word.to_owned());
+                }
+            }
+            // "has anyone reported …": a search of the tracker's items.
+            ("anyone" | "anybody" | "someone" | "somebody", _)
+                if matches!(
+                    at(i + 1),
+                    "reported" | "filed" | "raised" | "opened" | "logged"
+                ) =>
+            {
+                r.hint("search");
+                r.hint("issues");
+            }
+            // Fixing a file is editing it.
+            ("fix" | "correct", _) if r.hints.iter().any(|h| h == "file" || h == "path") => {
+                r.hint("edit");
+            }
+            // Moving or reordering things on a page (cards, columns, list items): a drag.
+            ("move" | "moving" | "reorder" | "rearrange" | "slide", _)
+                if !r.hints.iter().any(|h| h == "file" || h == "path")
+                    && w.iter().any(|x| UI_THINGS.contains(&x.as_str())) =>
+            {
+                r.hint("drag");
+                r.hint("drop");
+            }
+            // Entering several values (name, address, card…) at once: a form.
+            ("enter" | "fill" | "input" | "type" | "complete", _)
+                if w.iter()
+                    .filter(|x| FORM_FIELDS.contains(&x.as_str()))
+                    .count()
+                    >= 2 =>
+            {
+                r.hint("form");
+                r.hint("fields");
             }
             ("who", _) | ("whose", _) => r.hint("user"),
             // "what do you remember about Bob": a question about what is known is a search.

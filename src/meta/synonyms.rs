@@ -281,6 +281,7 @@ const RELATED: &[(&str, &[&str])] = &[
     ("relationship", &["relation"]),
     ("tracker", &["issue", "issues"]),
     ("globe", &["geographic", "coordinates"]),
+    ("box", &["field", "element", "input"]),
     ("everything", &["all", "entire", "whole", "graph"]),
     ("whole", &["entire", "all", "full"]),
     ("inside", &["content", "contents", "list"]),

@@ -59,6 +59,9 @@ fn the_shape_of_a_word_hints_at_what_it_names() {
     // On a code host `#42` is an issue or pull request, not a channel.
     assert_eq!(hints("has #88 been merged"), ["number", "issue", "pull"]);
     assert_eq!(hints("who uses tokio::spawn?"), ["code"]);
+    assert_eq!(hints("where is podAntiAffinity set"), ["code"]);
+    assert!(hints("buy an iPhone on eBay").is_empty());
+    assert_eq!(hints("put an :eyes: on it"), ["reaction", "emoji"]);
     assert_eq!(hints("visit news.example.com"), ["url"]);
     assert!(hints("see next.js and vue.js").contains(&"file".to_owned()));
 }
@@ -150,6 +153,12 @@ fn idioms_say_what_their_words_do_not() {
     assert!(has("the checkout service depends on payments", "relation"));
     assert!(!has("link https://x.io to the issue", "relation"));
     assert!(has("how do I get to the airport", "directions"));
+    assert!(has("look through my notes for budget", "search"));
+    assert!(has("has anyone reported crashes in libuv", "issues"));
+    assert!(has("fix the typo in docs/guide.md", "edit"));
+    assert!(has("move the card into the Done column", "drag"));
+    assert!(!has("move notes.txt into the archive column", "drag"));
+    assert!(has("enter name, email and address in the signup", "form"));
     assert!(!has("get to the settings page", "directions"));
     // A plain verb keeps its meaning.
     assert!(read("pull the latest changes").hints.is_empty());
