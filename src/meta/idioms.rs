@@ -440,6 +440,14 @@ const CONTENT_NOUNS: &[&str] = &[
     "code",
     "changes",
     "commit",
+    "video",
+    "audio",
+    "recording",
+    "requests",
+    "traffic",
+    "console",
+    "output",
+    "screen",
 ];
 
 /// Things on a page that are moved by dragging them.

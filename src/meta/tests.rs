@@ -148,6 +148,7 @@ fn idioms_say_what_their_words_do_not() {
     assert!(has("make a note that Bo likes tea", "knowledge"));
     assert!(!has("store the file for later", "memory"));
     assert!(!has("record a note on ticket 4", "memory"));
+    assert!(!has("record the network requests", "memory"));
     // How two things stand to each other is a relation; a hyperlink is not.
     assert!(has("link project Apollo to team Orion", "relation"));
     assert!(has("the checkout service depends on payments", "relation"));
