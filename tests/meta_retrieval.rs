@@ -1,6 +1,6 @@
 //! The `find_tool` retrieval benchmark over a real 115-tool catalog (9 npm MCP servers,
 //! captured once through the gateway into `tests/data/meta_catalog.json` with
-//! `portcullis catalog export`), on three query sets of realistic agent needs, all three now
+//! `portcullis catalog export`), on five query sets of realistic agent needs, all of them now
 //! **tuning data** (the ranker's weights, blend, hints, idioms and word tables were chosen while
 //! looking at their results, so their figures overstate what a new need gets):
 //!
@@ -10,11 +10,15 @@
 //!   shared word), then opened for tuning;
 //! - `meta_queries_heldout.json`, held-out set 2 (130 needs): written blind to the ranker (its
 //!   author read only the catalog) and measured once after the second freeze (recall@5 0.908
-//!   overall, 0.738 without a shared word), then opened for tuning.
+//!   overall, 0.738 without a shared word), then opened for tuning;
+//! - `meta_queries_heldout3.json`, held-out set 3 (165 needs): written blind to the ranker and
+//!   measured once after the third freeze (recall@5 0.891 overall, 0.782 without a shared
+//!   word), then opened for tuning in round 4;
+//! - `meta_queries_round4.json`, round 4 (128 needs): written from the catalog by round 4's
+//!   tuner before running the ranker on them (recall@5 0.883 / 0.812 on the ranker of the third
+//!   freeze), a check of generalisation while tuning, not a blind set.
 //!
-//! and one **held-out** set, `meta_queries_heldout3.json` (165 needs): written blind to the
-//! ranker while it was tuned on the three above, measured once after the freeze (its figures
-//! are the honest estimate; see `held_out_set_3`).
+//! The honest estimate of a round is the next blind set, measured once after its freeze.
 //!
 //! Each is scored as recall@1, recall@5 and MRR for keyword-only BM25, the keyword pipeline
 //! (BM25F with stemming, field weights and synonyms) and the full ranking (`Mode::Semantic`:
@@ -224,9 +228,9 @@ const TARGET_ALL: f64 = 0.95;
 const TARGET_NO_SHARED: f64 = 0.75;
 
 /// What the frozen ranker measured (docs/find-tool.md), rounded down, asserted as floors so a
-/// change that loses ground fails; the issue's targets are printed beside them. On the three
-/// tuning sets these floors are measurements of fit, not evidence that the targets are met on
-/// new needs; held-out set 3's are that evidence.
+/// change that loses ground fails; the issue's targets are printed beside them. All five sets
+/// are tuning data, so these floors are measurements of fit, not evidence that the targets are
+/// met on new needs; the next blind set, measured once, is that evidence.
 fn assert_floors(file: &str, r: &Report, all_floor: f64, no_shared_floor: f64) {
     let all = r.scores[2][2];
     let no_shared = r.scores[1][2];
@@ -263,7 +267,7 @@ fn assert_floors(file: &str, r: &Report, all_floor: f64, no_shared_floor: f64) {
 #[test]
 fn tuning_set() {
     let r = evaluate("meta_queries.json");
-    assert_floors("meta_queries.json", &r, 0.97, 0.95);
+    assert_floors("meta_queries.json", &r, 0.98, 0.97);
 }
 
 #[test]
@@ -282,13 +286,26 @@ fn tuning_set_2() {
 }
 
 /// Held-out set 3 (165 needs): written blind to the ranker (its author read only the catalog)
-/// while this round's ranker was tuned, measured once after the freeze: recall@5 0.891
-/// overall (issue 16's 0.95 not met), 0.782 on the 55 needs without a shared word (its 0.75
-/// met). The floors are those measurements; never tune on it.
+/// while round 3's ranker was tuned, measured once after that freeze: recall@5 0.891 overall
+/// (issue 16's 0.95 not met), 0.782 on the 55 needs without a shared word (its 0.75 met). Then
+/// opened for tuning in round 4, whose ranker measures 0.982 / 1.000 on it in-sample (its
+/// misses were read while tuning); the floors are the in-sample figures, one need below 1.000
+/// without a shared word.
 #[test]
-fn held_out_set_3() {
+fn tuning_set_3() {
     let r = evaluate("meta_queries_heldout3.json");
-    assert_floors("meta_queries_heldout3.json", &r, 0.89, 0.78);
+    assert_floors("meta_queries_heldout3.json", &r, 0.98, 0.98);
+}
+
+/// Round 4 (128 needs): written from the catalog alone by round 4's tuner before the ranker
+/// was run on them, as a check that a change generalises beyond the sets it was chosen on:
+/// recall@5 0.883 overall, 0.812 on the 48 needs without a shared word, on the ranker of the
+/// third freeze. Its misses were then read too, so round 4's 0.961 / 0.917 is in-sample. The
+/// same person tuned the ranker, so it is a smoke check, not a blind set.
+#[test]
+fn tuning_set_round_4() {
+    let r = evaluate("meta_queries_round4.json");
+    assert_floors("meta_queries_round4.json", &r, 0.96, 0.91);
 }
 
 /// One typo per need, made the same way every run: in the need's longest word of six letters or
@@ -336,15 +353,18 @@ fn typo_recall(file: &str) -> (f64, usize) {
     (found as f64 / n.max(1) as f64, n)
 }
 
-/// A misspelt word loses little: over all three sets, recall@5 with one typo per need (see
-/// [`typo_recall`]) against the floor it measured (0.937, 0.955, 0.955; without the typo
-/// matching of `Index::query` 0.886, 0.918, 0.929).
+/// A misspelt word loses little: over all five sets, recall@5 with one typo per need (see
+/// [`typo_recall`]) against the floor it measured (round 4's ranker: 0.943, 0.955, 0.955,
+/// 0.938, 0.874; round 3's: 0.937, 0.955, 0.955, 0.833, 0.820; round 3's without the typo
+/// matching of `Index::query` on the first three: 0.886, 0.918, 0.929).
 #[test]
 fn typos() {
     for (file, floor) in [
-        ("meta_queries.json", 0.93),
+        ("meta_queries.json", 0.94),
         ("meta_queries_round2.json", 0.95),
         ("meta_queries_heldout.json", 0.95),
+        ("meta_queries_heldout3.json", 0.93),
+        ("meta_queries_round4.json", 0.87),
     ] {
         let (r5, n) = typo_recall(file);
         println!("{file}: recall@5 with one typo per need {r5:.3} ({n} needs)");

@@ -90,6 +90,18 @@ const BRANCH_PREFIXES: &[&str] = &[
     "feature", "feat", "fix", "bugfix", "hotfix", "release", "chore", "topic", "wip",
 ];
 
+/// Words that say a need is about folders on a disk.
+const FOLDER_WORDS: &[&str] = &[
+    "folder",
+    "folders",
+    "subfolder",
+    "directory",
+    "directories",
+    "subdirectory",
+    "dir",
+    "mkdir",
+];
+
 /// Well-known file names without an extension.
 const FILE_NAMES: &[&str] = &[
     "makefile",
@@ -110,13 +122,34 @@ const FILE_NAMES: &[&str] = &[
 /// is about a `file`, and two of them about `multiple` files; a URL about a `url`; a number
 /// about a `number`; `#name` about a `channel`, `#42` about an `issue` or `pull` request,
 /// `@name` about a `user` (the way chat and code hosts write them); `owner/repo` about a
-/// `repository`; `~/dir` or `/a/b` about a `path` and `directory`; `crate::item` or `call()`
-/// about `code`; two decimal numbers (`48.85, 2.29`) about a `latitude` and `longitude`.
+/// `repository` (in a need that speaks of folders, a path); `~/dir` or `/a/b` about a `path`
+/// and `directory`; `crate::item`, `call()` or `camelCase` about `code`; `:eyes:` about a
+/// `reaction` and `emoji`; two decimal numbers (`48.85, 2.29`) about a `latitude` and
+/// `longitude`.
 pub fn shape(query: &str) -> Reading {
     let mut r = Reading::default();
+    // A need that speaks of folders means its `a/b` as a relative path, not `owner/repo`.
+    let folders = words(query)
+        .iter()
+        .any(|w| FOLDER_WORDS.contains(&w.as_str()));
     let mut decimals = 0;
     let mut files = 0;
     for raw in query.split_whitespace() {
+        // `:eyes:`, `:+1:`: an emoji as chat apps write it, a reaction.
+        let emoji = raw.trim_end_matches([',', '.', '!', '?', ';']);
+        if emoji.len() > 2
+            && emoji.starts_with(':')
+            && emoji.ends_with(':')
+            && emoji.get(1..emoji.len() - 1).is_some_and(|e| {
+                e.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-'))
+            })
+        {
+            r.hint("reaction");
+            r.hint("emoji");
+            r.drop_words(emoji);
+            continue;
+        }
         let bare = raw.trim_end_matches(|c: char| !c.is_alphanumeric());
         match bare.chars().next() {
             Some('#') if bare.len() > 1 => {
@@ -176,7 +209,7 @@ pub fn shape(query: &str) -> Reading {
             r.hint("number");
             continue;
         }
-        if w.contains("::") || w.ends_with("()") {
+        if w.contains("::") || w.ends_with("()") || is_camel(w) {
             r.hint("code");
             r.drop_words(w);
             continue;
@@ -192,7 +225,8 @@ pub fn shape(query: &str) -> Reading {
             || w.starts_with("../")
             || (w.starts_with('/') && w.len() > 1)
             || w.matches('/').count() >= 2
-            || (file && w.contains('/'));
+            || (file && w.contains('/'))
+            || (folders && is_slug(w));
         if path {
             r.hint("path");
             if !file {
@@ -270,6 +304,17 @@ fn url_words(url: &str, r: &mut Reading) {
     }
 }
 
+/// `parseConfig`, `podAntiAffinity`: an identifier in lower camel case, a name in code (not
+/// `iPhone` or `eBay`, whose hump is the second letter, nor a short word).
+fn is_camel(w: &str) -> bool {
+    let b = w.as_bytes();
+    w.len() >= 7
+        && b.iter().all(u8::is_ascii_alphanumeric)
+        && b.first().is_some_and(u8::is_ascii_lowercase)
+        && b.iter().skip(2).any(u8::is_ascii_uppercase)
+        && b.get(1).is_some_and(u8::is_ascii_lowercase)
+}
+
 /// `owner/repo` as code hosts write it: two names joined by one slash.
 fn is_slug(w: &str) -> bool {
     let Some((owner, repo)) = w.split_once('/') else {
@@ -303,7 +348,7 @@ fn is_file_name(w: &str) -> bool {
 }
 
 /// Verbs that, with a tracker's noun as object, ask to create the item.
-const CREATE_VERBS: &[&str] = &["open", "file", "raise", "log", "lodge", "submit"];
+const CREATE_VERBS: &[&str] = &["open", "file", "raise", "log", "lodge", "submit", "report"];
 /// An issue tracker's nouns.
 const TRACKER_NOUNS: &[&str] = &[
     "issue", "issues", "bug", "bugs", "ticket", "tickets", "pr", "mr", "pull", "merge", "problem",
@@ -350,6 +395,73 @@ fn is_plural(w: &str) -> bool {
         && !w.ends_with("is")
 }
 
+/// `later`, `future`, `the future`, `next time`, `next session`: a time after this
+/// conversation.
+fn later(a: &str, b: &str) -> bool {
+    let next = |n: &str| {
+        matches!(
+            n,
+            "time" | "session" | "sessions" | "chat" | "chats" | "conversation" | "conversations"
+        )
+    };
+    matches!(a, "later" | "future") || (a == "the" && b == "future") || (a == "next" && next(b))
+}
+
+/// What the memory tools are: a knowledge graph of entities and their observations.
+fn remember(r: &mut Reading) {
+    r.hint("memory");
+    r.hint("knowledge");
+    r.hint("observations");
+}
+
+/// Whether a need keeps something somewhere else than in memory: it names a file, a path, a
+/// URL, a file's or a page's content, or a tracker's item.
+fn elsewhere(r: &Reading, w: &[String]) -> bool {
+    r.hints
+        .iter()
+        .any(|h| matches!(h.as_str(), "file" | "path" | "url" | "issue"))
+        || w.iter()
+            .any(|x| CONTENT_NOUNS.contains(&x.as_str()) || TRACKER_NOUNS.contains(&x.as_str()))
+}
+
+/// What a file, a page or a repository holds: keeping one of these is not a memory.
+const CONTENT_NOUNS: &[&str] = &[
+    "file",
+    "files",
+    "document",
+    "text",
+    "content",
+    "contents",
+    "screenshot",
+    "image",
+    "picture",
+    "snapshot",
+    "page",
+    "code",
+    "changes",
+    "commit",
+    "video",
+    "audio",
+    "recording",
+    "requests",
+    "traffic",
+    "console",
+    "output",
+    "screen",
+];
+
+/// Things on a page that are moved by dragging them.
+const UI_THINGS: &[&str] = &[
+    "card", "cards", "column", "columns", "board", "kanban", "item", "items", "tile", "tiles",
+    "slider", "widget", "row", "rows", "handle",
+];
+
+/// Fields of a form that a need may list together.
+const FORM_FIELDS: &[&str] = &[
+    "name", "email", "password", "address", "zip", "postcode", "phone", "card", "username", "city",
+    "country", "birthday", "fields", "form",
+];
+
 /// Nouns that name a web page or app screen.
 const WEB_NOUNS: &[&str] = &[
     "page",
@@ -373,7 +485,19 @@ const WEB_NOUNS: &[&str] = &[
 ///   URL → `navigate`;
 /// - `let … know` (tell) → `send`, `message`;
 /// - `no longer` (a relation or fact that ended) → `delete`, `remove`;
-/// - `reports to`, `works for`, `belongs to` (how two things relate) → `relation`;
+/// - `reports to`, `works for`, `belongs to` (how two things relate) → `relation`; so do
+///   `depends on`, `owned by`, `part of`, `sits in`, and `link`/`connect` … `to`/`between`
+///   when no URL, file, page or tracker item is named;
+/// - keeping something for later (`keep … in mind`, `for later`, `for next session`, `make a
+///   note`, `note that`, `store`, `persist`, `record` when nothing is said to be a file, a
+///   page's or a file's content, or a tracker item) → `memory`, `knowledge`, `observations`,
+///   what the memory tools call themselves;
+/// - `get to` a place that is not a page → `directions`;
+/// - `look through`, `anything mentioning`, `anywhere` → `search`; `has anyone reported` →
+///   `search`, `issues`; `fix` or `correct` a named file → `edit`;
+/// - moving or reordering things on a page (a card, a column, a list item) → `drag`, `drop`;
+///   entering two or more of a form's usual fields (name, email, address, card…) → `form`,
+///   `fields`;
 /// - a question about a person (`who …`) → `user`; about where a thing is (`where is`) →
 ///   `search`, `find`; about amounts of space (`how big`, `how much space`) → `size`.
 fn idioms(query: &str, r: &mut Reading) {
@@ -417,6 +541,64 @@ fn idioms(query: &str, r: &mut Reading) {
             | ("works" | "work", "for" | "under") => {
                 r.hint("relation");
                 r.drop.push(word.to_owned());
+            }
+            // How one thing stands to another, stated as a fact to keep: a relation.
+            ("depends" | "depend", "on")
+            | ("owned" | "managed" | "run" | "led", "by")
+            | ("part" | "member", "of")
+            | ("sits", "in")
+                if !elsewhere(r, &w) =>
+            {
+                r.hint("relation");
+            }
+            ("link" | "connect" | "links" | "connection", _)
+                if !url
+                    && !elsewhere(r, &w)
+                    && (i + 1..i + 5).any(|j| matches!(at(j), "to" | "between" | "with")) =>
+            {
+                r.hint("relation");
+                r.drop.push(word.to_owned());
+            }
+            // Looking through something, or for anything that mentions a word: a search.
+            ("look" | "dig" | "comb" | "search", "through")
+            | ("anything" | "everything", "mentioning" | "about" | "that" | "matching")
+            | ("anywhere", _) => {
+                r.hint("search");
+                if word != "anywhere" && word != "anything" && word != "everything" {
+                    r.drop.push(word.to_owned());
+                }
+            }
+            // "has anyone reported …": a search of the tracker's items.
+            ("anyone" | "anybody" | "someone" | "somebody", _)
+                if matches!(
+                    at(i + 1),
+                    "reported" | "filed" | "raised" | "opened" | "logged"
+                ) =>
+            {
+                r.hint("search");
+                r.hint("issues");
+            }
+            // Fixing a file is editing it.
+            ("fix" | "correct", _) if r.hints.iter().any(|h| h == "file" || h == "path") => {
+                r.hint("edit");
+            }
+            // Moving or reordering things on a page (cards, columns, list items): a drag.
+            ("move" | "moving" | "reorder" | "rearrange" | "slide", _)
+                if !r.hints.iter().any(|h| h == "file" || h == "path")
+                    && w.iter().any(|x| UI_THINGS.contains(&x.as_str())) =>
+            {
+                r.hint("drag");
+                r.hint("drop");
+            }
+            // Entering several values (name, address, card…) at once: a form.
+            ("enter" | "fill" | "input" | "type" | "complete", _)
+                if w.iter()
+                    .filter(|x| FORM_FIELDS.contains(&x.as_str()))
+                    .count()
+                    >= 2 =>
+            {
+                r.hint("form");
+                r.hint("fields");
             }
             ("who", _) | ("whose", _) => r.hint("user"),
             // "what do you remember about Bob": a question about what is known is a search.
@@ -477,6 +659,30 @@ fn idioms(query: &str, r: &mut Reading) {
             }
             ("clean" | "clear", "up" | "out") => {
                 r.hint("delete");
+            }
+            // Keeping something for later, as English says it: a memory.
+            ("keep" | "bear", _)
+                if (i + 1..i + 5).any(|j| at(j) == "mind")
+                    && (i + 1..i + 5).any(|j| at(j) == "in") =>
+            {
+                remember(r);
+                r.drop.push(word.to_owned());
+            }
+            ("for" | "until" | "in", _) if later(at(i + 1), at(i + 2)) && !elsewhere(r, &w) => {
+                remember(r);
+            }
+            ("make" | "take", "a" | "note") | ("note", "that" | "this")
+                if (word == "note" || at(i + 1) == "note" || at(i + 2) == "note")
+                    && !elsewhere(r, &w) =>
+            {
+                remember(r);
+            }
+            ("store" | "persist" | "memorise" | "memorize" | "record", _) if !elsewhere(r, &w) => {
+                remember(r);
+            }
+            ("get" | "getting", "to") if !web_object(i + 2) => {
+                r.hint("directions");
+                r.drop.push(word.to_owned());
             }
             ("write" | "note" | "jot", "down") => {
                 r.hint("write");

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::centroid::{centre, centre_query};
 use super::idioms;
 use super::semantic::StaticVectors;
 use super::synonyms::{SYNONYM_WEIGHT, Synonyms};
@@ -144,6 +145,8 @@ pub struct Index {
     vectors: Vec<i8>,
     scales: Vec<f32>,
     dims: usize,
+    /// The mean of the tools' vectors, taken out of each of them and of a need's.
+    mean: Option<Vec<f32>>,
 }
 
 impl Index {
@@ -158,6 +161,7 @@ impl Index {
         let mut scales: Vec<f32> = Vec::new();
         // Words of the catalog long enough to be matched as a typo, and their terms.
         let mut surface: HashMap<String, String> = HashMap::new();
+        let mut fvecs: Vec<Vec<f32>> = Vec::new();
         for d in docs {
             let Ok(doc) = u32::try_from(names.len()) else {
                 break;
@@ -182,15 +186,20 @@ impl Index {
             per_doc.push(fields);
             lens.push(len);
             if let Some(sv) = lexicon.vectors {
-                let v = sv
-                    .embed(&embedding_text(d.name, d.definition))
-                    .unwrap_or_else(|| vec![0.0; sv.dims()]);
-                let (q, scale) = quantise(&v, i32::from(i8::MAX));
-                vectors.extend(q.into_iter().map(|x| i8::try_from(x).unwrap_or(0)));
-                scales.push(scale);
+                fvecs.push(
+                    sv.embed(&embedding_text(d.name, d.definition))
+                        .unwrap_or_else(|| vec![0.0; sv.dims()]),
+                );
             }
             by_name.insert(d.name.to_owned(), doc);
             names.push(d.name.to_owned());
+        }
+        // The catalog's common direction out of every tool vector (`centroid.rs`).
+        let mean = centre(&mut fvecs);
+        for v in &fvecs {
+            let (q, scale) = quantise(v, i32::from(i8::MAX));
+            vectors.extend(q.into_iter().map(|x| i8::try_from(x).unwrap_or(0)));
+            scales.push(scale);
         }
         let n = names.len().max(1) as f32;
         let mut avg = [0f32; 6];
@@ -243,6 +252,7 @@ impl Index {
             .collect();
         spelled.sort();
         Index {
+            mean,
             lexicon,
             names,
             by_name,
@@ -468,7 +478,8 @@ impl Index {
     }
 
     /// Keyword scores (of admitted documents) blended with the cosine similarity of every
-    /// admitted document: `(1 - w) · bm25 / max(max bm25, KEYWORD_FLOOR) + w · cos`. Every
+    /// admitted document, both vectors less the catalog's mean (`centroid.rs`):
+    /// `(1 - w) · bm25 / max(max bm25, KEYWORD_FLOOR) + w · max(cos, 0)`. Every
     /// admitted document gets a score, so the answer is empty only when nothing is admitted.
     fn blend(
         &self,
@@ -491,6 +502,7 @@ impl Index {
         // The query in 16 bits against the documents' 8: the cosine within about 0.001 of
         // the float one (`tests.rs` checks), as integer arithmetic the compiler vectorises.
         let qv = self.lexicon.vectors.and_then(|v| v.embed(query)).map(|q| {
+            let q = centre_query(q, self.mean.as_deref());
             let (q, scale) = quantise(&q, query_max(self.dims));
             let q: Vec<i16> = q
                 .into_iter()

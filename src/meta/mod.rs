@@ -10,6 +10,7 @@
 //! reads the principal's visible tools and dispatches calls is `router::meta`.
 
 pub mod cache;
+pub mod centroid;
 pub mod embed;
 pub mod idioms;
 pub mod index;

@@ -59,6 +59,9 @@ fn the_shape_of_a_word_hints_at_what_it_names() {
     // On a code host `#42` is an issue or pull request, not a channel.
     assert_eq!(hints("has #88 been merged"), ["number", "issue", "pull"]);
     assert_eq!(hints("who uses tokio::spawn?"), ["code"]);
+    assert_eq!(hints("where is podAntiAffinity set"), ["code"]);
+    assert!(hints("buy an iPhone on eBay").is_empty());
+    assert_eq!(hints("put an :eyes: on it"), ["reaction", "emoji"]);
     assert_eq!(hints("visit news.example.com"), ["url"]);
     assert!(hints("see next.js and vue.js").contains(&"file".to_owned()));
 }
@@ -91,6 +94,10 @@ fn the_words_of_a_name_are_not_words_of_the_need() {
     assert!(read("don't open Bob's file").drop.is_empty());
     // Prose written with a slash is not a slug.
     assert!(read("grant read/write access").drop.is_empty());
+    // A need about folders means `a/b` as a path, not `owner/repo`.
+    let r = read("make a folder called backups/2025");
+    assert!(r.hints.contains(&"path".to_owned()));
+    assert!(!r.hints.contains(&"repository".to_owned()));
 }
 
 #[test]
@@ -107,6 +114,10 @@ fn a_verb_that_asks_for_a_new_tracker_item_means_create() {
         Some("raise")
     );
     // The same verbs on something that exists, or on other nouns, keep their own meaning.
+    assert_eq!(
+        verb("report a bug: login crashes").as_deref(),
+        Some("report")
+    );
     assert_eq!(verb("open PR 5"), None);
     assert_eq!(verb("open issues in the repo"), None);
     assert_eq!(verb("open the issue about login"), None);
@@ -131,6 +142,25 @@ fn idioms_say_what_their_words_do_not() {
     assert!(has("Dana no longer reports to Eve", "relation"));
     assert!(has("who works on the billing team", "user"));
     assert!(has("where is the config file", "search"));
+    // Keeping a fact for later is a memory, unless a file, a page or a tracker item is kept.
+    assert!(has("keep that in mind for future chats", "memory"));
+    assert!(has("persist for next session: timezone is CET", "memory"));
+    assert!(has("make a note that Bo likes tea", "knowledge"));
+    assert!(!has("store the file for later", "memory"));
+    assert!(!has("record a note on ticket 4", "memory"));
+    assert!(!has("record the network requests", "memory"));
+    // How two things stand to each other is a relation; a hyperlink is not.
+    assert!(has("link project Apollo to team Orion", "relation"));
+    assert!(has("the checkout service depends on payments", "relation"));
+    assert!(!has("link https://x.io to the issue", "relation"));
+    assert!(has("how do I get to the airport", "directions"));
+    assert!(has("look through my notes for budget", "search"));
+    assert!(has("has anyone reported crashes in libuv", "issues"));
+    assert!(has("fix the typo in docs/guide.md", "edit"));
+    assert!(has("move the card into the Done column", "drag"));
+    assert!(!has("move notes.txt into the archive column", "drag"));
+    assert!(has("enter name, email and address in the signup", "form"));
+    assert!(!has("get to the settings page", "directions"));
     // A plain verb keeps its meaning.
     assert!(read("pull the latest changes").hints.is_empty());
     assert!(read("open the issue about login").hints.is_empty());
@@ -185,6 +215,23 @@ fn quantised_vectors_keep_the_cosine() {
     let q = vec![i16::try_from(index::query_max(1024)).unwrap(); 1024];
     let d = vec![i8::MIN + 1; 1024];
     assert!(index::dot_q(&q, &d) < 0);
+}
+
+#[test]
+fn centring_takes_the_shared_direction_out() {
+    let mut vs = vec![vec![0.8, 0.6, 0.0], vec![0.8, 0.0, 0.6], vec![0.0; 3]];
+    let mean = centroid::centre(&mut vs).unwrap();
+    // The shared first dimension is gone; each vector is a unit one again; a zero stays zero.
+    assert_eq!(mean, [0.8, 0.3, 0.3]);
+    assert!(vs[0][0].abs() < 1e-6 && (vs[0][1] - 0.70710677).abs() < 1e-6);
+    assert_eq!(vs[2], [0.0; 3]);
+    let q = centroid::centre_query(vec![1.0, 0.0, 0.0], Some(&mean));
+    assert!((q.iter().map(|x| x * x).sum::<f32>() - 1.0).abs() < 1e-6);
+    assert_eq!(
+        centroid::centre_query(vec![1.0, 0.0], Some(&mean)),
+        [1.0, 0.0]
+    );
+    assert!(centroid::centre(&mut []).is_none());
 }
 
 fn tool(name: &str, description: &str, args: &[&str]) -> Value {
