@@ -18,7 +18,10 @@
 //!   tuner before running the ranker on them (recall@5 0.883 / 0.812 on the ranker of the third
 //!   freeze), a check of generalisation while tuning, not a blind set.
 //!
-//! The honest estimate of a round is the next blind set, measured once after its freeze.
+//! and one **held-out** set, `meta_queries_heldout4.json` (172 needs): written blind to the
+//! ranker while round 4 was tuned and measured once after its freeze (`held_out_set_4`);
+//! never tune on it. The honest estimate of a round is the next blind set, measured once after
+//! its freeze.
 //!
 //! Each is scored as recall@1, recall@5 and MRR for keyword-only BM25, the keyword pipeline
 //! (BM25F with stemming, field weights and synonyms) and the full ranking (`Mode::Semantic`:
@@ -306,6 +309,16 @@ fn tuning_set_3() {
 fn tuning_set_round_4() {
     let r = evaluate("meta_queries_round4.json");
     assert_floors("meta_queries_round4.json", &r, 0.96, 0.91);
+}
+
+/// Held-out set 4 (172 needs): written blind to the ranker (its author read only the catalog)
+/// while round 4's ranker was tuned, measured once after that freeze: recall@5 0.936 overall
+/// (161 of 172; issue 16's 0.95 not met, three needs short), 0.862 on the 65 needs without a
+/// shared word (its 0.75 met), MRR 0.809. The floors are those measurements; never tune on it.
+#[test]
+fn held_out_set_4() {
+    let r = evaluate("meta_queries_heldout4.json");
+    assert_floors("meta_queries_heldout4.json", &r, 0.93, 0.86);
 }
 
 /// One typo per need, made the same way every run: in the need's longest word of six letters or

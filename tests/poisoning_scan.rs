@@ -12,7 +12,9 @@
 //! data). ALL EIGHT SPLITS ARE TUNING DATA: the rules and the classifier were fitted to them,
 //! so their figures say nothing about text by other authors (docs/poisoning-scan.md has the
 //! figures measured before each split was tuned on; heldout3's blind figures are in
-//! `heldout3_split_holds_its_floor`). All are labelled in
+//! `heldout3_split_holds_its_floor`). `heldout4.json` is the clean one: written by a separate
+//! author blind to the scanner while round 6 was tuned, measured once after the freeze (see
+//! `heldout4_split_holds_its_floor`); never tune on it. All are labelled in
 //! `labels.tsv` by class and by what the scan must do: `quarantine` (a finding at or above the
 //! default `integrity.quarantine_severity`, `high`), `finding` (at least `medium`:
 //! descriptions that openly state a harmful behaviour deserve a look, not a quarantine) or
@@ -438,11 +440,24 @@ fn round6_split_holds_its_floor() {
     check_split_floor("round6", (39, 48), (3, 3));
 }
 
+/// Held-out split 4 (134 poisoned, 258 benign: 186 ordinary published-style definitions and 72
+/// hard look-alikes): written by a separate author blind to the scanner (rules, classifier, the
+/// other splits) while round 6 was tuned, measured once after the freeze: rules alone 99 of
+/// 134 caught (73.9%), 3 of 258 benign quarantined (1.2%); with the classifier 120 of 134
+/// (89.6%) and 5 of 258 (1.9%: 1 of the 186 ordinary, 4 of the 72 hard ones). Both of issue
+/// 15's targets narrowly not met (one definition short of 90%; at most 2 benign for 1%). The
+/// floors are those measurements; never tune on it.
+#[test]
+fn heldout4_split_holds_its_floor() {
+    check_split_floor("heldout4", (99, 120), (3, 5));
+}
+
 #[test]
 fn every_labelled_definition_is_in_its_split() {
     let labels = labels();
     for split in [
         "dev", "round2", "heldout", "heldout2", "round4", "round5", "heldout3", "round6",
+        "heldout4",
     ] {
         let set: Value = serde_json::from_str(&data(&format!("poisoning/{split}.json"))).unwrap();
         let ids: Vec<&str> = set["items"]
