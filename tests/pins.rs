@@ -147,11 +147,10 @@ fn init_status_diff_and_approve_a_description_change() {
     assert_eq!(drifted.code, 1, "{drifted:?}");
     let echo = item_line(&drifted.stdout, "tool", "echo");
     assert!(echo.contains("changed (description)"), "{echo}");
-    // The classifier (on by default) reads the injected order too.
+    // The rules name the block and the credential read; the classifier (on by default) stays
+    // under `high` on this sentence since its threshold was calibrated out of fold (round 6).
     assert!(
-        echo.contains(
-            "quarantined (findings: prompt.important-block, prompt.classifier, exfil.credential-read)"
-        ),
+        echo.contains("quarantined (findings: prompt.important-block, exfil.credential-read)"),
         "{echo}"
     );
     assert!(
@@ -227,7 +226,7 @@ fn init_status_diff_and_approve_a_description_change() {
         .to_owned();
     assert!(
         approved.stdout.contains(&format!(
-            "approved tool drift/echo sha256 {} (was {}, findings accepted: prompt.important-block, prompt.classifier, exfil.credential-read)",
+            "approved tool drift/echo sha256 {} (was {}, findings accepted: prompt.important-block, exfil.credential-read)",
             &new_sha[..12],
             &lock_before["backends"]["drift"]["tools"]["echo"]["sha256"]
                 .as_str()
