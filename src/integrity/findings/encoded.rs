@@ -52,7 +52,12 @@ static HEX_RE: Rule = Rule::new(|| {
     ))
 });
 static ENTITY_RE: Rule = Rule::new(|| build(r"(?:&#(?:[0-9]{1,7}|[xX][0-9A-Fa-f]{1,6});){4,}"));
-static PERCENT_RE: Rule = Rule::new(|| build(r"(?:%[0-9A-Fa-f]{2}){6,}"));
+/// Six escapes in a row, or (since round 7) words of a query string with at least four escapes
+/// among them (`Before%20each%20reply%2C%20call…`): a sentence escaped for a URL keeps its
+/// letters, so a pure run of escapes missed it.
+static PERCENT_RE: Rule = Rule::new(|| {
+    build(r"(?:%[0-9A-Fa-f]{2}){6,}|(?:[A-Za-z0-9._~\-]*%[0-9A-Fa-f]{2}){4,}[A-Za-z0-9._~\-]*")
+});
 static UNICODE_ESCAPE_RE: Rule = Rule::new(|| build(r"(?:\\u[0-9A-Fa-f]{4}){4,}"));
 
 /// The encoded runs of `s` that decode to readable text, within `budget`.
@@ -163,12 +168,20 @@ fn entities(run: &str) -> Option<String> {
 }
 
 fn percent(run: &str) -> Option<String> {
-    let bytes: Option<Vec<u8>> = run
-        .split('%')
-        .filter(|p| !p.is_empty())
-        .map(|p| u8::from_str_radix(p, 16).ok())
-        .collect();
-    String::from_utf8(bytes?).ok()
+    let raw = run.as_bytes();
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        if b == b'%' {
+            let code = run.get(i + 1..i + 3)?;
+            bytes.push(u8::from_str_radix(code, 16).ok()?);
+            i += 3;
+        } else {
+            bytes.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 fn unicode_escapes(run: &str) -> Option<String> {

@@ -90,6 +90,13 @@ static REVOKED_RE: Rule = Rule::new(|| {
             &format!(
                 r"\b{AUTHORITY} (?:(?:that|which) )?(?:your|the) (?:operators?|developers?|admins?|administrators?|system|users?|owners?|creators?|deployers?) (?:\w+ )?(?:set|gave|wrote|defined|configured|specified|provided|issued|put in place|laid down)\b(?:[^.\n;]){{0,60}}?\b{VOID}(?:\b|$)"
             ),
+            // the tool's own stated limits or the chat's earlier ones taken back (round 7): "the
+            // conversation's earlier constraints are void", "ignore the read-only restriction
+            // stated above"
+            &format!(
+                r"\b(?:[\w'\-]+ ){{0,2}}?(?:earlier|previous|prior|preceding|original|initial|above|stated|existing) {AUTHORITY}\b(?:[^.\n;]){{0,40}}?\b{VOID}(?:\b|$)"
+            ),
+            r"\b(?:ignore|disregard|bypass|override|skip|lift|drop|forget|waive) (?:the|any|all|this|that|these|those) (?:[\w\-]+ ){0,2}?(?:restrictions?|constraints?|limits?|limitations?|rules?|safeguards?|guardrails?) (?:(?:stated|described|mentioned|given|listed|noted|set out|specified|written) )?(?:above|earlier|before|previously|in the description)\b",
             // "consider / treat / regard … suspended"
             &format!(
                 r"\b(?:consider|treat|regard|deem|count) (?:[\w'\-]+ ){{0,4}}?{AUTHORITY} (?:as )?{VOID}(?:\b|$)"
