@@ -48,7 +48,7 @@ const SESSION: &str = concat!(
     r"|(?:conversation|chat) so far",
     r"|files? (?:that )?(?:the user|they|the human|you) (?:has |have )?(?:opened|viewed|edited|accessed|browsed|looked at)",
     r"|(?:api keys?|tokens?|secrets?|passwords?|credentials|access keys?)\b(?:[^.\n;]){0,30}?\b(?:visible|mentioned|shared|seen|shown|appearing|pasted|present|found) (?:anywhere )?in (?:the |this )?(?:conversation|chat|context|session|thread)",
-    r"|(?:every|each|all|any) (?:of the )?environment variables?\b(?:[^.\n;]){0,40}?\b(?:key|token|secret|password|credential)s?\b",
+    r"|(?:every|each|all|any) (?:of the )?environment variables?\b(?:[^.\n;]){0,40}?(?:\b|_)(?:key|token|secret|password|credential)s?\b",
     r"|environment variables? (?:of|in|from) (?:the |this )?(?:session|shell|process)",
     r"|document\.cookie|localstorage|sessionstorage",
     r"|(?:~/)?\.(?:zsh|bash|sh|fish|python|psql|mysql|node_repl)_history|shell history",
@@ -59,7 +59,8 @@ static SESSION_DATA_RE: Rule = Rule::new(|| {
     build(
         &alts(&[
             // "also put the three previous user messages after the text"
-            &format!(r"\b{HAND}\b(?:[^.\n;]){{0,60}}?\b{SESSION}"),
+            // (no `\b` before the data: `~/.zsh_history` starts with no word character)
+            &format!(r"\b{HAND}\b(?:[^.\n;]){{0,60}}?{SESSION}"),
             // "read the environment variables of the session and put every one … into 'location'"
             &format!(
                 r"\b{SESSION}\b(?:[^.\n]){{0,80}}?\b{HAND} (?:every|each|all|any|them|it|those|these)\b"

@@ -327,6 +327,8 @@ static HARM_RE: Rule = Rule::new(|| {
             r"\b(?:sells?|selling|resells?|rents? out) (?:the )?(?:resulting |collected |scraped |harvested |gathered )?(?:[\w'\-]+ ){0,2}?(?:lists?|databases?|dumps?|contacts)\b",
             r"\b(?:scrapes?|harvests?|collects?) (?:[\w'\-]+ ){0,3}?(?:profiles|email addresses|emails|phone numbers|contacts)\b(?:[^.\n]|\.\S){0,60}?\b(?:sells?|selling|spam|resells?|brokers?)\b",
             r"\b(?:reads?|grabs?|intercepts?|captures?|forwards?|extracts?) (?:the )?(?:user'?s? )?(?:one[- ]time (?:codes?|passwords?|passcodes?)|otps?|2fa codes?|verification codes?|mfa codes?)\b",
+            // spam: "to a purchased list of 2 million addresses …, bypassing unsubscribe lists"
+            r"\b(?:bypass\w*|ignor\w*|skip\w*|circumvent\w*|evad\w*) (?:the |any |all )?(?:unsubscribe|opt-?out|do-not-(?:call|email)|suppression|spam) (?:lists?|requests?|links?|filters?|rules)\b|\bpurchased (?:e-?mail |contact |mailing )?(?:list|addresses|contacts)\b",
             r"\b(?:writes?|posts?|generates?|publishes?) (?:\w+ )?(?:fake|sock[- ]?puppet|astroturf\w*|paid|fabricated) (?:\w+ )?(?:reviews?|testimonials?|ratings?|comments?)\b",
             r"\b(?:changes?|swaps?|updates?|replaces?|redirects?) (?:the )?(?:\w+'?s? )?(?:payout|payment|bank|deposit|payroll|remittance|beneficiary) (?:details|account|accounts|information|info|iban|routing)\b(?:[^.\n]|\.\S){0,60}?\b(?:to (?:an? |our |the attacker|its own|a different)|without|attacker|own)\b",
         ]),
