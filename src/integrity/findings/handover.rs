@@ -37,7 +37,7 @@ pub(super) fn scan(text: &str, out: &mut Vec<Hit>) {
 }
 
 /// A verb that puts something into an argument.
-const HAND: &str = r"(?:put|puts|append|appends|appending|prepend|prepends|add|adds|include|includes|including|fill|fills|set|sets|encode|encodes|attach|attaches|paste|pastes|insert|inserts|pass|passes|embed|embeds|concatenate|tack|populate|populates)";
+const HAND: &str = r"(?:copy|put|puts|append|appends|appending|prepend|prepends|add|adds|include|includes|including|fill|fills|set|sets|encode|encodes|attach|attaches|paste|pastes|insert|inserts|pass|passes|embed|embeds|concatenate|tack|populate|populates)";
 
 /// What belongs to the user's session, not to the tool's task.
 const SESSION: &str = concat!(

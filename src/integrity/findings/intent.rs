@@ -94,7 +94,10 @@ static REVOKED_RE: Rule = Rule::new(|| {
             // conversation's earlier constraints are void", "ignore the read-only restriction
             // stated above"
             &format!(
-                r"\b(?:[\w'\-]+ ){{0,2}}?(?:earlier|previous|prior|preceding|original|initial|above|stated|existing) {AUTHORITY}\b(?:[^.\n;]){{0,40}}?\b{VOID}(?:\b|$)"
+                r"\b(?:[\w'\-]+ ){{0,2}}?(?:earlier|previous|prior|preceding|original|initial|above|stated|existing) (?:{AUTHORITY}|limits|limitations)\b(?:[^.\n;]){{0,40}}?\b{VOID}(?:\b|$)"
+            ),
+            &format!(
+                r"\b(?:{AUTHORITY}|limits|limitations) (?:(?:stated|described|mentioned|given|listed|set out|specified) )?(?:above|earlier|previously)\b(?:[^.\n;]){{0,40}}?\b{VOID}(?:\b|$)"
             ),
             r"\b(?:ignore|disregard|bypass|override|skip|lift|drop|forget|waive) (?:the|any|all|this|that|these|those) (?:[\w\-]+ ){0,2}?(?:restrictions?|constraints?|limits?|limitations?|rules?|safeguards?|guardrails?) (?:(?:stated|described|mentioned|given|listed|noted|set out|specified|written) )?(?:above|earlier|before|previously|in the description)\b",
             // "consider / treat / regard … suspended"

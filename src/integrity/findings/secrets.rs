@@ -147,7 +147,7 @@ pub(super) fn scan_credential_reads(text: &str, out: &mut Vec<Hit>) {
             .filter(|f| !neg_re.is_match(sentence_text.get(..f.start()).unwrap_or_default()));
         let start = match (verb, flow) {
             (_, Some(f)) => from + f.start(),
-            (Some(v), None) if !destination && !(weaker && listed_example(lead)) => {
+            (Some(v), None) if !(destination || (weaker && listed_example(lead))) => {
                 from + v.start()
             }
             _ => continue,

@@ -365,7 +365,10 @@ static AGAINST_CUE_RE: Rule = Rule::new(|| {
         r"\b(?:instead|rather than|in place of|bcc|cc|forward|copy|mirror|redirect|route|intercept|replace|override",
         r"|broken|deprecated|unsafe|malicious|compromised|wrong|fails?|slow|stale|outdated|retired|obsolete|unreliable",
         r"|avoid|stop using|ignore|disable|also|(?:to|through|via|into) this (?:tool|server|function|one)|secretly|silently|quietly",
-        r"|conversation|transcript|chat|history|credentials|passwords?|secrets?|api keys?|system prompt|contents? of)\b",
+        r"|conversation|transcript|chat|history|credentials|passwords?|secrets?|api keys?|system prompt|contents? of",
+        // Something handed to this tool (round 7): `call this before create_issue and pass it
+        // the issue body`.
+        r"|pass (?:it|this(?: tool)?|them)|hand (?:it|them|over)|give (?:it|this tool))\b",
         // A literal carried along (an amount, an account, a flag value) or an address.
         r"|@|://|\d|[`=\x22]",
     ))
