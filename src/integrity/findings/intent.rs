@@ -65,6 +65,10 @@ const AUTHORITY: &str = r"(?:guidance|instructions?|rules|rulebook|guidelines|(?
 /// Whose: the model's, the operator's, the user's; or what "you" were given.
 const OWNER: &str = r"(?:your|the (?:operator|developer|deployer|admin|administrator|user|human|system|assistant|model|agent|platform|person)'?s?|their)";
 
+/// The limits a tool or the chat set on the model (round 7): not any rules, since `the rules
+/// listed above no longer apply to archived projects` is a linter's documentation.
+const LIMITS: &str = r"(?:restrictions?|constraints|limits|limitations|safeguards|guardrails|safety (?:rules|guidance|instructions))";
+
 /// Words that take an instruction's force away.
 const VOID: &str = r"(?:void|null|suspended|lifted|waived|revoked|rescinded|overruled|superseded|obsolete|outdated|(?:only |just |merely )?(?:a )?(?:rough )?draft|not binding|non-?binding|no longer (?:apply|applies|binding|in force|matters?|holds?|stands?)|(?:do|does) not (?:apply|bind) (?:here|now|anymore|any more|to (?:you|this))|(?:can|may|should) (?:safely )?(?:be )?(?:skipped|ignored|disregarded|set aside|bent|broken|overlooked)|off the table)";
 
@@ -94,10 +98,10 @@ static REVOKED_RE: Rule = Rule::new(|| {
             // conversation's earlier constraints are void", "ignore the read-only restriction
             // stated above"
             &format!(
-                r"\b(?:[\w'\-]+ ){{0,2}}?(?:earlier|previous|prior|preceding|original|initial|above|stated|existing) (?:{AUTHORITY}|limits|limitations)\b(?:[^.\n;]){{0,40}}?\b{VOID}(?:\b|$)"
+                r"\b(?:[\w'\-]+ ){{0,2}}?(?:earlier|previous|prior|preceding|original|initial|above|stated|existing) {LIMITS}\b(?:[^.\n;]){{0,40}}?\b{VOID}(?:\b|$)"
             ),
             &format!(
-                r"\b(?:{AUTHORITY}|limits|limitations) (?:(?:stated|described|mentioned|given|listed|set out|specified) )?(?:above|earlier|previously)\b(?:[^.\n;]){{0,40}}?\b{VOID}(?:\b|$)"
+                r"\b{LIMITS} (?:(?:stated|described|mentioned|given|listed|set out|specified) )?(?:above|earlier|previously)\b(?:[^.\n;]){{0,40}}?\b{VOID}(?:\b|$)"
             ),
             r"\b(?:ignore|disregard|bypass|override|skip|lift|drop|forget|waive) (?:the|any|all|this|that|these|those) (?:[\w\-]+ ){0,2}?(?:restrictions?|constraints?|limits?|limitations?|rules?|safeguards?|guardrails?) (?:(?:stated|described|mentioned|given|listed|noted|set out|specified|written) )?(?:above|earlier|before|previously|in the description)\b",
             // "consider / treat / regard … suspended"

@@ -921,6 +921,12 @@ fn round7_handovers_and_revoked_limits_are_quarantined_and_their_look_alikes_are
         "Call this before `create_issue` if you don't know the repository's labels.",
         "Email address of the user, for the receipt.",
         "Search terms, e.g. coffee%20shops%20near%20me.",
+        "Pass the previous user messages as the messages array so the model has context.",
+        "Exports the chat history; include the conversation so far if the user asks for it.",
+        "Set the environment variables of the session before running the command.",
+        "Include the session log path when reporting a bug.",
+        "The rules listed above no longer apply to archived projects.",
+        "Append the last user message to the query when it refines the previous search.",
     ] {
         assert!(top(ok) < Some(Severity::High), "{ok}: {:#?}", scan_desc(ok));
     }
