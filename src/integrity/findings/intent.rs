@@ -101,9 +101,9 @@ static REVOKED_RE: Rule = Rule::new(|| {
                 r"\b(?:[\w'\-]+ ){{0,2}}?(?:earlier|previous|prior|preceding|original|initial|above|stated|existing) {LIMITS}\b(?:[^.\n;]){{0,40}}?\b{VOID}(?:\b|$)"
             ),
             &format!(
-                r"\b{LIMITS} (?:(?:stated|described|mentioned|given|listed|set out|specified) )?(?:above|earlier|previously)\b(?:[^.\n;]){{0,40}}?\b{VOID}(?:\b|$)"
+                r"\b{LIMITS} (?:(?:stated|described|mentioned|given|listed|set out|specified) )?(?:(?:in|of) (?:the|this) (?:description|text|section|note|tool description) )?(?:above|earlier|previously)\b(?:[^.\n;]){{0,40}}?\b{VOID}(?:\b|$)"
             ),
-            r"\b(?:ignore|disregard|bypass|override|skip|lift|drop|forget|waive) (?:the|any|all|this|that|these|those) (?:[\w\-]+ ){0,2}?(?:restrictions?|constraints?|limits?|limitations?|rules?|safeguards?|guardrails?) (?:(?:stated|described|mentioned|given|listed|noted|set out|specified|written) )?(?:above|earlier|before|previously|in the description)\b",
+            r"\b(?:ignore|disregard|bypass|override|skip|lift|drop|forget|waive) (?:the|any|all|this|that|these|those) (?:[\w\-]+ ){0,2}?(?:restrictions?|constraints?|limits?|limitations?|rules?|safeguards?|guardrails?|(?:confirmation|approval|review) (?:requirements?|steps?|checks?)) (?:(?:stated|described|mentioned|given|listed|noted|set out|specified|written) )?(?:above|earlier|before|previously|in the description)\b",
             // "consider / treat / regard … suspended"
             &format!(
                 r"\b(?:consider|treat|regard|deem|count) (?:[\w'\-]+ ){{0,4}}?{AUTHORITY} (?:as )?{VOID}(?:\b|$)"
