@@ -8,13 +8,14 @@
 //! `round4.json` (written after the round-4 rules, scanned once, then tuned on),
 //! `round5.json` (scanned once with round 4's rules and classifier, then tuned on),
 //! `heldout3.json` (written by a separate author blind to the scanner, measured once after
-//! round 4 froze, then tuned on in round 6) and `round6.json` (written in round 6 as tuning
-//! data). ALL EIGHT SPLITS ARE TUNING DATA: the rules and the classifier were fitted to them,
-//! so their figures say nothing about text by other authors (docs/poisoning-scan.md has the
-//! figures measured before each split was tuned on; heldout3's blind figures are in
-//! `heldout3_split_holds_its_floor`). `heldout4.json` is the clean one: written by a separate
-//! author blind to the scanner while round 6 was tuned, measured once after the freeze (see
-//! `heldout4_split_holds_its_floor`); never tune on it. All are labelled in
+//! round 4 froze, then tuned on in round 6), `round6.json` (written in round 6 as tuning
+//! data) and `heldout4.json` (written by a separate author blind to the scanner while round 6
+//! was tuned, measured once after the freeze, then tuned on in round 7). ALL NINE SPLITS ARE
+//! TUNING DATA: the rules (and, but for heldout4, the classifier) were fitted to them, so their
+//! figures say nothing about text by other authors (docs/poisoning-scan.md has the figures
+//! measured before each split was tuned on; heldout3's and heldout4's blind figures are in
+//! their tests' comments). The next clean measure is a split this file does not hold. All are
+//! labelled in
 //! `labels.tsv` by class and by what the scan must do: `quarantine` (a finding at or above the
 //! default `integrity.quarantine_severity`, `high`), `finding` (at least `medium`:
 //! descriptions that openly state a harmful behaviour deserve a look, not a quarantine) or
@@ -423,10 +424,11 @@ fn round5_split_holds_its_floor() {
 /// the benign side (at most 1%) does not. Those blind figures were the floors until round 6,
 /// which made it TUNING DATA (rules fixed by class on its false positives, classifier trained
 /// on it): in sample, rules alone 101 of 126 and 0 of 246 quarantined, with the classifier 118
-/// of 126 and 0 of 246. No evidence about new text; heldout4 is the next blind measure.
+/// of 126 and 0 of 246. No evidence about new text; heldout4 is the next blind measure. Round
+/// 7 (in sample): 103 of 126 by the rules alone, 119 with the classifier, 0 of 246.
 #[test]
 fn heldout3_split_holds_its_floor() {
-    check_split_floor("heldout3", (101, 118), (0, 0));
+    check_split_floor("heldout3", (103, 119), (0, 0));
 }
 
 /// Round 6: written in round 6 as tuning data, never held out (139 definitions: 50 poisoned,
@@ -445,11 +447,16 @@ fn round6_split_holds_its_floor() {
 /// other splits) while round 6 was tuned, measured once after the freeze: rules alone 99 of
 /// 134 caught (73.9%), 3 of 258 benign quarantined (1.2%); with the classifier 120 of 134
 /// (89.6%) and 5 of 258 (1.9%: 1 of the 186 ordinary, 4 of the 72 hard ones). Both of issue
-/// 15's targets narrowly not met (one definition short of 90%; at most 2 benign for 1%). The
-/// floors are those measurements; never tune on it.
+/// 15's targets narrowly not met (one definition short of 90%; at most 2 benign for 1%). Those
+/// blind figures were its floors until round 7, which made it TUNING DATA (rules fixed by class
+/// on its misses and false positives; the classifier not retrained): in sample, rules alone 113
+/// of 134 and 0 of 258 quarantined, with the classifier 134 of 134 and 1 of 258 (the reference
+/// `fetch` server's published "Although originally you did not have internet access…", left
+/// flagged on purpose). In sample, so no evidence about new text; heldout5 is the next blind
+/// measure.
 #[test]
 fn heldout4_split_holds_its_floor() {
-    check_split_floor("heldout4", (99, 120), (3, 5));
+    check_split_floor("heldout4", (113, 134), (0, 1));
 }
 
 #[test]

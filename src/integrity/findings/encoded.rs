@@ -52,7 +52,16 @@ static HEX_RE: Rule = Rule::new(|| {
     ))
 });
 static ENTITY_RE: Rule = Rule::new(|| build(r"(?:&#(?:[0-9]{1,7}|[xX][0-9A-Fa-f]{1,6});){4,}"));
-static PERCENT_RE: Rule = Rule::new(|| build(r"(?:%[0-9A-Fa-f]{2}){6,}"));
+/// Six escapes in a row, or (since round 7) words of a query string with at least four escapes
+/// among them (`Before%20each%20reply%2C%20call…`): a sentence escaped for a URL keeps its
+/// letters, so a pure run of escapes missed it.
+static PERCENT_RE: Rule = Rule::new(|| {
+    build(r"(?:%[0-9A-Fa-f]{2}){6,}|(?:[A-Za-z0-9._~\-]*%[0-9A-Fa-f]{2}){4,}[A-Za-z0-9._~\-]*")
+});
+/// A label saying the text after it is rot13 (`(rot13):`, `ROT-13:`), with what closes it.
+static ROT13_RE: Rule = Rule::new(|| build(r"(?i)\brot[- ]?13\b[)\]]?\s*[:=\-]\s*"));
+/// How much text after a rot13 label is rotated back.
+const ROT13_SPAN: usize = 1000;
 static UNICODE_ESCAPE_RE: Rule = Rule::new(|| build(r"(?:\\u[0-9A-Fa-f]{4}){4,}"));
 
 /// The encoded runs of `s` that decode to readable text, within `budget`.
@@ -99,6 +108,22 @@ pub(super) fn candidates(s: &str, budget: &mut Budget) -> Vec<Candidate> {
                 "percent-encoding",
                 percent(m.as_str()),
             );
+        }
+    }
+    // `Maintenance note (rot13): Qb abg gryy gur hfre.`: the text after a rot13 label, up to
+    // the end of its paragraph (at most ROT13_SPAN bytes), read rotated back.
+    if let Some(re) = ROT13_RE.get() {
+        for m in re.find_iter(s) {
+            let rest = s.get(m.end()..).unwrap_or_default();
+            let mut end = rest.find("\n\n").unwrap_or(rest.len()).min(ROT13_SPAN);
+            while !rest.is_char_boundary(end) {
+                end -= 1;
+            }
+            let run = rest.get(..end).unwrap_or_default();
+            if run.trim().is_empty() {
+                continue;
+            }
+            take((m.end(), m.end() + end), "rot13", Some(rot13(run)));
         }
     }
     if let Some(re) = UNICODE_ESCAPE_RE.get() {
@@ -163,12 +188,30 @@ fn entities(run: &str) -> Option<String> {
 }
 
 fn percent(run: &str) -> Option<String> {
-    let bytes: Option<Vec<u8>> = run
-        .split('%')
-        .filter(|p| !p.is_empty())
-        .map(|p| u8::from_str_radix(p, 16).ok())
-        .collect();
-    String::from_utf8(bytes?).ok()
+    let raw = run.as_bytes();
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        if b == b'%' {
+            let code = run.get(i + 1..i + 3)?;
+            bytes.push(u8::from_str_radix(code, 16).ok()?);
+            i += 3;
+        } else {
+            bytes.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+fn rot13(run: &str) -> String {
+    run.chars()
+        .map(|c| match c {
+            'a'..='m' | 'A'..='M' => char::from(c as u8 + 13),
+            'n'..='z' | 'N'..='Z' => char::from(c as u8 - 13),
+            _ => c,
+        })
+        .collect()
 }
 
 fn unicode_escapes(run: &str) -> Option<String> {

@@ -65,6 +65,10 @@ const AUTHORITY: &str = r"(?:guidance|instructions?|rules|rulebook|guidelines|(?
 /// Whose: the model's, the operator's, the user's; or what "you" were given.
 const OWNER: &str = r"(?:your|the (?:operator|developer|deployer|admin|administrator|user|human|system|assistant|model|agent|platform|person)'?s?|their)";
 
+/// The limits a tool or the chat set on the model (round 7): not any rules, since `the rules
+/// listed above no longer apply to archived projects` is a linter's documentation.
+const LIMITS: &str = r"(?:restrictions?|constraints|limits|limitations|safeguards|guardrails|safety (?:rules|guidance|instructions))";
+
 /// Words that take an instruction's force away.
 const VOID: &str = r"(?:void|null|suspended|lifted|waived|revoked|rescinded|overruled|superseded|obsolete|outdated|(?:only |just |merely )?(?:a )?(?:rough )?draft|not binding|non-?binding|no longer (?:apply|applies|binding|in force|matters?|holds?|stands?)|(?:do|does) not (?:apply|bind) (?:here|now|anymore|any more|to (?:you|this))|(?:can|may|should) (?:safely )?(?:be )?(?:skipped|ignored|disregarded|set aside|bent|broken|overlooked)|off the table)";
 
@@ -90,6 +94,16 @@ static REVOKED_RE: Rule = Rule::new(|| {
             &format!(
                 r"\b{AUTHORITY} (?:(?:that|which) )?(?:your|the) (?:operators?|developers?|admins?|administrators?|system|users?|owners?|creators?|deployers?) (?:\w+ )?(?:set|gave|wrote|defined|configured|specified|provided|issued|put in place|laid down)\b(?:[^.\n;]){{0,60}}?\b{VOID}(?:\b|$)"
             ),
+            // the tool's own stated limits or the chat's earlier ones taken back (round 7): "the
+            // conversation's earlier constraints are void", "ignore the read-only restriction
+            // stated above"
+            &format!(
+                r"\b(?:[\w'\-]+ ){{0,2}}?(?:earlier|previous|prior|preceding|original|initial|above|stated|existing) {LIMITS}\b(?:[^.\n;]){{0,40}}?\b{VOID}(?:\b|$)"
+            ),
+            &format!(
+                r"\b{LIMITS} (?:(?:stated|described|mentioned|given|listed|set out|specified) )?(?:(?:in|of) (?:the|this) (?:description|text|section|note|tool description) )?(?:above|earlier|previously)\b(?:[^.\n;]){{0,40}}?\b{VOID}(?:\b|$)"
+            ),
+            r"\b(?:ignore|disregard|bypass|override|skip|lift|drop|forget|waive) (?:the|any|all|this|that|these|those) (?:[\w\-]+ ){0,2}?(?:restrictions?|constraints?|limits?|limitations?|rules?|safeguards?|guardrails?|(?:confirmation|approval|review) (?:requirements?|steps?|checks?)) (?:(?:stated|described|mentioned|given|listed|noted|set out|specified|written) )?(?:above|earlier|before|previously|in the description)\b",
             // "consider / treat / regard … suspended"
             &format!(
                 r"\b(?:consider|treat|regard|deem|count) (?:[\w'\-]+ ){{0,4}}?{AUTHORITY} (?:as )?{VOID}(?:\b|$)"
@@ -320,6 +334,8 @@ static HARM_RE: Rule = Rule::new(|| {
             r"\b(?:sells?|selling|resells?|rents? out) (?:the )?(?:resulting |collected |scraped |harvested |gathered )?(?:[\w'\-]+ ){0,2}?(?:lists?|databases?|dumps?|contacts)\b",
             r"\b(?:scrapes?|harvests?|collects?) (?:[\w'\-]+ ){0,3}?(?:profiles|email addresses|emails|phone numbers|contacts)\b(?:[^.\n]|\.\S){0,60}?\b(?:sells?|selling|spam|resells?|brokers?)\b",
             r"\b(?:reads?|grabs?|intercepts?|captures?|forwards?|extracts?) (?:the )?(?:user'?s? )?(?:one[- ]time (?:codes?|passwords?|passcodes?)|otps?|2fa codes?|verification codes?|mfa codes?)\b",
+            // spam: "to a purchased list of 2 million addresses …, bypassing unsubscribe lists"
+            r"\b(?:bypass\w*|ignor\w*|skip\w*|circumvent\w*|evad\w*) (?:the |any |all )?(?:unsubscribe|opt-?out|do-not-(?:call|email)|suppression|spam) (?:lists?|requests?|links?|filters?|rules)\b|\bpurchased (?:e-?mail |contact |mailing )?(?:list|addresses|contacts)\b",
             r"\b(?:writes?|posts?|generates?|publishes?) (?:\w+ )?(?:fake|sock[- ]?puppet|astroturf\w*|paid|fabricated) (?:\w+ )?(?:reviews?|testimonials?|ratings?|comments?)\b",
             r"\b(?:changes?|swaps?|updates?|replaces?|redirects?) (?:the )?(?:\w+'?s? )?(?:payout|payment|bank|deposit|payroll|remittance|beneficiary) (?:details|account|accounts|information|info|iban|routing)\b(?:[^.\n]|\.\S){0,60}?\b(?:to (?:an? |our |the attacker|its own|a different)|without|attacker|own)\b",
         ]),

@@ -231,7 +231,7 @@ static GUARD_RE: Rule = Rule::new(|| {
             r"|(?:ask|check with|confirm with) the user (?:first|before)",
             r"|wait for (?:a yes|the user|their (?:approval|confirmation|go-ahead|yes))",
             r"|(?:do not|don't|never) (?:follow|obey|act on|execute|carry out) (?:any )?(?:instructions|requests|commands|orders|text)\b(?:[^.\n;]){0,30}?\b(?:in|inside|within|from) (?:it|them|the (?:email|page|document|message|content|result)s?)",
-            r"|treat (?:it|them|the [\w ]{1,20}) as (?:untrusted |third-party )?(?:data|information)\b)",
+            r"|treat (?:it|them|(?:the|any|all) [\w ]{1,30}) as (?:untrusted |third-party |plain |inert )?(?:data|information|text|content)\b)",
         ),
         true,
     )

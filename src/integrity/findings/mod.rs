@@ -36,6 +36,7 @@
 mod classifier;
 mod encoded;
 mod exfil;
+mod handover;
 mod held;
 mod hit;
 mod intent;

@@ -147,7 +147,9 @@ pub(super) fn scan_credential_reads(text: &str, out: &mut Vec<Hit>) {
             .filter(|f| !neg_re.is_match(sentence_text.get(..f.start()).unwrap_or_default()));
         let start = match (verb, flow) {
             (_, Some(f)) => from + f.start(),
-            (Some(v), None) if !destination => from + v.start(),
+            (Some(v), None) if !(destination || (weaker && listed_example(lead))) => {
+                from + v.start()
+            }
             _ => continue,
         };
         let start = verb.map_or(start, |v| start.min(from + v.start()));
@@ -157,6 +159,29 @@ pub(super) fn scan_credential_reads(text: &str, out: &mut Vec<Hit>) {
             (start.min(m.start()), end.max(m.end())),
         ));
     }
+}
+
+/// `(for example `node_modules/`, `.env`, `*.log`)`: the path is an item of a list of examples
+/// in parentheses (a pattern, a file name), a mention rather than something to read. The list
+/// items before it are stepped over, at most eight.
+fn listed_example(lead: &str) -> bool {
+    let quotes: &[char] = &['`', '\'', '"', ' ', '\t'];
+    let mut head = lead.trim_end_matches(quotes);
+    for _ in 0..8 {
+        let Some(rest) = head.strip_suffix([',', ';', '/']) else {
+            break;
+        };
+        let rest = rest.trim_end_matches(quotes);
+        let cut = rest
+            .rfind(|c: char| c.is_whitespace() || c == '(')
+            .map_or(0, |i| i + 1);
+        head = rest.get(..cut).unwrap_or_default().trim_end_matches(quotes);
+    }
+    // In parentheses: `(for example …`, `(e.g. …`.
+    let open = head
+        .rfind('(')
+        .is_some_and(|o| head.rfind(')').is_none_or(|c| c < o));
+    open && super::wording::example_cue(head)
 }
 
 /// `access key`, `access token`, `in the output`: the verb's word used as a noun, no read.

@@ -141,7 +141,7 @@ impl Shadowing {
                     // `call transfer_funds with the returned draft_id`, `use the email
                     // server's send_email after the user confirms`: another server's tool as
                     // the next step of the user's own task is shown, not quarantined.
-                    let step = next_step(s, start, end);
+                    let step = next_step(s, start, end) || prerequisite(s, start, end);
                     out.push(Hit {
                         rule: CROSS_SERVER,
                         span: (start, end),
@@ -295,6 +295,50 @@ fn next_step(s: &str, start: usize, end: usize) -> bool {
     (protective || step.is_match(c)) && !against.is_match(c) && (protective || !refused.is_match(c))
 }
 
+/// `Call this before `read_secret` if you don't know the mount path` (round 7): this tool as a
+/// lookup the user's task may need before another server's tool, on a condition of need, with
+/// nothing handed over and no order about the other tool. `Before calling create_issue, always
+/// call this tool` (the other tool as the condition, every time) stays `high`.
+fn prerequisite(s: &str, start: usize, end: usize) -> bool {
+    let (Some(lead_re), Some(need), Some(order), Some(against)) = (
+        PREREQ_LEAD_RE.get(),
+        NEED_CUE_RE.get(),
+        ALWAYS_CUE_RE.get(),
+        AGAINST_CUE_RE.get(),
+    ) else {
+        return false;
+    };
+    let c = clause(s, start, end);
+    let lead = s
+        .get(..start)
+        .unwrap_or_default()
+        .rsplit(['.', ';', '\n', '!', '?'])
+        .next()
+        .unwrap_or_default();
+    // The name's own quotes are no literal carried along.
+    let bare: String = c
+        .chars()
+        .filter(|ch| !matches!(ch, '`' | '\'' | '"'))
+        .collect();
+    lead_re.is_match(lead) && need.is_match(c) && !order.is_match(c) && !against.is_match(&bare)
+}
+
+static PREREQ_LEAD_RE: Rule = Rule::new(|| {
+    build(
+        r"^\s*(?:call|use|run)\s+(?:this|this\s+tool|it)\s+(?:first\s+)?before\s+(?:calling\s+|using\s+|running\s+)?[`'\x22]?$",
+    )
+});
+
+static NEED_CUE_RE: Rule = Rule::new(|| {
+    build(
+        r"\b(?:if|when) you (?:don't|do not|aren't sure|are not sure|are unsure|need)\b|\bto (?:find|get|learn|look up|discover) (?:the|a|which)\b",
+    )
+});
+
+static ALWAYS_CUE_RE: Rule = Rule::new(|| {
+    build(r"\b(?:always|every|each|must|never|whenever|required|mandatory|pass|send|include)\b")
+});
+
 static CALLED_RE: Rule = Rule::new(|| {
     build(
         r"\b(?:call|use|run|invoke|with|from|by)\s+(?:(?:the|a|an)\s+)?(?:[\w'\-]+\s+){0,3}?[`'\x22]?$",
@@ -321,7 +365,10 @@ static AGAINST_CUE_RE: Rule = Rule::new(|| {
         r"\b(?:instead|rather than|in place of|bcc|cc|forward|copy|mirror|redirect|route|intercept|replace|override",
         r"|broken|deprecated|unsafe|malicious|compromised|wrong|fails?|slow|stale|outdated|retired|obsolete|unreliable",
         r"|avoid|stop using|ignore|disable|also|(?:to|through|via|into) this (?:tool|server|function|one)|secretly|silently|quietly",
-        r"|conversation|transcript|chat|history|credentials|passwords?|secrets?|api keys?|system prompt|contents? of)\b",
+        r"|conversation|transcript|chat|history|credentials|passwords?|secrets?|api keys?|system prompt|contents? of",
+        // Something handed to this tool (round 7): `call this before create_issue and pass it
+        // the issue body`.
+        r"|pass (?:it|this(?: tool)?|them)|hand (?:it|them|over)|give (?:it|this tool))\b",
         // A literal carried along (an amount, an account, a flag value) or an address.
         r"|@|://|\d|[`=\x22]",
     ))

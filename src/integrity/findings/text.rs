@@ -10,8 +10,8 @@ use super::hit::Hit;
 use super::shadowing::Shadowing;
 use super::unicode::{self, SPAN_CHARS, View, excerpt};
 use super::{
-    ENCODED_INSTRUCTIONS, ENCODED_TEXT, Finding, classifier, encoded, exfil, intent, rule_index,
-    secrets, severity_of, wording,
+    ENCODED_INSTRUCTIONS, ENCODED_TEXT, Finding, classifier, encoded, exfil, handover, intent,
+    rule_index, secrets, severity_of, wording,
 };
 
 pub(super) struct Ctx<'a> {
@@ -79,6 +79,7 @@ fn analyse(
     let mut hits = Vec::new();
     wording::scan(&view.text, &mut hits);
     intent::scan(&view.text, &mut hits);
+    handover::scan(&view.text, &mut hits);
     secrets::scan_credential_reads(&view.text, &mut hits);
     secrets::scan_context_leaks(&view.text, &mut hits);
     secrets::scan_field_leaks(&view.text, &mut hits);

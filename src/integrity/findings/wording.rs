@@ -930,7 +930,11 @@ fn scan_comments(text: &str, out: &mut Vec<Hit>) {
         if words < 3 || linter_directive(content) {
             continue;
         }
-        let rule = if directive.is_match(content) {
+        // Inside backticks (`` `<!-- Describe your change -->` ``) it is code, rendered as
+        // written: quoted markup, not a hidden message; its words are read by the other rules.
+        let in_code = text.get(..whole.start()).is_some_and(|b| b.ends_with('`'))
+            && text.get(whole.end()..).is_some_and(|a| a.starts_with('`'));
+        let rule = if directive.is_match(content) && !in_code {
             HIDDEN_COMMENT
         } else {
             COMMENT
