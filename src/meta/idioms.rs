@@ -650,6 +650,52 @@ fn idioms(query: &str, r: &mut Reading) {
                 r.hint("move");
                 r.drop.push(v.to_owned());
             }
+            // Asking what the assistant was told or holds (`did I ever tell you`, `anything
+            // you've got on X`): a memory search.
+            ("i", "told" | "mentioned" | "said" | "ever" | "tell" | "mention")
+                if (i + 1..i + 5).any(|j| matches!(at(j), "you" | "you've"))
+                    && (i + 1..i + 3).any(|j| {
+                        matches!(at(j), "told" | "mentioned" | "said" | "tell" | "mention")
+                    }) =>
+            {
+                r.hint("search");
+                remember(r);
+            }
+            ("you've" | "you", "got" | "have" | "hold" | "keep")
+                if matches!(at(i + 2), "on" | "about" | "for" | "regarding") =>
+            {
+                r.hint("search");
+                remember(r);
+            }
+            // What a named file holds (`what's inside config/x.toml`): its contents, not a
+            // folder listing.
+            ("what's" | "what" | "whats", _)
+                if r.hints.iter().any(|h| h == "file")
+                    && (i + 1..i + 3).any(|j| matches!(at(j), "inside" | "in" | "written"))
+                    && !(i + 1..i + 4).any(|j| matches!(at(j), "folder" | "directory")) =>
+            {
+                r.hint("read");
+                r.hint("contents");
+            }
+            // Approving, as English says it: a review.
+            ("sign", "off") | ("give", "the") if word == "sign" || at(i + 2) == "go-ahead" => {
+                r.hint("approve");
+                r.hint("review");
+                r.drop.push(word.to_owned());
+            }
+            // Tracking a thing down, or not remembering where it is: a search.
+            ("track" | "hunt" | "dig" | "chase", _) if (i + 1..i + 3).any(|j| at(j) == "down") => {
+                r.hint("search");
+                r.hint("find");
+                r.drop.push(word.to_owned());
+            }
+            ("remember" | "recall" | "know" | "forgot" | "forget", "where")
+                if r.hints.iter().any(|h| h == "file" || h == "path") =>
+            {
+                r.hint("search");
+                r.hint("files");
+                r.drop.push(word.to_owned());
+            }
             // Something lost on disk (`where is it hiding`, `forgot where I put it`): a search.
             ("hiding" | "hidden" | "misplaced" | "lost" | "buried", _)
             | ("forgot" | "forget", "where" | "which") => {
