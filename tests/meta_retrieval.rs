@@ -302,6 +302,7 @@ fn tuning_set_2() {
 fn tuning_set_3() {
     let r = evaluate("meta_queries_heldout3.json");
     assert_floors("meta_queries_heldout3.json", &r, 0.98, 0.98);
+    // Round 5 measures 0.988 / 1.000 on it.
 }
 
 /// Round 4 (128 needs): written from the catalog alone by round 4's tuner before the ranker

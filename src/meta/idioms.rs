@@ -435,6 +435,11 @@ const MOTION_VERBS: &[&str] = &[
     "shift", "put", "stick", "shove", "bump", "tuck", "drop", "place", "stash",
 ];
 
+/// A page's places for a file (`stick photo.jpg into the file input`): an upload, not a move.
+const UPLOADS: &[&str] = &[
+    "input", "field", "upload", "uploader", "chooser", "picker", "dropzone",
+];
+
 /// Verbs that, with a tracker's noun as object, ask to create the item.
 const CREATE_VERBS: &[&str] = &["open", "file", "raise", "log", "lodge", "submit", "report"];
 /// An issue tracker's nouns.
@@ -645,7 +650,11 @@ fn idioms(query: &str, r: &mut Reading) {
                 if MOTION_VERBS.contains(&v)
                     && r.hints.iter().any(|h| h == "file" || h == "path")
                     && (i + 1..i + 8)
-                        .any(|j| matches!(at(j), "into" | "to" | "under" | "inside")) =>
+                        .any(|j| matches!(at(j), "into" | "to" | "under" | "inside"))
+                    && !web_object(i + 1)
+                    && !w.iter().any(|x| {
+                        FORM_FIELDS.contains(&x.as_str()) || UPLOADS.contains(&x.as_str())
+                    }) =>
             {
                 r.hint("move");
                 r.drop.push(v.to_owned());

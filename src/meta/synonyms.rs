@@ -288,6 +288,7 @@ const RELATED: &[(&str, &[&str])] = &[
     ("contain", &["content", "contents", "list"]),
     ("contains", &["content", "contents", "list"]),
     ("percent", &["progress"]),
+    ("touched", &["changed", "commits"]),
     ("percentage", &["progress"]),
     ("inline", &["review", "comments"]),
     ("pr", &["pull", "request"]),

@@ -199,6 +199,7 @@ fn idioms_say_what_their_words_do_not() {
     assert!(has("did I ever tell you my dog's name?", "memory"));
     assert!(has("what's inside config/settings.toml?", "contents"));
     assert!(has("sign off on pull request 18", "approve"));
+    assert!(!has("stick photo.jpg into the file input", "move"));
     // A plain verb keeps its meaning.
     assert!(read("pull the latest changes").hints.is_empty());
     assert!(read("open the issue about login").hints.is_empty());
