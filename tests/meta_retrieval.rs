@@ -1,6 +1,6 @@
 //! The `find_tool` retrieval benchmark over a real 115-tool catalog (9 npm MCP servers,
 //! captured once through the gateway into `tests/data/meta_catalog.json` with
-//! `portcullis catalog export`), on five query sets of realistic agent needs, all of them now
+//! `portcullis catalog export`), on seven query sets of realistic agent needs, all of them now
 //! **tuning data** (the ranker's weights, blend, hints, idioms and word tables were chosen while
 //! looking at their results, so their figures overstate what a new need gets):
 //!
@@ -16,12 +16,16 @@
 //!   word), then opened for tuning in round 4;
 //! - `meta_queries_round4.json`, round 4 (128 needs): written from the catalog by round 4's
 //!   tuner before running the ranker on them (recall@5 0.883 / 0.812 on the ranker of the third
-//!   freeze), a check of generalisation while tuning, not a blind set.
+//!   freeze), a check of generalisation while tuning, not a blind set;
+//! - `meta_queries_heldout4.json`, set 4 (172 needs): written blind to the ranker while round 4
+//!   was tuned and measured once after its freeze (recall@5 0.936 overall, 0.862 without a
+//!   shared word), then opened for tuning in round 5;
+//! - `meta_queries_round5.json`, round 5 (108 needs): written from the catalog by round 5's
+//!   tuner after the round's first change and before running the ranker on them (recall@5
+//!   0.917 / 0.889 on round 4's ranker, 0.944 / 0.917 after that first change), a smoke check.
 //!
-//! and one **held-out** set, `meta_queries_heldout4.json` (172 needs): written blind to the
-//! ranker while round 4 was tuned and measured once after its freeze (`held_out_set_4`);
-//! never tune on it. The honest estimate of a round is the next blind set, measured once after
-//! its freeze.
+//! No set here is held out: the honest estimate of a round is the next blind set (set 5),
+//! written by someone else from the catalog alone and measured once after the round's freeze.
 //!
 //! Each is scored as recall@1, recall@5 and MRR for keyword-only BM25, the keyword pipeline
 //! (BM25F with stemming, field weights and synonyms) and the full ranking (`Mode::Semantic`:
@@ -231,7 +235,7 @@ const TARGET_ALL: f64 = 0.95;
 const TARGET_NO_SHARED: f64 = 0.75;
 
 /// What the frozen ranker measured (docs/find-tool.md), rounded down, asserted as floors so a
-/// change that loses ground fails; the issue's targets are printed beside them. All five sets
+/// change that loses ground fails; the issue's targets are printed beside them. All seven sets
 /// are tuning data, so these floors are measurements of fit, not evidence that the targets are
 /// met on new needs; the next blind set, measured once, is that evidence.
 fn assert_floors(file: &str, r: &Report, all_floor: f64, no_shared_floor: f64) {
@@ -298,6 +302,7 @@ fn tuning_set_2() {
 fn tuning_set_3() {
     let r = evaluate("meta_queries_heldout3.json");
     assert_floors("meta_queries_heldout3.json", &r, 0.98, 0.98);
+    // Round 5 measures 0.988 / 1.000 on it.
 }
 
 /// Round 4 (128 needs): written from the catalog alone by round 4's tuner before the ranker
@@ -308,17 +313,27 @@ fn tuning_set_3() {
 #[test]
 fn tuning_set_round_4() {
     let r = evaluate("meta_queries_round4.json");
-    assert_floors("meta_queries_round4.json", &r, 0.96, 0.91);
+    assert_floors("meta_queries_round4.json", &r, 0.96, 0.93);
 }
 
-/// Held-out set 4 (172 needs): written blind to the ranker (its author read only the catalog)
-/// while round 4's ranker was tuned, measured once after that freeze: recall@5 0.936 overall
-/// (161 of 172; issue 16's 0.95 not met, three needs short), 0.862 on the 65 needs without a
-/// shared word (its 0.75 met), MRR 0.809. The floors are those measurements; never tune on it.
+/// Round 5 (108 needs): written from the catalog alone by round 5's tuner after the round's
+/// first change and before the ranker was run on them, as a check that the mechanisms read from
+/// set 4's misses carry to new wording. The same person wrote and tuned, so a smoke check.
 #[test]
-fn held_out_set_4() {
+fn tuning_set_round_5() {
+    let r = evaluate("meta_queries_round5.json");
+    assert_floors("meta_queries_round5.json", &r, 0.99, 0.97);
+}
+
+/// Set 4 (172 needs): written blind to the ranker (its author read only the catalog) while
+/// round 4's ranker was tuned, measured once after that freeze: recall@5 0.936 overall (161 of
+/// 172; issue 16's 0.95 not met, three needs short), 0.862 on the 65 needs without a shared word
+/// (its 0.75 met), MRR 0.809. Then opened for tuning in round 5, whose ranker measures 0.988 /
+/// 0.985, MRR 0.851 on it in-sample (its misses were read while tuning).
+#[test]
+fn tuning_set_4() {
     let r = evaluate("meta_queries_heldout4.json");
-    assert_floors("meta_queries_heldout4.json", &r, 0.93, 0.86);
+    assert_floors("meta_queries_heldout4.json", &r, 0.98, 0.98);
 }
 
 /// One typo per need, made the same way every run: in the need's longest word of six letters or
@@ -366,9 +381,9 @@ fn typo_recall(file: &str) -> (f64, usize) {
     (found as f64 / n.max(1) as f64, n)
 }
 
-/// A misspelt word loses little: over all five sets, recall@5 with one typo per need (see
-/// [`typo_recall`]) against the floor it measured (round 4's ranker: 0.943, 0.955, 0.955,
-/// 0.938, 0.874; round 3's: 0.937, 0.955, 0.955, 0.833, 0.820; round 3's without the typo
+/// A misspelt word loses little: over all seven sets, recall@5 with one typo per need (see
+/// [`typo_recall`]) against the floor it measured (round 5's ranker: 0.943, 0.955, 0.955,
+/// 0.958, 0.883, 0.946, 0.967; round 4's: 0.943, 0.955, 0.955, 0.938, 0.874; round 3's: 0.937, 0.955, 0.955, 0.833, 0.820; round 3's without the typo
 /// matching of `Index::query` on the first three: 0.886, 0.918, 0.929).
 #[test]
 fn typos() {
@@ -376,8 +391,10 @@ fn typos() {
         ("meta_queries.json", 0.94),
         ("meta_queries_round2.json", 0.95),
         ("meta_queries_heldout.json", 0.95),
-        ("meta_queries_heldout3.json", 0.93),
-        ("meta_queries_round4.json", 0.87),
+        ("meta_queries_heldout3.json", 0.95),
+        ("meta_queries_round4.json", 0.88),
+        ("meta_queries_heldout4.json", 0.94),
+        ("meta_queries_round5.json", 0.96),
     ] {
         let (r5, n) = typo_recall(file);
         println!("{file}: recall@5 with one typo per need {r5:.3} ({n} needs)");

@@ -129,9 +129,11 @@ const FILE_NAMES: &[&str] = &[
 pub fn shape(query: &str) -> Reading {
     let mut r = Reading::default();
     // A need that speaks of folders means its `a/b` as a relative path, not `owner/repo`.
-    let folders = words(query)
-        .iter()
-        .any(|w| FOLDER_WORDS.contains(&w.as_str()));
+    let all = words(query);
+    let folders = all.iter().any(|w| FOLDER_WORDS.contains(&w.as_str()));
+    // A need about a tracker's items means its `a/b.c` as `owner/repo`
+    // (`vercel/next.js`), not a relative path to a file.
+    let hosted = !folders && all.iter().any(|w| HOST_NOUNS.contains(&w.as_str()));
     let mut decimals = 0;
     let mut files = 0;
     for raw in query.split_whitespace() {
@@ -215,10 +217,16 @@ pub fn shape(query: &str) -> Reading {
             continue;
         }
         let last = w.rsplit('/').next().unwrap_or(w);
-        let file = is_file_name(last);
+        let file = is_file_name(last) && !(hosted && is_slug(w));
         if file {
             files += 1;
             r.hint("file");
+            // The stem of a file name is a name (`index.html` is not about indexes); its
+            // extension still says what kind of file it is.
+            let stem = last.rsplit_once('.').map_or(last, |(s, _)| s);
+            if !stem.starts_with('.') && !FILE_NAMES.contains(&last.to_ascii_lowercase().as_str()) {
+                r.drop_words(stem);
+            }
         }
         let path = w.starts_with("~/")
             || w.starts_with("./")
@@ -346,6 +354,91 @@ fn is_file_name(w: &str) -> bool {
     let named = !stem.is_empty() && !stem.ends_with('.') && (1..=5).contains(&ext.len());
     letters && (dotfile || named) && !DOMAINS.contains(&ext.to_ascii_lowercase().as_str())
 }
+
+/// A tracker's nouns: with one of them, `a/b.c` is a repository (`vercel/next.js`), not a path.
+const HOST_NOUNS: &[&str] = &[
+    "issue", "issues", "bug", "bugs", "ticket", "tickets", "pr", "prs", "mr", "mrs", "labelled",
+    "labeled",
+];
+
+/// Shell commands used as verbs (`cat /etc/hosts`, `mkdir build`): what they do, in the words
+/// file tools use.
+const COMMANDS: &[(&str, &[&str])] = &[
+    ("cat", &["read", "file", "contents"]),
+    ("less", &["read", "file", "contents"]),
+    ("mkdir", &["create", "directory"]),
+    ("ls", &["list", "directory"]),
+    ("mv", &["move", "file"]),
+    ("cp", &["copy", "file"]),
+    ("rm", &["delete", "file"]),
+    ("grep", &["search", "files"]),
+    ("du", &["size", "directory"]),
+    ("tree", &["directory", "tree"]),
+    ("stat", &["file", "info"]),
+];
+
+/// Things given a name when made (`a folder called assets`): the name says nothing about the
+/// tool. People are left out: their name is what a user search is for.
+const NAMED_THINGS: &[&str] = &[
+    "folder",
+    "directory",
+    "dir",
+    "file",
+    "branch",
+    "repo",
+    "repository",
+    "project",
+    "channel",
+    "tab",
+    "list",
+    "label",
+    "tag",
+    "entity",
+    "node",
+];
+
+/// A tracker's items in the plural: with `all`, `open`, a filter or a qualifier, a list.
+const TRACKER_PLURALS: &[&str] = &[
+    "issues",
+    "bugs",
+    "tickets",
+    "prs",
+    "mrs",
+    "requests",
+    "incidents",
+    "defects",
+];
+
+/// Words that narrow a set of tracker items (`labelled`, `targeting`, `assigned to`).
+const FILTERS: &[&str] = &[
+    "all",
+    "every",
+    "open",
+    "closed",
+    "merged",
+    "labelled",
+    "labeled",
+    "tagged",
+    "targeting",
+    "against",
+    "assigned",
+    "stale",
+    "pending",
+    "unresolved",
+    "recent",
+    "latest",
+];
+
+/// Everyday verbs of putting a thing somewhere else (`shift X into Y`): with a file or a
+/// path as object, a move.
+const MOTION_VERBS: &[&str] = &[
+    "shift", "put", "stick", "shove", "bump", "tuck", "drop", "place", "stash",
+];
+
+/// A page's places for a file (`stick photo.jpg into the file input`): an upload, not a move.
+const UPLOADS: &[&str] = &[
+    "input", "field", "upload", "uploader", "chooser", "picker", "dropzone",
+];
 
 /// Verbs that, with a tracker's noun as object, ask to create the item.
 const CREATE_VERBS: &[&str] = &["open", "file", "raise", "log", "lodge", "submit", "report"];
@@ -510,8 +603,114 @@ fn idioms(query: &str, r: &mut Reading) {
         r.drop.push(verb);
     }
     for i in 0..w.len() {
+        if i == 0 && w.len() > 1 {
+            if let Some((cmd, hints)) = COMMANDS.iter().find(|(c, _)| *c == at(0)) {
+                for h in *hints {
+                    r.hint(h);
+                }
+                r.drop.push((*cmd).to_owned());
+            }
+        }
         let (word, next) = (at(i), at(i + 1));
         match (word, next) {
+            // The name a thing is to be given (`a folder called assets`) is not the need.
+            ("called" | "named" | "titled", n)
+                if !matches!(n, "" | "a" | "an" | "the")
+                    && i > 0
+                    && (i.saturating_sub(2)..i).any(|j| NAMED_THINGS.contains(&at(j))) =>
+            {
+                r.drop.push(n.to_owned());
+            }
+            // What people said on a tracker item: its comments.
+            ("people" | "anyone" | "everyone" | "reviewers" | "folks" | "others", v)
+                if matches!(v, "say" | "said" | "saying" | "wrote" | "think" | "thought") =>
+            {
+                r.hint("comments");
+                r.drop.push(v.to_owned());
+            }
+            // Joining a discussion: a comment added.
+            ("chime" | "weigh" | "pipe", "in") | ("leave" | "drop" | "post", "a" | "my")
+                if word != "leave" && word != "drop" && word != "post"
+                    || matches!(at(i + 2), "note" | "reply" | "comment" | "remark") =>
+            {
+                r.hint("add");
+                r.hint("comment");
+                r.drop.push(word.to_owned());
+            }
+            // A tracker's items in the plural with a filter: a list or a search, not one item.
+            (n, _)
+                if TRACKER_PLURALS.contains(&n)
+                    && w.iter().any(|x| FILTERS.contains(&x.as_str())) =>
+            {
+                r.hint("list");
+                r.hint("search");
+            }
+            // Putting a file somewhere else (`shift invoice.pdf into archive/`): a move.
+            (v, _)
+                if MOTION_VERBS.contains(&v)
+                    && r.hints.iter().any(|h| h == "file" || h == "path")
+                    && (i + 1..i + 8)
+                        .any(|j| matches!(at(j), "into" | "to" | "under" | "inside"))
+                    && !web_object(i + 1)
+                    && !w.iter().any(|x| {
+                        FORM_FIELDS.contains(&x.as_str()) || UPLOADS.contains(&x.as_str())
+                    }) =>
+            {
+                r.hint("move");
+                r.drop.push(v.to_owned());
+            }
+            // Asking what the assistant was told or holds (`did I ever tell you`, `anything
+            // you've got on X`): a memory search.
+            ("i", "told" | "mentioned" | "said" | "ever" | "tell" | "mention")
+                if (i + 1..i + 5).any(|j| matches!(at(j), "you" | "you've"))
+                    && (i + 1..i + 3).any(|j| {
+                        matches!(at(j), "told" | "mentioned" | "said" | "tell" | "mention")
+                    }) =>
+            {
+                r.hint("search");
+                remember(r);
+            }
+            ("you've" | "you", "got" | "have" | "hold" | "keep")
+                if matches!(at(i + 2), "on" | "about" | "for" | "regarding") =>
+            {
+                r.hint("search");
+                remember(r);
+            }
+            // What a named file holds (`what's inside config/x.toml`): its contents, not a
+            // folder listing.
+            ("what's" | "what" | "whats", _)
+                if r.hints.iter().any(|h| h == "file")
+                    && (i + 1..i + 3).any(|j| matches!(at(j), "inside" | "in" | "written"))
+                    && !(i + 1..i + 4).any(|j| matches!(at(j), "folder" | "directory")) =>
+            {
+                r.hint("read");
+                r.hint("contents");
+            }
+            // Approving, as English says it: a review.
+            ("sign", "off") | ("give", "the") if word == "sign" || at(i + 2) == "go-ahead" => {
+                r.hint("approve");
+                r.hint("review");
+                r.drop.push(word.to_owned());
+            }
+            // Tracking a thing down, or not remembering where it is: a search.
+            ("track" | "hunt" | "dig" | "chase", _) if (i + 1..i + 3).any(|j| at(j) == "down") => {
+                r.hint("search");
+                r.hint("find");
+                r.drop.push(word.to_owned());
+            }
+            ("remember" | "recall" | "know" | "forgot" | "forget", "where")
+                if r.hints.iter().any(|h| h == "file" || h == "path") =>
+            {
+                r.hint("search");
+                r.hint("files");
+                r.drop.push(word.to_owned());
+            }
+            // Something lost on disk (`where is it hiding`, `forgot where I put it`): a search.
+            ("hiding" | "hidden" | "misplaced" | "lost" | "buried", _)
+            | ("forgot" | "forget", "where" | "which") => {
+                r.hint("search");
+                r.hint("find");
+            }
             ("pull" | "bring" | "call", "up") => {
                 r.hint("open");
                 r.hint("show");
@@ -602,15 +801,22 @@ fn idioms(query: &str, r: &mut Reading) {
             }
             ("who", _) | ("whose", _) => r.hint("user"),
             // "what do you remember about Bob": a question about what is known is a search.
-            ("what" | "do" | "does" | "did", _)
-                if i == 0
+            ("what" | "do" | "does" | "did" | "anything" | "everything" | "whatever", _)
+                if (i == 0 || matches!(word, "anything" | "everything" | "whatever"))
                     && w.iter()
                         .any(|x| matches!(x.as_str(), "remember" | "know" | "recall")) =>
             {
                 r.hint("search");
                 r.hint("memory");
             }
-            ("where", "is" | "are" | "was" | "did" | "do" | "can") | ("where's", _) => {
+            ("where", _)
+                if (i + 1..i + 5)
+                    .any(|j| matches!(at(j), "is" | "are" | "was" | "did" | "do" | "can")) =>
+            {
+                r.hint("search");
+                r.hint("find");
+            }
+            ("where's", _) => {
                 r.hint("search");
                 r.hint("find");
             }

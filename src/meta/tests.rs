@@ -128,6 +128,7 @@ fn a_verb_that_asks_for_a_new_tracker_item_means_create() {
 #[test]
 fn idioms_say_what_their_words_do_not() {
     let read = |q: &str| idioms::read(q);
+    let hints = |q: &str| idioms::shape(q).hints;
     let has = |q: &str, h: &str| read(q).hints.iter().any(|x| x == h);
     assert!(has("bring up the sign-in screen", "navigate"));
     assert!(has("bring up the stored records for Dana", "open"));
@@ -161,6 +162,44 @@ fn idioms_say_what_their_words_do_not() {
     assert!(!has("move notes.txt into the archive column", "drag"));
     assert!(has("enter name, email and address in the signup", "form"));
     assert!(!has("get to the settings page", "directions"));
+    // Round 5: shell commands, motion verbs, names, plurals with a filter, talk, memory.
+    assert!(has("cat /etc/hosts", "read"));
+    assert!(has("mkdir build/out", "create"));
+    assert!(!has("find my notes about Bo", "files"));
+    assert!(has(
+        "shift invoice.pdf into the archive/2023 subfolder",
+        "move"
+    ));
+    assert!(
+        read("make a folder called assets")
+            .drop
+            .contains(&"assets".to_owned())
+    );
+    assert!(
+        !read("a person on github called octocat")
+            .drop
+            .contains(&"octocat".to_owned())
+    );
+    assert!(
+        read("make a folder next to index.html")
+            .drop
+            .contains(&"index".to_owned())
+    );
+    assert!(!hints("all open bugs in vercel/next.js").contains(&"file".to_owned()));
+    assert!(hints("read the source of src/main.rs in the repo").contains(&"file".to_owned()));
+    assert!(has(
+        "show open PRs in acme/api targeting release-2.0",
+        "list"
+    ));
+    assert!(!has("show PR 12 in acme/api", "list"));
+    assert!(has("what did people say on #12", "comments"));
+    assert!(has("chime in on ticket #230", "comment"));
+    assert!(has("where on disk is that compose file hiding", "search"));
+    assert!(has("anything you remember mentioning vegan?", "memory"));
+    assert!(has("did I ever tell you my dog's name?", "memory"));
+    assert!(has("what's inside config/settings.toml?", "contents"));
+    assert!(has("sign off on pull request 18", "approve"));
+    assert!(!has("stick photo.jpg into the file input", "move"));
     // A plain verb keeps its meaning.
     assert!(read("pull the latest changes").hints.is_empty());
     assert!(read("open the issue about login").hints.is_empty());
