@@ -24,8 +24,10 @@
 //!   tuner after the round's first change and before running the ranker on them (recall@5
 //!   0.917 / 0.889 on round 4's ranker, 0.944 / 0.917 after that first change), a smoke check.
 //!
-//! No set here is held out: the honest estimate of a round is the next blind set (set 5),
-//! written by someone else from the catalog alone and measured once after the round's freeze.
+//! and one **held-out** set, `meta_queries_heldout5.json` (176 needs): written blind to the
+//! ranker while round 5 was tuned and measured once after its freeze (`held_out_set_5`);
+//! never tune on it. The honest estimate of a round is the next blind set, measured once after
+//! its freeze.
 //!
 //! Each is scored as recall@1, recall@5 and MRR for keyword-only BM25, the keyword pipeline
 //! (BM25F with stemming, field weights and synonyms) and the full ranking (`Mode::Semantic`:
@@ -334,6 +336,16 @@ fn tuning_set_round_5() {
 fn tuning_set_4() {
     let r = evaluate("meta_queries_heldout4.json");
     assert_floors("meta_queries_heldout4.json", &r, 0.98, 0.98);
+}
+
+/// Held-out set 5 (176 needs): written blind to the ranker (its author read only the catalog)
+/// while round 5's ranker was tuned, measured once after that freeze: recall@5 0.938 overall
+/// (165 of 176; issue 16's 0.95 not met, three needs short), 0.870 on the 69 needs without a
+/// shared word (its 0.75 met), MRR 0.824. The floors are those measurements; never tune on it.
+#[test]
+fn held_out_set_5() {
+    let r = evaluate("meta_queries_heldout5.json");
+    assert_floors("meta_queries_heldout5.json", &r, 0.93, 0.86);
 }
 
 /// One typo per need, made the same way every run: in the need's longest word of six letters or

@@ -10,12 +10,13 @@
 //! `heldout3.json` (written by a separate author blind to the scanner, measured once after
 //! round 4 froze, then tuned on in round 6), `round6.json` (written in round 6 as tuning
 //! data) and `heldout4.json` (written by a separate author blind to the scanner while round 6
-//! was tuned, measured once after the freeze, then tuned on in round 7). ALL NINE SPLITS ARE
+//! was tuned, measured once after the freeze, then tuned on in round 7). THOSE NINE SPLITS ARE
 //! TUNING DATA: the rules (and, but for heldout4, the classifier) were fitted to them, so their
 //! figures say nothing about text by other authors (docs/poisoning-scan.md has the figures
 //! measured before each split was tuned on; heldout3's and heldout4's blind figures are in
-//! their tests' comments). The next clean measure is a split this file does not hold. All are
-//! labelled in
+//! their tests' comments). `heldout5.json` is the clean one: written by a separate author
+//! blind to the scanner while round 7 was tuned, measured once after the freeze (see
+//! `heldout5_split_holds_its_floor`); never tune on it. All are labelled in
 //! `labels.tsv` by class and by what the scan must do: `quarantine` (a finding at or above the
 //! default `integrity.quarantine_severity`, `high`), `finding` (at least `medium`:
 //! descriptions that openly state a harmful behaviour deserve a look, not a quarantine) or
@@ -459,12 +460,23 @@ fn heldout4_split_holds_its_floor() {
     check_split_floor("heldout4", (113, 134), (0, 1));
 }
 
+/// Held-out split 5 (134 poisoned, 273 benign: 198 ordinary published-style definitions and 75
+/// hard look-alikes): written by a separate author blind to the scanner (rules, classifier, the
+/// other splits) while round 7 was tuned, measured once after the freeze: rules alone 90 of
+/// 134 caught (67.2%), 1 of 273 benign quarantined (0.4%); with the classifier 108 of 134
+/// (80.6%) and 5 of 273 (1.8%: 2 of the 198 ordinary, 3 of the 75 hard ones). Issue 15's
+/// targets not met (90%, 1%). The floors are those measurements; never tune on it.
+#[test]
+fn heldout5_split_holds_its_floor() {
+    check_split_floor("heldout5", (90, 108), (1, 5));
+}
+
 #[test]
 fn every_labelled_definition_is_in_its_split() {
     let labels = labels();
     for split in [
         "dev", "round2", "heldout", "heldout2", "round4", "round5", "heldout3", "round6",
-        "heldout4",
+        "heldout4", "heldout5",
     ] {
         let set: Value = serde_json::from_str(&data(&format!("poisoning/{split}.json"))).unwrap();
         let ids: Vec<&str> = set["items"]
