@@ -43,7 +43,7 @@ pub(super) fn scan(text: &str, out: &mut Vec<Hit>) {
 /// field a chat model's tool takes it in, the tool's own input (a `context` or `notes` field
 /// is no such field). Read up to the end of the clause, at most 80 bytes.
 fn own_input(text: &str, end: usize) -> bool {
-    let rest = text.get(end..).unwrap_or_default();
+    let rest = super::hit::after(text, end);
     let mut cut = rest.find(['.', ';', '\n']).unwrap_or(rest.len()).min(80);
     while !rest.is_char_boundary(cut) {
         cut -= 1;
@@ -63,7 +63,7 @@ fn users_ask(text: &str, start: usize, end: usize) -> bool {
     }
     let head = text.get(from..start).unwrap_or_default();
     let head = head.rsplit(stops).next().unwrap_or_default();
-    let rest = text.get(end..).unwrap_or_default();
+    let rest = super::hit::after(text, end);
     let mut cut = rest.find(stops).unwrap_or(rest.len()).min(120);
     while !rest.is_char_boundary(cut) {
         cut -= 1;

@@ -28,3 +28,37 @@ impl Hit {
         }
     }
 }
+
+/// How far a rule looks around one match for the clause it stands in. Every look around a
+/// match goes through [`lo`] and [`hi`], so a text of many matches and no punctuation (a
+/// hostile backend's megabyte of one phrase) costs a bounded window per match, not a walk back
+/// to the start of the text: the scan stays linear in the text's length.
+pub(super) const WINDOW: usize = 400;
+
+/// The start of the window before `at`: `WINDOW` bytes back, on a char boundary.
+pub(super) fn lo(s: &str, at: usize) -> usize {
+    let mut i = at.min(s.len()).saturating_sub(WINDOW);
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The end of the window after `at`: `WINDOW` bytes on, on a char boundary.
+pub(super) fn hi(s: &str, at: usize) -> usize {
+    let mut i = at.saturating_add(WINDOW).min(s.len());
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// The up to `WINDOW` bytes of `s` before `at`.
+pub(super) fn before(s: &str, at: usize) -> &str {
+    s.get(lo(s, at)..at).unwrap_or_default()
+}
+
+/// The up to `WINDOW` bytes of `s` from `at` on.
+pub(super) fn after(s: &str, at: usize) -> &str {
+    s.get(at..hi(s, at)).unwrap_or_default()
+}

@@ -19,7 +19,7 @@ pub(super) fn negated_without(text: &str, start: usize, end: usize) -> bool {
     {
         return false;
     }
-    let lead = text.get(..start).unwrap_or_default();
+    let lead = super::hit::before(text, start);
     let from = lead
         .rfind(['.', ';', '\n', '!', '?', ','])
         .map_or(0, |i| i + 1);
@@ -84,14 +84,14 @@ pub(super) fn own_effort(text: &str, start: usize, end: usize) -> bool {
 /// its system prompt`: an attack described by a detector or a test suite, unquoted. The
 /// phrase is reported speech (someone *telling* the model to …) introduced as an example.
 pub(super) fn described_attack(text: &str, start: usize) -> bool {
-    let lead = text.get(..start).unwrap_or_default();
+    let lead = super::hit::before(text, start);
     let from = lead.rfind(['.', ';', '\n', '!', '?']).map_or(0, |i| i + 1);
     let clause = lead.get(from..).unwrap_or_default();
     if DESCRIBED_RE.get().is_some_and(|re| re.is_match(clause)) {
         return true;
     }
     // `Classifies text telling an AI to … as an injection`: the detector's words may follow.
-    let rest = text.get(start..).unwrap_or_default();
+    let rest = super::hit::after(text, start);
     let to = rest.find(['.', ';', '\n', '!', '?']).unwrap_or(rest.len());
     let sentence = format!("{clause}{}", rest.get(..to).unwrap_or_default());
     REPORTED_RE.get().is_some_and(|re| re.is_match(clause))
@@ -179,14 +179,15 @@ pub(super) fn this_tool_first(text: &str, start: usize, end: usize) -> bool {
         return false;
     }
     let stops = ['.', ';', '\n', '!', '?'];
+    let (lo, hi) = (super::hit::lo(text, start), super::hit::hi(text, end));
     let from = text
-        .get(..start)
+        .get(lo..start)
         .and_then(|b| b.rfind(stops))
-        .map_or(0, |i| i + 1);
+        .map_or(lo, |i| lo + i + 1);
     let to = text
-        .get(end..)
+        .get(end..hi)
         .and_then(|a| a.find(stops))
-        .map_or(text.len(), |i| end + i);
+        .map_or(hi, |i| end + i);
     let sentence = text.get(from..to).unwrap_or_default();
     let lead = text.get(from..start).unwrap_or_default();
     let (Some(first), Some(flow)) = (THIS_FIRST_RE.get(), HANDED_RE.get()) else {

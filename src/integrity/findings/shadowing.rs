@@ -246,14 +246,15 @@ impl Shadowing {
 /// The clause around `start..end`: from the last stop before it to the next one after it.
 fn clause(s: &str, start: usize, end: usize) -> &str {
     let stops = ['.', ';', '\n', '!', '?'];
+    let (lo, hi) = (super::hit::lo(s, start), super::hit::hi(s, end));
     let from = s
-        .get(..start)
+        .get(lo..start)
         .and_then(|b| b.rfind(stops))
-        .map_or(0, |i| i + 1);
+        .map_or(lo, |i| lo + i + 1);
     let to = s
-        .get(end..)
+        .get(end..hi)
         .and_then(|a| a.find(stops))
-        .map_or(s.len(), |i| end + i);
+        .map_or(hi, |i| end + i);
     s.get(from..to).unwrap_or_default()
 }
 
@@ -282,7 +283,7 @@ fn next_step(s: &str, start: usize, end: usize) -> bool {
     // The tool is what the model is told to call (`call transfer_funds`, `use the email
     // server's send_email`, `an id from lookup_customer`), not the condition of an order
     // (`before calling create_issue, …`, `when send_email is used, …`).
-    let lead = s.get(..start).unwrap_or_default();
+    let lead = super::hit::before(s, start);
     let lead = lead
         .get(lead.len().saturating_sub(c.len().min(start))..)
         .unwrap_or_default();
@@ -309,9 +310,7 @@ fn prerequisite(s: &str, start: usize, end: usize) -> bool {
         return false;
     };
     let c = clause(s, start, end);
-    let lead = s
-        .get(..start)
-        .unwrap_or_default()
+    let lead = super::hit::before(s, start)
         .rsplit(['.', ';', '\n', '!', '?'])
         .next()
         .unwrap_or_default();

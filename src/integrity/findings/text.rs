@@ -154,10 +154,21 @@ fn analyse(
     }
 }
 
+/// Findings of one rule reported per string and view, at most.
+const MAX_HITS_PER_RULE: usize = 8;
+
 /// Maps hits in `view` back to `s` and records them; the excerpt says what the text reads as
 /// when that took normalising.
 fn report(s: &str, field: &str, view: &View<'_>, hits: &[Hit], found: &mut Vec<Finding>) {
+    let mut per_rule: Vec<(&'static str, usize)> = Vec::new();
     for hit in hits {
+        // One hit is enough to decide; a few show the reviewer the pattern. A string of
+        // thousands of the same order (a hostile backend) costs no more to report.
+        match per_rule.iter_mut().find(|(r, _)| *r == hit.rule) {
+            Some((_, n)) if *n >= MAX_HITS_PER_RULE => continue,
+            Some((_, n)) => *n += 1,
+            None => per_rule.push((hit.rule, 1)),
+        }
         let span = view.parent(hit.span);
         if span.0 >= span.1 {
             continue;

@@ -112,7 +112,7 @@ fn set_from_argument(text: &str, start: usize, end: usize) -> bool {
     {
         return false;
     }
-    let rest = text.get(end..).unwrap_or_default();
+    let rest = super::hit::after(text, end);
     let clause = rest.split(['.', ';', '\n']).next().unwrap_or_default();
     ARGUMENT_RE.get().is_some_and(|re| re.is_match(clause))
 }
@@ -153,7 +153,7 @@ static PAYLOAD_RE: Rule = Rule::new(|| {
 /// `SYSTEM: Linux, macOS or Windows; ARCH: x86_64`: a label in a list of fields, followed by a
 /// few words and the next `LABEL:` on the same line, is no message from the system.
 fn field_list(text: &str, end: usize) -> bool {
-    let rest = text.get(end..).unwrap_or_default();
+    let rest = super::hit::after(text, end);
     let line = rest.split('\n').next().unwrap_or_default();
     let Some(re) = NEXT_LABEL_RE.get() else {
         return false;
