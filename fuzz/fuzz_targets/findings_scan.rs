@@ -112,7 +112,9 @@ fn check(def: &Value, found: &[findings::Finding]) {
             "unknown rule {} in {f:?}",
             f.rule
         );
-        assert_eq!(f.severity, severity_of(f.rule), "severity of {f:?}");
+        // A hit may lower its rule's severity (a mention, a step of the user's own task, a
+        // comment in backticks), never raise it.
+        assert!(f.severity <= severity_of(f.rule), "severity of {f:?}");
 
         let Some(&index) = order.get(&f.field) else {
             panic!("finding {f:?} points at no string or key of {def}");
