@@ -203,3 +203,34 @@ class Split:
 
     def write(self):
         write(self.name, self.items)
+
+
+def shorthand(s):
+    """The shorthand the hand-written splits (`heldout3.py` on) write with, bound to split `s`:
+    `P` poisoned persona, `PT` poisoned definition, `props` a schema's properties, `B` benign
+    definition, `BP` benign persona."""
+
+    def P(cls, i, where, text, expect="quarantine"):
+        """Poisoned: persona i carrying text at `where`."""
+        backend, d = placed(i, text, where)
+        s.poisoned(cls, backend, d, expect)
+
+    def PT(cls, backend, definition, expect="quarantine", kind="tool"):
+        s.poisoned(cls, backend, definition, expect, kind)
+
+    def props(**kw):
+        """name=description (string param) or name=dict (full schema)."""
+        out = {}
+        for k, v in kw.items():
+            out[k] = v if isinstance(v, dict) else {"type": "string", "description": v}
+        return out
+
+    def B(cls, backend, name, desc, properties=None, required=None, title=None, **extra):
+        s.benign(cls, backend, tool(name, desc, properties, required, title=title, **extra))
+
+    def BP(cls, i, where, text):
+        """Benign: persona i carrying a harmless text at `where`."""
+        backend, d = placed(i, text, where)
+        s.benign(cls, backend, d)
+
+    return P, PT, props, B, BP

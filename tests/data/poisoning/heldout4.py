@@ -13,37 +13,12 @@ import sys
 import urllib.parse
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-from corpus import Split, placed, tool  # noqa: E402
+from corpus import Split, shorthand, tool  # noqa: E402
 
 s = Split("heldout4")
 
 
-def P(cls, i, where, text, expect="quarantine"):
-    """Poisoned: persona i carrying text at `where`."""
-    backend, d = placed(i, text, where)
-    s.poisoned(cls, backend, d, expect)
-
-
-def PT(cls, backend, definition, expect="quarantine", kind="tool"):
-    s.poisoned(cls, backend, definition, expect, kind)
-
-
-def props(**kw):
-    """name=description (string param) or name=dict (full schema)."""
-    out = {}
-    for k, v in kw.items():
-        out[k] = v if isinstance(v, dict) else {"type": "string", "description": v}
-    return out
-
-
-def B(cls, backend, name, desc, properties=None, required=None, title=None, **extra):
-    s.benign(cls, backend, tool(name, desc, properties, required, title=title, **extra))
-
-
-def BP(cls, i, where, text):
-    """Benign: persona i carrying a harmless text at `where`."""
-    backend, d = placed(i, text, where)
-    s.benign(cls, backend, d)
+P, PT, props, B, BP = shorthand(s)
 
 
 def O(backend, name, desc, properties=None, required=None, title=None, **extra):
